@@ -62,6 +62,10 @@ const char *lc_model_label(const lc_model *m, size_t i);
 /* true when problem_type is multi_label_classification (sigmoid), else softmax. */
 bool lc_model_multi_label(const lc_model *m);
 lc_status lc_model_classify_texts(lc_model *m, size_t n, const char *const *texts, size_t batch, lc_array **logits);
+/* Image classification from preprocessed pixel_values (N, C, H, W) -> logits (N, L). */
+lc_status lc_model_classify_pixels(lc_model *m, lc_array *pixel_values, lc_array **logits);
+/* Input resolution of an image model (config.json image_size). */
+lc_status lc_model_image_size(const lc_model *m, int64_t *size);
 
 #ifdef __cplusplus
 }
