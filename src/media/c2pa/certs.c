@@ -1,0 +1,137 @@
+/*
+ * The signer's certificate: validity period and chain to the trust anchors (OpenSSL's X509 store;
+ * partial chains allowed, so an intermediate given as an anchor is trusted as such). Without
+ * anchors a signature can be Valid at best: the certificate is then only checked for its period.
+ */
+#include "c2pa_internal.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static lc_status add_pem(c2pa_trust *t, BIO *bio, const char *name) {
+    X509 *x;
+    int before = t->n_anchors;
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (X509_STORE_add_cert(t->store, x) == 1) t->n_anchors++;
+        X509_free(x);
+    }
+    ERR_clear_error(); /* the loop ends on "no start line" */
+    if (t->n_anchors == before) return lc_error(LC_ERR_FORMAT, "%s: no PEM certificates found", name);
+    return LC_OK;
+}
+
+lc_status c2pa_trust_load(c2pa_trust *t, const lc_c2pa_options *opt) {
+    memset(t, 0, sizeof *t);
+    if (!opt || (!opt->trust_pem_path && !opt->trust_pem)) return LC_OK;
+    t->store = X509_STORE_new();
+    if (!t->store) return lc_error(LC_ERR_NOMEM, "out of memory for the trust store");
+    lc_status st = LC_OK;
+    if (opt->trust_pem_path) {
+        BIO *bio = BIO_new_file(opt->trust_pem_path, "r");
+        if (!bio) {
+            ERR_clear_error();
+            st = lc_error(LC_ERR_IO, "%s: cannot open the trust anchors file", opt->trust_pem_path);
+        } else {
+            st = add_pem(t, bio, opt->trust_pem_path);
+            BIO_free(bio);
+        }
+    }
+    if (!st && opt->trust_pem) {
+        BIO *bio = BIO_new_mem_buf(opt->trust_pem, (int)(opt->trust_pem_len ? opt->trust_pem_len : strlen(opt->trust_pem)));
+        if (!bio) st = lc_error(LC_ERR_NOMEM, "out of memory");
+        else {
+            st = add_pem(t, bio, "trust anchors (memory)");
+            BIO_free(bio);
+        }
+    }
+    if (st) c2pa_trust_free(t);
+    return st;
+}
+
+void c2pa_trust_free(c2pa_trust *t) {
+    if (t->store) X509_STORE_free(t->store);
+    memset(t, 0, sizeof *t);
+}
+
+c2pa_trust_result c2pa_trust_check(const c2pa_trust *t, STACK_OF(X509) *chain, int64_t at_time, char *why,
+                                   size_t why_len) {
+    why[0] = '\0';
+    if (!chain || sk_X509_num(chain) < 1) {
+        snprintf(why, why_len, "no signing certificate");
+        return C2PA_CERT_INVALID;
+    }
+    X509 *signer = sk_X509_value(chain, 0);
+    time_t now = (time_t)at_time;
+    if (X509_cmp_time(X509_get0_notBefore(signer), &now) > 0) {
+        snprintf(why, why_len, "signing certificate not yet valid");
+        return C2PA_CERT_EXPIRED;
+    }
+    if (X509_cmp_time(X509_get0_notAfter(signer), &now) < 0) {
+        snprintf(why, why_len, "signing certificate expired");
+        return C2PA_CERT_EXPIRED;
+    }
+    if (!t || !t->store) {
+        snprintf(why, why_len, "signing certificate untrusted");
+        return C2PA_CERT_UNTRUSTED;
+    }
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    c2pa_trust_result r = C2PA_CERT_INVALID;
+    if (!ctx || !untrusted) {
+        snprintf(why, why_len, "out of memory");
+        goto done;
+    }
+    for (int i = 1; i < sk_X509_num(chain); i++) sk_X509_push(untrusted, sk_X509_value(chain, i));
+    if (X509_STORE_CTX_init(ctx, t->store, signer, untrusted) != 1) {
+        snprintf(why, why_len, "cannot set up certificate verification");
+        goto done;
+    }
+    X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
+    X509_STORE_CTX_set_time(ctx, 0, now);
+    if (X509_verify_cert(ctx) == 1) {
+        r = C2PA_CERT_TRUSTED;
+        goto done;
+    }
+    int err = X509_STORE_CTX_get_error(ctx);
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        r = C2PA_CERT_EXPIRED;
+        snprintf(why, why_len, "certificate in the chain outside its validity: %s", X509_verify_cert_error_string(err));
+        break;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        r = C2PA_CERT_UNTRUSTED;
+        snprintf(why, why_len, "signing certificate untrusted");
+        break;
+    default:
+        r = C2PA_CERT_INVALID;
+        snprintf(why, why_len, "signing certificate chain invalid: %s", X509_verify_cert_error_string(err));
+    }
+done:
+    ERR_clear_error();
+    sk_X509_free(untrusted);
+    X509_STORE_CTX_free(ctx);
+    return r;
+}
+
+char *c2pa_cert_subject_field(X509 *cert, int nid) {
+    X509_NAME *name = X509_get_subject_name(cert);
+    int i = name ? X509_NAME_get_index_by_NID(name, nid, -1) : -1;
+    if (i < 0) return NULL;
+    unsigned char *utf8 = NULL;
+    int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+    if (n < 0) {
+        ERR_clear_error();
+        return NULL;
+    }
+    char *s = c2pa_strndup((const char *)utf8, (size_t)n);
+    OPENSSL_free(utf8);
+    return s;
+}
