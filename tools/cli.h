@@ -31,4 +31,14 @@ void cli_json_float(FILE *f, float v);
 /* Valid UTF-8? */
 bool cli_utf8_valid(const char *s, size_t len);
 
+/* Options shared by the model commands (embed, classify): --batch, --threads, --device, --dtype.
+ * Returns 0 when argv[*i] was one (advancing *i past its value), -1 when it is not, else an exit code. */
+typedef struct {
+    long batch, threads, top_k;
+    lc_model_options mopt;
+} common_opts;
+int cli_common_option(const char *cmd, int argc, char **argv, int *i, common_opts *o);
+/* Read a little-endian float32 C-order .npy file. */
+lc_status cli_read_npy_f32(const char *path, lc_array **out);
+
 #endif
