@@ -4,6 +4,8 @@
 #define LOCUS_MODEL_H
 #include "../locus.h"
 #include "tokenizer.h"
+
+typedef struct lc_tokenizer lc_tokenizer; /* (also in tokenizer.h; repeated for include order) */
 #ifdef __cplusplus
 extern "C" {
 #endif
