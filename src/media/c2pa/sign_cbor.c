@@ -73,7 +73,9 @@ bool lc_cb_serialize(const cbor_item_t *item, uint8_t **out, size_t *out_len) {
 cbor_item_t *lc_cb_from_json(const cJSON *j) {
     if (!j) return NULL;
     if (cJSON_IsObject(j)) {
-        cbor_item_t *m = cbor_new_definite_map((size_t)cJSON_GetArraySize(j));
+        /* room for a few keys locus adds (an action's digitalSourceType, softwareAgent,
+         * parameters); libcbor writes the number of pairs actually present */
+        cbor_item_t *m = cbor_new_definite_map((size_t)cJSON_GetArraySize(j) + 4);
         if (!m) return NULL;
         for (const cJSON *c = j->child; c; c = c->next) {
             if (!c->string || !lc_cb_put(m, c->string, lc_cb_from_json(c))) {
