@@ -10,15 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Kernels written beside the benchmark suite; absent ones report unsupported. */
-#pragma weak lc_cpu_prelu
-#pragma weak lc_cpu_sort
-#pragma weak lc_cpu_gather
-#pragma weak lc_cpu_scatter
-#pragma weak lc_cpu_bce
-#pragma weak lc_cpu_conv1d
-#pragma weak lc_cpu_conv2d
-
 /* ---- allocation cache ---------------------------------------------------------------------- */
 #define CACHE_SLOTS 256
 #define CACHE_MAX_BYTES ((size_t)2 << 30)

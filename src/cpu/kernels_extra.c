@@ -1,0 +1,441 @@
+/* CPU kernels of the ops the benchmark suite needs beyond the transformer set: PReLU, sort,
+ * gather, scatter, binary cross-entropy, conv1d and conv2d (im2col + BLAS GEMM).
+ *
+ * Every kernel receives contiguous f32 (or i64 index) inputs and a freshly allocated contiguous
+ * output; shape checks happened in the ops front end, but indices are data and are checked here. */
+#include "cpu/kernels_extra.h"
+
+#include "cpu/blas.h"
+#include "cpu/threadpool.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const float *cf32(const lc_array *a) { return (const float *)lc_array_ptr(a); }
+static float *f32(const lc_array *a) { return (float *)lc_array_ptr(a); }
+static const int64_t *ci64(const lc_array *a) { return (const int64_t *)lc_array_ptr(a); }
+
+static lc_status need_f32(const lc_array *a, const char *op, const char *what) {
+    if (!a || a->dtype != LC_F32) return lc_error(LC_ERR_UNSUPPORTED, "%s (cpu): %s must be f32", op, what);
+    return LC_OK;
+}
+static lc_status need_i64(const lc_array *a, const char *op) {
+    if (!a || a->dtype != LC_I64) return lc_error(LC_ERR_UNSUPPORTED, "%s (cpu): index must be i64", op);
+    return LC_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* PReLU: out = x >= 0 ? x : w[c] * x, with c the index along dim 1 (one weight for all when
+ * the weight has one element).                                                                */
+/* ------------------------------------------------------------------------------------------ */
+typedef struct {
+    const float *x, *w;
+    float *y;
+    int64_t channels, inner; /* x viewed as (outer, channels, inner) */
+} prelu_ctx;
+
+static void prelu_range(void *p, int64_t begin, int64_t end) {
+    const prelu_ctx *c = p;
+    /* rows of `inner` elements; row r has channel r % channels */
+    for (int64_t r = begin; r < end; r++) {
+        float w = c->w[c->channels == 1 ? 0 : r % c->channels];
+        const float *x = c->x + r * c->inner;
+        float *y = c->y + r * c->inner;
+        for (int64_t i = 0; i < c->inner; i++) y[i] = x[i] >= 0.0f ? x[i] : w * x[i];
+    }
+}
+
+lc_status lc_cpu_prelu(const lc_op *op) {
+    lc_status s;
+    if ((s = need_f32(op->in[0], "prelu", "x")) || (s = need_f32(op->in[1], "prelu", "weight"))) return s;
+    const lc_array *x = op->in[0], *w = op->in[1];
+    int64_t nw = lc_array_numel(w);
+    int64_t channels = x->ndim >= 2 ? x->shape[1] : 1;
+    if (nw != 1 && nw != channels)
+        return lc_error(LC_ERR_SHAPE, "prelu: weight has %lld elements, input has %lld channels", (long long)nw,
+                        (long long)channels);
+    int64_t inner = 1;
+    for (int i = 2; i < x->ndim; i++) inner *= x->shape[i];
+    int64_t rows = lc_array_numel(x) / (inner ? inner : 1);
+    if (nw == 1) { /* one weight: treat the whole array as rows of `inner` with any channel */
+        channels = 1;
+    }
+    prelu_ctx c = {cf32(x), cf32(w), f32(op->out), channels, inner};
+    if (lc_array_numel(x) == 0) return LC_OK;
+    lc_parallel_for(rows, (int64_t)(16384 / (inner ? inner : 1)) + 1, prelu_range, &c);
+    return LC_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sort along the last axis, ascending, NaN last: an LSD radix sort of order-preserving 32-bit   */
+/* keys (8-bit digits, passes whose digit is constant skipped); insertion sort for short rows. */
+/* ------------------------------------------------------------------------------------------ */
+static inline uint32_t float_key(float f) {
+    uint32_t u;
+    if (isnan(f)) return 0xffffffffu; /* every NaN after +inf */
+    memcpy(&u, &f, 4);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+static inline float key_float(uint32_t k) {
+    uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static void sort_keys(uint32_t *k, uint32_t *tmp, int64_t n) {
+    if (n <= 32) {
+        for (int64_t i = 1; i < n; i++) {
+            uint32_t v = k[i];
+            int64_t j = i - 1;
+            while (j >= 0 && k[j] > v) {
+                k[j + 1] = k[j];
+                j--;
+            }
+            k[j + 1] = v;
+        }
+        return;
+    }
+    uint32_t *src = k, *dst = tmp;
+    for (int shift = 0; shift < 32; shift += 8) {
+        int64_t count[256] = {0};
+        for (int64_t i = 0; i < n; i++) count[(src[i] >> shift) & 0xff]++;
+        if (count[(src[0] >> shift) & 0xff] == n) continue; /* all share this digit */
+        int64_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            int64_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != k) memcpy(k, src, (size_t)n * sizeof *k);
+}
+
+typedef struct {
+    const float *x;
+    float *y;
+    int64_t n;
+    atomic_int failed;
+} sort_ctx;
+
+static void sort_range(void *p, int64_t begin, int64_t end) {
+    sort_ctx *c = p;
+    uint32_t *keys = malloc((size_t)c->n * 2 * sizeof *keys);
+    if (!keys) {
+        atomic_store(&c->failed, 1);
+        return;
+    }
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = c->x + r * c->n;
+        float *y = c->y + r * c->n;
+        for (int64_t i = 0; i < c->n; i++) keys[i] = float_key(x[i]);
+        sort_keys(keys, keys + c->n, c->n);
+        for (int64_t i = 0; i < c->n; i++) y[i] = key_float(keys[i]);
+    }
+    free(keys);
+}
+
+lc_status lc_cpu_sort(const lc_op *op) {
+    lc_status s;
+    if ((s = need_f32(op->in[0], "sort", "input"))) return s;
+    const lc_array *x = op->in[0];
+    if (lc_array_numel(x) == 0) return LC_OK;
+    int64_t n = x->ndim ? x->shape[x->ndim - 1] : 1;
+    sort_ctx c = {cf32(x), f32(op->out), n, 0};
+    int64_t rows = lc_array_numel(x) / n;
+    lc_parallel_for(rows, 1 + 4096 / n, sort_range, &c);
+    if (atomic_load(&c.failed)) return lc_error(LC_ERR_NOMEM, "sort: out of memory for %lld-element rows", (long long)n);
+    return LC_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Gather / scatter (torch semantics). The index array I has the same rank as the data array A; */
+/* it is viewed as (outer, mid, inner) around `axis`, and each position's offset in A (or in    */
+/* src) is outer_offset + value * stride(axis) + inner_offset, with offsets from A's own shape. */
+/* ------------------------------------------------------------------------------------------ */
+typedef struct {
+    int64_t outer, mid, inner;
+    int64_t *inner_off; /* inner position -> element offset in the data array */
+} index_plan;
+
+static lc_status plan_index(const lc_array *idx, const lc_array *data, int axis, const char *op, index_plan *p) {
+    int nd = idx->ndim;
+    if (data->ndim != nd || axis < 0 || axis >= nd)
+        return lc_error(LC_ERR_SHAPE, "%s: index rank %d, data rank %d, axis %d do not fit", op, nd, data->ndim, axis);
+    p->outer = p->mid = p->inner = 1;
+    for (int d = 0; d < axis; d++) p->outer *= idx->shape[d];
+    p->mid = idx->shape[axis];
+    for (int d = axis + 1; d < nd; d++) p->inner *= idx->shape[d];
+    p->inner_off = malloc((size_t)(p->inner ? p->inner : 1) * sizeof *p->inner_off);
+    if (!p->inner_off) return lc_error(LC_ERR_NOMEM, "%s: out of memory", op);
+    /* data strides (contiguous) */
+    int64_t st[LC_MAX_DIMS];
+    int64_t acc = 1;
+    for (int d = nd - 1; d >= 0; d--) {
+        st[d] = acc;
+        acc *= data->shape[d];
+    }
+    for (int64_t j = 0; j < p->inner; j++) {
+        int64_t lin = j, off = 0;
+        for (int d = nd - 1; d > axis; d--) {
+            off += (lin % idx->shape[d]) * st[d];
+            lin /= idx->shape[d];
+        }
+        p->inner_off[j] = off;
+    }
+    return LC_OK;
+}
+
+static int64_t outer_offset(const lc_array *idx, const lc_array *data, int axis, int64_t o) {
+    int64_t off = 0, acc = 1;
+    int64_t st[LC_MAX_DIMS];
+    for (int d = data->ndim - 1; d >= 0; d--) {
+        st[d] = acc;
+        acc *= data->shape[d];
+    }
+    for (int d = axis - 1; d >= 0; d--) {
+        off += (o % idx->shape[d]) * st[d];
+        o /= idx->shape[d];
+    }
+    return off;
+}
+
+static int64_t axis_stride(const lc_array *data, int axis) {
+    int64_t st = 1;
+    for (int d = axis + 1; d < data->ndim; d++) st *= data->shape[d];
+    return st;
+}
+
+typedef struct {
+    const lc_array *a, *idx;
+    const float *src;
+    const int64_t *index;
+    float *out;
+    int axis;
+    index_plan plan;
+    int64_t astride, alen;
+    atomic_llong bad; /* first out-of-range position + 1, or 0 */
+} gather_ctx;
+
+static void gather_range(void *p, int64_t begin, int64_t end) {
+    gather_ctx *c = p;
+    const index_plan *pl = &c->plan;
+    for (int64_t r = begin; r < end; r++) { /* r = o * mid + m */
+        int64_t o = r / pl->mid;
+        int64_t base = outer_offset(c->idx, c->a, c->axis, o);
+        const int64_t *ix = c->index + r * pl->inner;
+        float *y = c->out + r * pl->inner;
+        for (int64_t j = 0; j < pl->inner; j++) {
+            int64_t v = ix[j];
+            if (v < 0 || v >= c->alen) {
+                long long expect = 0;
+                atomic_compare_exchange_strong(&c->bad, &expect, (long long)(r * pl->inner + j + 1));
+                y[j] = 0.0f;
+                continue;
+            }
+            y[j] = c->src[base + v * c->astride + pl->inner_off[j]];
+        }
+    }
+}
+
+lc_status lc_cpu_gather(const lc_op *op) {
+    lc_status s;
+    if ((s = need_f32(op->in[0], "gather", "input")) || (s = need_i64(op->in[1], "gather"))) return s;
+    const lc_array *a = op->in[0], *idx = op->in[1];
+    int axis = (int)op->i[0];
+    gather_ctx c = {.a = a, .idx = idx, .src = cf32(a), .index = ci64(idx), .out = f32(op->out), .axis = axis};
+    if ((s = plan_index(idx, a, axis, "gather", &c.plan))) return s;
+    for (int d = 0; d < a->ndim; d++)
+        if (d != axis && idx->shape[d] > a->shape[d]) {
+            free(c.plan.inner_off);
+            return lc_error(LC_ERR_SHAPE, "gather: index size %lld exceeds input size %lld in dimension %d",
+                            (long long)idx->shape[d], (long long)a->shape[d], d);
+        }
+    c.astride = axis_stride(a, axis);
+    c.alen = a->shape[axis];
+    atomic_init(&c.bad, 0);
+    if (lc_array_numel(idx) > 0)
+        lc_parallel_for(c.plan.outer * c.plan.mid, 1 + 16384 / (c.plan.inner ? c.plan.inner : 1), gather_range, &c);
+    free(c.plan.inner_off);
+    long long bad = atomic_load(&c.bad);
+    if (bad)
+        return lc_error(LC_ERR_ARG, "gather: index %lld at position %lld is out of range [0, %lld) on axis %d",
+                        (long long)c.index[bad - 1], bad - 1, (long long)c.alen, axis);
+    return LC_OK;
+}
+
+typedef struct {
+    const float *x;
+    float *y;
+} copy_ctx;
+static void copy_range(void *p, int64_t begin, int64_t end) {
+    const copy_ctx *c = p;
+    memcpy(c->y + begin, c->x + begin, (size_t)(end - begin) * sizeof(float));
+}
+
+lc_status lc_cpu_scatter(const lc_op *op) {
+    lc_status s;
+    if ((s = need_f32(op->in[0], "scatter", "input")) || (s = need_i64(op->in[1], "scatter")) ||
+        (s = need_f32(op->in[2], "scatter", "src")))
+        return s;
+    const lc_array *a = op->in[0], *idx = op->in[1], *srca = op->in[2];
+    int axis = (int)op->i[0];
+    for (int d = 0; d < a->ndim && d < idx->ndim; d++)
+        if ((d != axis && idx->shape[d] > a->shape[d]) || (srca->ndim == idx->ndim && idx->shape[d] > srca->shape[d]))
+            return lc_error(LC_ERR_SHAPE, "scatter: index size %lld exceeds input or src size in dimension %d",
+                            (long long)idx->shape[d], d);
+    index_plan pa, ps;
+    if ((s = plan_index(idx, a, axis, "scatter", &pa))) return s;
+    if ((s = plan_index(idx, srca, axis, "scatter", &ps))) {
+        free(pa.inner_off);
+        return s;
+    }
+    float *out = f32(op->out);
+    const float *src = cf32(srca);
+    const int64_t *index = ci64(idx);
+    copy_ctx cc = {cf32(a), out};
+    if (lc_array_numel(a) > 0) lc_parallel_for(lc_array_numel(a), 1 << 16, copy_range, &cc);
+    int64_t astride = axis_stride(a, axis), sstride = axis_stride(srca, axis), alen = a->shape[axis];
+    /* Sequential, so that duplicate indices resolve as "last write wins", like torch on CPU. */
+    for (int64_t o = 0; o < pa.outer; o++) {
+        int64_t abase = outer_offset(idx, a, axis, o), sbase = outer_offset(idx, srca, axis, o);
+        for (int64_t m = 0; m < pa.mid; m++) {
+            const int64_t *ix = index + (o * pa.mid + m) * pa.inner;
+            for (int64_t j = 0; j < pa.inner; j++) {
+                int64_t v = ix[j];
+                if (v < 0 || v >= alen) {
+                    free(pa.inner_off);
+                    free(ps.inner_off);
+                    return lc_error(LC_ERR_ARG, "scatter: index %lld is out of range [0, %lld) on axis %d",
+                                    (long long)v, (long long)alen, axis);
+                }
+                out[abase + v * astride + pa.inner_off[j]] = src[sbase + m * sstride + ps.inner_off[j]];
+            }
+        }
+    }
+    free(pa.inner_off);
+    free(ps.inner_off);
+    return LC_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Binary cross-entropy, mean over all elements: -(y log p + (1 - y) log(1 - p)), each log      */
+/* clamped at -100 as PyTorch does. Fixed blocks summed in double: the result does not depend    */
+/* on the thread count.                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+#define BCE_BLOCKS 256
+typedef struct {
+    const float *p, *y;
+    int64_t n, block;
+    double partial[BCE_BLOCKS];
+} bce_ctx;
+
+static void bce_range(void *pp, int64_t begin, int64_t end) {
+    bce_ctx *c = pp;
+    for (int64_t b = begin; b < end; b++) {
+        int64_t i0 = b * c->block, i1 = i0 + c->block < c->n ? i0 + c->block : c->n;
+        double acc = 0.0;
+        for (int64_t i = i0; i < i1; i++) {
+            float lp = logf(c->p[i]), lq = logf(1.0f - c->p[i]);
+            if (!(lp >= -100.0f)) lp = isnan(lp) ? lp : -100.0f;
+            if (!(lq >= -100.0f)) lq = isnan(lq) ? lq : -100.0f;
+            acc -= (double)c->y[i] * lp + (1.0 - (double)c->y[i]) * lq;
+        }
+        c->partial[b] = acc;
+    }
+}
+
+lc_status lc_cpu_bce(const lc_op *op) {
+    lc_status s;
+    if ((s = need_f32(op->in[0], "bce", "p")) || (s = need_f32(op->in[1], "bce", "y"))) return s;
+    int64_t n = lc_array_numel(op->in[0]);
+    if (lc_array_numel(op->in[1]) != n) return lc_error(LC_ERR_SHAPE, "bce: p and y differ in size");
+    bce_ctx *c = calloc(1, sizeof *c);
+    if (!c) return lc_error(LC_ERR_NOMEM, "bce: out of memory");
+    c->p = cf32(op->in[0]);
+    c->y = cf32(op->in[1]);
+    c->n = n;
+    c->block = (n + BCE_BLOCKS - 1) / BCE_BLOCKS;
+    int64_t blocks = c->block ? (n + c->block - 1) / c->block : 0;
+    if (blocks) lc_parallel_for(blocks, 1, bce_range, c);
+    double total = 0.0;
+    for (int64_t b = 0; b < blocks; b++) total += c->partial[b];
+    f32(op->out)[0] = n ? (float)(total / (double)n) : NAN; /* torch: mean of nothing is NaN */
+    free(c);
+    return LC_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Convolutions: im2col of a block of output positions into (C*K, P) then one GEMM             */
+/* out (O, P) = W (O, C*K) x cols; blocks keep the column buffer near 16 MiB whatever the image. */
+/* ------------------------------------------------------------------------------------------ */
+typedef struct {
+    const float *x; /* one image (C, H, W); conv1d uses H = 1, KH = 1 */
+    float *cols;    /* (C*KH*KW, nb) */
+    int64_t H, W, KH, KW, Wout, stride, pad, p0, nb;
+} im2col_ctx;
+
+static void im2col_range(void *pp, int64_t begin, int64_t end) {
+    const im2col_ctx *c = pp;
+    for (int64_t r = begin; r < end; r++) { /* r = (ch * KH + kh) * KW + kw */
+        int64_t kw = r % c->KW, kh = (r / c->KW) % c->KH, ch = r / (c->KW * c->KH);
+        const float *xc = c->x + ch * c->H * c->W;
+        float *dst = c->cols + r * c->nb;
+        for (int64_t q = 0; q < c->nb; q++) {
+            int64_t p = c->p0 + q;
+            int64_t oh = p / c->Wout, ow = p % c->Wout;
+            int64_t ih = oh * c->stride - c->pad + kh, iw = ow * c->stride - c->pad + kw;
+            dst[q] = (ih >= 0 && ih < c->H && iw >= 0 && iw < c->W) ? xc[ih * c->W + iw] : 0.0f;
+        }
+    }
+}
+
+static lc_status conv_nd(const lc_op *op, int dims, const char *name) {
+    lc_status s;
+    if ((s = need_f32(op->in[0], name, "x")) || (s = need_f32(op->in[1], name, "weight"))) return s;
+    if (op->in[2] && (s = need_f32(op->in[2], name, "bias"))) return s;
+    const lc_array *x = op->in[0], *w = op->in[1];
+    int64_t stride = op->i[0], pad = op->i[1];
+    if (stride < 1 || pad < 0) return lc_error(LC_ERR_ARG, "%s: stride %lld, padding %lld", name, (long long)stride, (long long)pad);
+    int64_t N = x->shape[0], C = x->shape[1];
+    int64_t H = dims == 2 ? x->shape[2] : 1, W = x->shape[dims == 2 ? 3 : 2];
+    int64_t O = w->shape[0];
+    int64_t KH = dims == 2 ? w->shape[2] : 1, KW = w->shape[dims == 2 ? 3 : 2];
+    if (w->shape[1] != C) return lc_error(LC_ERR_SHAPE, "%s: weight has %lld input channels, x has %lld", name, (long long)w->shape[1], (long long)C);
+    int64_t Hout = dims == 2 ? (H + 2 * pad - KH) / stride + 1 : 1;
+    int64_t Wout = (W + 2 * pad - KW) / stride + 1;
+    if (Hout < 1 || Wout < 1) return lc_error(LC_ERR_SHAPE, "%s: kernel larger than the padded input", name);
+    int64_t P = Hout * Wout, CK = C * KH * KW;
+    float *out = f32(op->out);
+    const float *xd = cf32(x), *wd = cf32(w), *bias = op->in[2] ? cf32(op->in[2]) : NULL;
+    if (N == 0 || O == 0) return LC_OK;
+    int64_t nb = (int64_t)(4 << 20) / (CK ? CK : 1);
+    if (nb < 256) nb = 256;
+    if (nb > P) nb = P;
+    float *cols = malloc((size_t)CK * (size_t)nb * sizeof *cols);
+    if (!cols) return lc_error(LC_ERR_NOMEM, "%s: out of memory for a (%lld, %lld) column buffer", name, (long long)CK, (long long)nb);
+    for (int64_t n = 0; n < N; n++) {
+        float *on = out + n * O * P;
+        for (int64_t p0 = 0; p0 < P; p0 += nb) {
+            int64_t nbb = p0 + nb <= P ? nb : P - p0;
+            im2col_ctx c = {xd + n * C * H * W, cols, H, W, KH, KW, Wout, stride, pad, p0, nbb};
+            lc_parallel_for(CK, 1 + 65536 / nbb, im2col_range, &c);
+            /* (O, CK) x (CK, nbb) -> columns p0.. of (O, P) */
+            lc_sgemm(false, false, O, nbb, CK, 1.0f, wd, CK, cols, nbb, 0.0f, on + p0, P);
+        }
+        if (bias)
+            for (int64_t o = 0; o < O; o++)
+                for (int64_t p = 0; p < P; p++) on[o * P + p] += bias[o];
+    }
+    free(cols);
+    return LC_OK;
+}
+
+lc_status lc_cpu_conv1d(const lc_op *op) { return conv_nd(op, 1, "conv1d"); }
+lc_status lc_cpu_conv2d(const lc_op *op) { return conv_nd(op, 2, "conv2d"); }
