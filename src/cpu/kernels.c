@@ -430,9 +430,9 @@ lc_status lc_cpu_embedding(const lc_op *op) {
 
 /* ---- attention ----------------------------------------------------------------------------- */
 /* q (B, H, Tq, D), k, v (B, H, Tk, D), any B/H/T strides with D contiguous; out likewise.
- * One task per (b, h, block of queries): K is transposed into a scratch (D, Tk) so that both
- * matrix products run as vectorised axpy loops, scores never leave the cache. */
-#define ATTN_QBLOCK 32
+ * One task per (b, h, block of queries): S = scale Q K^T and O = softmax(S) V are two GEMMs on
+ * the strided views (no copies), the block's scores stay in a per-task scratch. */
+#define ATTN_QBLOCK 256
 typedef struct {
     const lc_op *op;
     int64_t B, H, Tq, Tk, D, nqb;
@@ -440,55 +440,38 @@ typedef struct {
 } attn_ctx;
 
 static void attention_range(void *vctx, int64_t b, int64_t e) {
-    const attn_ctx *c = vctx;
+    attn_ctx *c = vctx;
     const lc_array *q = c->op->in[0], *k = c->op->in[1], *v = c->op->in[2], *mask = c->op->in[3], *o = c->op->out;
     const float *pq = lc_array_ptr(q), *pk = lc_array_ptr(k), *pv = lc_array_ptr(v);
     const float *pm = mask ? lc_array_ptr(mask) : NULL;
     float *po = lc_array_ptr(o);
-    float scale = c->op->f[0];
-    int64_t Tk = c->Tk, D = c->D;
-    attn_ctx *mc = vctx;
-    float *kt = malloc(sizeof(float) * (size_t)(D * Tk + Tk + D));
-    if (!kt) {
-        atomic_store(&mc->failed, 1);
+    int64_t Tk = c->Tk, D = c->D, qb_rows = c->Tq < ATTN_QBLOCK ? c->Tq : ATTN_QBLOCK;
+    float *s = malloc(sizeof(float) * (size_t)(qb_rows * Tk));
+    if (!s) {
+        atomic_store(&c->failed, 1);
         return;
     }
-    float *s = kt + D * Tk, *acc = s + Tk;
-    int64_t last_bh = -1;
     for (int64_t t = b; t < e; t++) {
         int64_t bh = t / c->nqb, qb = t % c->nqb, bi = bh / c->H, hi = bh % c->H;
-        const float *kb = pk + bi * k->strides[0] + hi * k->strides[1];
-        const float *vb = pv + bi * v->strides[0] + hi * v->strides[1];
-        if (bh != last_bh) { /* K^T for this (b, h) */
-            for (int64_t j = 0; j < Tk; j++)
-                for (int64_t d = 0; d < D; d++) kt[d * Tk + j] = kb[j * k->strides[2] + d];
-            last_bh = bh;
-        }
-        int64_t q0 = qb * ATTN_QBLOCK, q1 = q0 + ATTN_QBLOCK < c->Tq ? q0 + ATTN_QBLOCK : c->Tq;
-        for (int64_t i = q0; i < q1; i++) {
-            const float *qi = pq + bi * q->strides[0] + hi * q->strides[1] + i * q->strides[2];
-            for (int64_t j = 0; j < Tk; j++) s[j] = 0;
-            for (int64_t d = 0; d < D; d++) {
-                float qd = qi[d] * scale;
-                const float *row = kt + d * Tk;
-                for (int64_t j = 0; j < Tk; j++) s[j] += qd * row[j];
-            }
+        int64_t q0 = qb * ATTN_QBLOCK, rows = (q0 + ATTN_QBLOCK < c->Tq ? q0 + ATTN_QBLOCK : c->Tq) - q0;
+        const float *qp = pq + bi * q->strides[0] + hi * q->strides[1] + q0 * q->strides[2];
+        const float *kp = pk + bi * k->strides[0] + hi * k->strides[1];
+        const float *vp = pv + bi * v->strides[0] + hi * v->strides[1];
+        float *op = po + bi * o->strides[0] + hi * o->strides[1] + q0 * o->strides[2];
+        /* (rows, D) x (Tk, D)^T -> (rows, Tk) */
+        lc_sgemm(false, true, rows, Tk, D, c->op->f[0], qp, q->strides[2], kp, k->strides[2], 0.0f, s, Tk);
+        for (int64_t i = 0; i < rows; i++) {
+            float *row = s + i * Tk;
             if (pm) {
                 const float *mrow = pm + bi * Tk;
-                for (int64_t j = 0; j < Tk; j++) s[j] = mrow[j] != 0.0f ? s[j] : -INFINITY;
+                for (int64_t j = 0; j < Tk; j++) row[j] = mrow[j] != 0.0f ? row[j] : -INFINITY;
             }
-            softmax_row(s, Tk);
-            for (int64_t d = 0; d < D; d++) acc[d] = 0;
-            for (int64_t j = 0; j < Tk; j++) {
-                float p = s[j];
-                const float *vj = vb + j * v->strides[2];
-                for (int64_t d = 0; d < D; d++) acc[d] += p * vj[d];
-            }
-            float *oi = po + bi * o->strides[0] + hi * o->strides[1] + i * o->strides[2];
-            memcpy(oi, acc, sizeof(float) * (size_t)D);
+            softmax_row(row, Tk);
         }
+        /* (rows, Tk) x (Tk, D) -> (rows, D) */
+        lc_sgemm(false, false, rows, D, Tk, 1.0f, s, Tk, vp, v->strides[2], 0.0f, op, o->strides[2]);
     }
-    free(kt);
+    free(s);
 }
 
 lc_status lc_cpu_attention(const lc_op *op) {
@@ -498,6 +481,16 @@ lc_status lc_cpu_attention(const lc_op *op) {
         return lc_error(LC_ERR_INTERNAL, "attention: head dimension must be contiguous");
     if (op->in[3] && (op->in[3]->dtype != LC_F32 || !lc_array_is_contiguous(op->in[3])))
         return lc_error(LC_ERR_INTERNAL, "attention: mask must be contiguous f32");
+    if (c.Tq == 0 || c.Tk == 0 || c.D == 0) {
+        if (c.Tq && c.D) { /* no keys: zero output like a fully masked row */
+            for (int64_t b = 0; b < c.B; b++)
+                for (int64_t h = 0; h < c.H; h++)
+                    for (int64_t i = 0; i < c.Tq; i++)
+                        memset((float *)lc_array_ptr(op->out) + b * op->out->strides[0] + h * op->out->strides[1] +
+                                   i * op->out->strides[2], 0, sizeof(float) * (size_t)c.D);
+        }
+        return LC_OK;
+    }
     c.nqb = (c.Tq + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
     lc_parallel_for(c.B * c.H * c.nqb, 1, attention_range, &c);
     return atomic_load(&c.failed) ? lc_error(LC_ERR_NOMEM, "attention: out of memory") : LC_OK;

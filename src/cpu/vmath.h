@@ -6,12 +6,11 @@
 #define LOCUS_CPU_VMATH_H
 
 #include <stdint.h>
-#include <string.h>
 
 static inline float lc_vexpf(float x) {
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    /* x = n ln2 + r, |r| <= ln2 / 2 */
-    float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+    /* x = n ln2 + r, |r| <= ln2 / 2; n rounded to nearest by the 1.5 * 2^23 shifter */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693359375f;
     r -= n * -2.12194440e-4f;
     /* exp(r) by its Taylor polynomial to degree 7 (Horner) */
@@ -23,10 +22,8 @@ static inline float lc_vexpf(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    int32_t e = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &e, sizeof scale);
-    return p * scale;
+    union { int32_t i; float f; } scale = {.i = ((int32_t)n + 127) * (1 << 23)};
+    return p * scale.f;
 }
 
 /* erf via erfc(|x|) = t P(t) exp(-x^2), t = 1 / (1 + p |x|) (A&S 7.1.26). */
