@@ -173,7 +173,7 @@ static void test_reduce_binary_views(void) {
     CHECK_OK(lc_contiguous(t, &tc));
     float *px = data(x), *pr = data(row);
     float *ps = data(sum), *pm = data(mx), *pa = data(add), *pt = data(tc);
-    int64_t *pam = data(am);
+    int64_t *pam = (int64_t *)(void *)data(am);
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 6; k++) {
             double acc = 0;
