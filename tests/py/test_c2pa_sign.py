@@ -195,3 +195,13 @@ def test_cli_errors(tmp_path):
                  '{"assertions": [{"label": "c2pa.hash.data", "data": {}}]}')
     assert r.returncode == 1 and "c2pa.hash.data" in r.stderr
     assert not out.exists()
+
+
+def test_parent_with_unknown_algorithm_is_refused(tmp_path):
+    # c2pa-python cannot read no_alg.jpg's store and refuses to sign on top of it; so does locus
+    src = fixture("no_alg.jpg")
+    assert c2pa_read(src.read_bytes())[0] == "Error"
+    out = tmp_path / "o.jpg"
+    r = locus_sign(src, out, "es256", check=False)
+    assert r.returncode == 1 and "no_alg.jpg" in r.stderr and "algorithm" in r.stderr
+    assert not out.exists()

@@ -559,6 +559,15 @@ lc_status lc_c2pa_sign_memory(const void *data, size_t len, const char *name, co
         lc_c2pa_options vopt = {.trust_pem_path = opt->trust_pem_path};
         st = lc_c2pa_verify_memory(data, len, name, &vopt, &parent_report);
         if (st != LC_OK) goto done;
+        /* c2pa-rs cannot read a store that holds a claim without a usable hash algorithm (and
+         * refuses to sign on top of one): carrying it forward would make the output unreadable */
+        if (lc_c2pa_report_has_status(parent_report, "algorithm.unsupported")) {
+            st = lc_error(LC_ERR_UNSUPPORTED,
+                          "%s: the existing manifest %s uses a missing or unsupported algorithm; it cannot become "
+                          "the parent ingredient (readers could not read the signed file)",
+                          name, parent.label);
+            goto done;
+        }
         c.parent_report = parent_report;
     }
     char uuid[37];

@@ -5,7 +5,6 @@
 #include "sign_internal.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,7 +100,8 @@ cbor_item_t *lc_cb_from_json(const cJSON *j) {
     if (cJSON_IsNull(j)) return cbor_new_null();
     if (cJSON_IsNumber(j)) {
         double d = j->valuedouble;
-        if (isfinite(d) && d == floor(d) && fabs(d) < 9007199254740992.0) return lc_cb_int((int64_t)d);
+        /* integral values within 2^53 as integers (NaN and infinities fail the range test) */
+        if (d > -9007199254740992.0 && d < 9007199254740992.0 && (double)(int64_t)d == d) return lc_cb_int((int64_t)d);
         return cbor_build_float8(d);
     }
     return NULL;
