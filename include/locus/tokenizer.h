@@ -34,6 +34,8 @@ int64_t lc_tokenizer_token_to_id(const lc_tokenizer *t, const char *token);
 /* Padding id (from "padding" or the model's pad token; 0 if none). */
 int64_t lc_tokenizer_pad_id(const lc_tokenizer *t);
 size_t lc_tokenizer_vocab_size(const lc_tokenizer *t);
+/* The tokenizer.json path it was loaded from (for messages). */
+const char *lc_tokenizer_path(const lc_tokenizer *t);
 
 #ifdef __cplusplus
 }
