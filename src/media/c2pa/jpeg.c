@@ -177,6 +177,10 @@ static const char *marker_name(uint8_t m, char *buf) {
     case 0xDE: return "DHP";
     case 0xDF: return "EXP";
     }
+    if (m >= 0xF0 && m <= 0xFD) {
+        snprintf(buf, 8, "JPG%d", m - 0xF0);
+        return buf;
+    }
     snprintf(buf, 8, "M%02X", m);
     return buf;
 }
@@ -249,8 +253,8 @@ lc_status c2pa_jpeg_box_map(const c2pa_src *s, c2pa_named_box **boxes_out, size_
         }
         in_c2pa = false;
         if (m == 0xDA) {
-            /* The scan: header plus entropy-coded data up to the next marker other than RSTn or
-             * a stuffed 0xFF00. Scanned in blocks. */
+            /* The scan: header plus entropy-coded data up to the next 0xFF that is not followed by
+             * a stuffed 0x00 or an RSTn (as c2pa-rs delimits it). Scanned in blocks. */
             uint64_t p = end;
             uint8_t blk[65536];
             bool done = false;
@@ -260,7 +264,7 @@ lc_status c2pa_jpeg_box_map(const c2pa_src *s, c2pa_named_box **boxes_out, size_
                 for (size_t i = 0; i + 1 < want; i++) {
                     if (blk[i] != 0xFF) continue;
                     uint8_t nx = blk[i + 1];
-                    if (nx == 0x00 || nx == 0xFF || (nx >= 0xD0 && nx <= 0xD7)) continue;
+                    if (nx == 0x00 || (nx >= 0xD0 && nx <= 0xD7)) continue;
                     p += i;
                     done = true;
                     break;
