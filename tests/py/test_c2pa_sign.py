@@ -208,3 +208,20 @@ def test_parent_with_unknown_algorithm_is_refused(tmp_path):
     r = locus_sign(src, out, "es256", check=False)
     assert r.returncode == 1 and "no_alg.jpg" in r.stderr and "algorithm" in r.stderr
     assert not out.exists()
+
+
+def test_manifest_definition_with_parent(tmp_path):
+    definition = {"assertions": [{"label": "c2pa.actions", "data": {"actions": [
+        {"action": "c2pa.opened", "parameters": {"description": "opened for a test"}},
+        {"action": "c2pa.resized"}]}}]}
+    out = tmp_path / "edited.jpg"
+    locus_sign(fixture("C.jpg"), out, "ed25519", "--manifest", json.dumps(definition))
+    _, m = assert_trusted(out, alg="ed25519")
+    acts = actions_of(m)
+    assert [a["action"] for a in acts] == ["c2pa.opened", "c2pa.resized"]
+    assert acts[0]["parameters"]["description"] == "opened for a test"
+    assert acts[0]["parameters"]["ingredients"][0]["url"].endswith("c2pa.ingredient.v3")
+    # c2pa.created cannot describe a file that already has credentials
+    created = {"assertions": [{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created"}]}}]}
+    r = locus_sign(fixture("C.jpg"), tmp_path / "x.jpg", "es256", "--manifest", json.dumps(created), check=False)
+    assert r.returncode == 1 and "c2pa.opened" in r.stderr

@@ -235,9 +235,9 @@ static lc_status cbor_assertion(assertion *a, const char *label, const cbor_item
 
 static void assertion_hash(const assertion *a, uint8_t out[32]) { sha256(a->box.data + 8, a->box.len - 8, out); }
 
+/* {"activeManifest": {"success": [], "informational": [], "failure": [the parent's failure codes]}}:
+ * the validator reports failures only, so the other lists stay empty. */
 static cbor_item_t *validation_results(const build_ctx *c) {
-    cbor_item_t *am = cbor_new_definite_map(3);
-    cbor_item_t *success = cbor_new_definite_array(0), *info = cbor_new_definite_array(0);
     size_t n_fail = c->parent_report ? lc_c2pa_report_status_count(c->parent_report) : 0;
     cbor_item_t *failure = cbor_new_definite_array(n_fail);
     for (size_t i = 0; failure && i < n_fail; i++) {
@@ -246,23 +246,24 @@ static cbor_item_t *validation_results(const build_ctx *c) {
         bool ok = e && lc_cb_put(e, "code", lc_cb_text(s->code ? s->code : ""));
         if (ok && s->url) ok = lc_cb_put(e, "url", lc_cb_text(s->url));
         if (ok && s->explanation) ok = lc_cb_put(e, "explanation", lc_cb_text(s->explanation));
-        if (!ok) {
-            if (e) cbor_decref(&e);
-            cbor_decref(&failure);
-            break;
-        }
+        if (!ok && e) cbor_decref(&e);
         if (!lc_cb_push(failure, e)) cbor_decref(&failure);
     }
-    bool ok = am && lc_cb_put(am, "success", success) && lc_cb_put(am, "informational", info) &&
-              lc_cb_put(am, "failure", failure);
-    if (!am) {
-        if (success) cbor_decref(&success);
-        if (info) cbor_decref(&info);
-        if (failure) cbor_decref(&failure);
+    cbor_item_t *am = cbor_new_definite_map(3);
+    bool ok = am && lc_cb_put(am, "success", cbor_new_definite_array(0)) &&
+              lc_cb_put(am, "informational", cbor_new_definite_array(0));
+    if (ok) {
+        ok = lc_cb_put(am, "failure", failure);
+        failure = NULL;
     }
+    if (failure) cbor_decref(&failure);
     cbor_item_t *vr = ok ? cbor_new_definite_map(1) : NULL;
-    if (vr && !lc_cb_put(vr, "activeManifest", am)) cbor_decref(&vr);
-    else if (!vr && am) cbor_decref(&am);
+    if (vr) {
+        ok = lc_cb_put(vr, "activeManifest", am);
+        am = NULL;
+        if (!ok) cbor_decref(&vr);
+    }
+    if (am) cbor_decref(&am);
     return vr;
 }
 
@@ -336,8 +337,9 @@ static lc_status actions_assertion(const build_ctx *c, const assertion *ingredie
     if (ok && !map_get(first, "softwareAgent")) {
         cbor_item_t *agent = cbor_new_definite_map(2);
         ok = agent && lc_cb_put(agent, "name", lc_cb_text("locus")) &&
-             lc_cb_put(agent, "version", lc_cb_text(LOCUS_VERSION)) && lc_cb_put(first, "softwareAgent", agent);
-        if (!ok && agent && !first) cbor_decref(&agent);
+             lc_cb_put(agent, "version", lc_cb_text(LOCUS_VERSION));
+        if (ok) ok = lc_cb_put(first, "softwareAgent", agent); /* takes agent */
+        else if (agent) cbor_decref(&agent);
     }
     if (ok && c->parent) {
         /* parameters.ingredients: [hashed URI of the parent ingredient] */
@@ -359,21 +361,29 @@ static lc_status actions_assertion(const build_ctx *c, const assertion *ingredie
             ok = lc_cb_put(params, "ingredients", ings);
         } else if (ok) {
             params = cbor_new_definite_map(1);
-            ok = params && lc_cb_put(params, "ingredients", ings) && lc_cb_put(first, "parameters", params);
+            ok = params && lc_cb_put(params, "ingredients", ings); /* takes ings */
+            if (!params) cbor_decref(&ings);
+            if (ok) ok = lc_cb_put(first, "parameters", params); /* takes params */
+            else if (params) cbor_decref(&params);
         } else if (ings) {
             cbor_decref(&ings);
         }
     }
-    ok = ok && lc_cb_push(list, first);
-    first = NULL;
+    if (ok) {
+        ok = lc_cb_push(list, first); /* takes first */
+        first = NULL;
+    }
     for (const cJSON *x = user ? user->child : NULL; ok && x; x = x->next) {
         const char *name = cJSON_GetObjectItemCaseSensitive(x, "action")->valuestring;
         if (strcmp(name, "c2pa.created") == 0 || strcmp(name, "c2pa.opened") == 0) continue;
         ok = lc_cb_push(list, lc_cb_from_json(x));
     }
     cbor_item_t *m = ok ? cbor_new_definite_map(1) : NULL;
-    ok = m && lc_cb_put(m, "actions", list);
-    list = NULL;
+    ok = m != NULL;
+    if (ok) {
+        ok = lc_cb_put(m, "actions", list); /* takes list */
+        list = NULL;
+    }
     if (ok) st = cbor_assertion(a, "c2pa.actions.v2", m);
     else st = lc_error(LC_ERR_NOMEM, "c2pa sign: out of memory building the actions");
     if (m) cbor_decref(&m);
@@ -383,7 +393,8 @@ done:
     return st;
 }
 
-/* c2pa.hash.data of a constant encoded size: `target` (0: measure) */
+/* c2pa.hash.data excluding [insert_at, insert_at + excl_len), of the same encoded size whatever
+ * excl_len is (up to 2^32 - 1) */
 static lc_status hash_data_assertion(const build_ctx *c, uint64_t excl_len, assertion *a) {
     /* pad so the assertion's size does not depend on how long excl_len's encoding is: up to 4 bytes
      * shorter than the 5-byte placeholder */
