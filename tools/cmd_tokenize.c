@@ -54,7 +54,8 @@ int cmd_tokenize(int argc, char **argv) {
     }
     struct stat sb;
     char *path = NULL;
-    if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    bool is_dir = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (is_dir) {
         size_t n = strlen(dir) + sizeof "/tokenizer.json";
         path = malloc(n);
         if (!path) return cli_failf("tokenize", 1, "out of memory");
@@ -64,7 +65,8 @@ int cmd_tokenize(int argc, char **argv) {
         if (!path) return cli_failf("tokenize", 1, "out of memory");
     }
     lc_tokenizer *tok = NULL;
-    if (lc_tokenizer_load(path, &tok) != LC_OK) {
+    /* A model directory truncates at the model's maximum, as embed and classify do. */
+    if ((is_dir ? lc_model_dir_tokenizer(dir, &tok) : lc_tokenizer_load(path, &tok)) != LC_OK) {
         free(path);
         return cli_fail("tokenize");
     }

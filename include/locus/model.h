@@ -32,6 +32,10 @@ lc_status lc_model_load(const char *dir, const lc_model_options *opt, lc_model *
  * "xlm-roberta-base", "minilm-l6", "distilbert-base", "vit-base". */
 lc_status lc_model_synthetic(const char *name, const lc_model_options *opt, lc_model **out);
 void lc_model_free(lc_model *m);
+/* The tokenizer of a model directory, truncating where Hugging Face's AutoTokenizer does with
+ * truncation=True (model_max_length, the position embeddings available), without the weights.
+ * (lc_model_load's embedding pipeline also honours sentence_bert_config.json's max_seq_length.) */
+lc_status lc_model_dir_tokenizer(const char *dir, lc_tokenizer **out);
 
 const char *lc_model_name(const lc_model *m);        /* directory or built-in name */
 const char *lc_model_type(const lc_model *m);        /* "bert", "roberta", "vit", ... */

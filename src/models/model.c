@@ -283,7 +283,7 @@ static lc_status find_prefix(lc_model *m, const char *suffix, char *prefix, size
 
 static lc_status load_sentence_transformers(lc_model *m) {
     char path[4096];
-    cJSON *modules = NULL, *pool = NULL, *stc = NULL;
+    cJSON *modules = NULL, *pool = NULL;
     m->pooling = LC_POOL_MEAN;
     m->normalize = false;
     snprintf(path, sizeof path, "%s/modules.json", m->dir);
@@ -303,7 +303,12 @@ static lc_status load_sentence_transformers(lc_model *m) {
                 char pp[4096];
                 snprintf(pp, sizeof pp, "%s/%s/config.json", m->dir, mpath);
                 if ((s = read_json(pp, false, &pool))) break;
-                if (json_true(pool, "pooling_mode_cls_token")) m->pooling = LC_POOL_CLS;
+                const char *mode = json_str(pool, "pooling_mode"); /* newer sentence-transformers */
+                if (mode && strcmp(mode, "cls") == 0) m->pooling = LC_POOL_CLS;
+                else if (mode && strcmp(mode, "max") == 0) m->pooling = LC_POOL_MAX;
+                else if (mode && strcmp(mode, "mean") == 0) m->pooling = LC_POOL_MEAN;
+                else if (mode) s = lc_error(LC_ERR_UNSUPPORTED, "%s: pooling mode '%s' not supported (cls, mean, max)", pp, mode);
+                else if (json_true(pool, "pooling_mode_cls_token")) m->pooling = LC_POOL_CLS;
                 else if (json_true(pool, "pooling_mode_max_tokens")) m->pooling = LC_POOL_MAX;
                 else if (json_true(pool, "pooling_mode_mean_tokens")) m->pooling = LC_POOL_MEAN;
                 else s = lc_error(LC_ERR_UNSUPPORTED, "%s: pooling mode not supported (cls, mean, max)", pp);
@@ -315,38 +320,73 @@ static lc_status load_sentence_transformers(lc_model *m) {
         cJSON_Delete(modules);
         if (s) return s;
     }
-    snprintf(path, sizeof path, "%s/sentence_bert_config.json", m->dir);
-    if ((s = read_json(path, true, &stc))) return s;
-    if (stc) {
-        int64_t msl = json_int(stc, "max_seq_length", 0);
-        if (msl > 0 && (m->max_seq == 0 || (size_t)msl < m->max_seq)) m->max_seq = (size_t)msl;
-        cJSON_Delete(stc);
-    }
     return LC_OK;
 }
 
-static lc_status load_text_side(lc_model *m) {
+/* The longest input the model takes, special tokens included: the smallest of the position
+ * embeddings available (RoBERTa reserves padding_idx + 1 of them), tokenizer_config.json's
+ * model_max_length and (for the embedding pipeline) sentence_bert_config.json's max_seq_length. */
+static lc_status text_max_length(const char *dir, const char *model_type, int64_t max_pos, int64_t pad_id, bool sentence_transformers,
+                               size_t *out) {
     char path[4096];
-    /* positions available for tokens (RoBERTa reserves padding_idx + 1 of them) */
-    int64_t avail = m->cfg.max_pos - (m->family == FAMILY_ROBERTA ? m->cfg.pad_id + 1 : 0);
-    m->max_seq = avail > 0 ? (size_t)avail : 0;
-    cJSON *tc = NULL;
-    snprintf(path, sizeof path, "%s/tokenizer_config.json", m->dir);
-    lc_status s = read_json(path, true, &tc);
+    bool roberta = strcmp(model_type, "roberta") == 0 || strcmp(model_type, "xlm-roberta") == 0 || strcmp(model_type, "camembert") == 0;
+    int64_t avail = max_pos - (roberta ? pad_id + 1 : 0);
+    size_t max_seq = avail > 0 ? (size_t)avail : 0;
+    cJSON *j = NULL;
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    lc_status s = read_json(path, true, &j);
     if (s) return s;
-    if (tc) {
-        double mml = json_num(tc, "model_max_length", 0);
-        if (mml > 0 && mml < (double)m->max_seq) m->max_seq = (size_t)mml;
-        cJSON_Delete(tc);
+    if (j) {
+        double mml = json_num(j, "model_max_length", 0);
+        if (mml > 0 && mml < (double)max_seq) max_seq = (size_t)mml;
+        cJSON_Delete(j);
+        j = NULL;
     }
-    if ((s = load_sentence_transformers(m))) return s;
-    snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
-    if (file_exists(path)) {
-        if ((s = lc_tokenizer_load(path, &m->tokenizer))) return s;
-        size_t own = lc_tokenizer_max_length(m->tokenizer);
-        lc_tokenizer_set_max_length(m->tokenizer, own && own < m->max_seq ? own : m->max_seq);
+    snprintf(path, sizeof path, "%s/sentence_bert_config.json", dir);
+    if (sentence_transformers && (s = read_json(path, true, &j))) return s;
+    if (j) {
+        int64_t msl = json_int(j, "max_seq_length", 0);
+        if (msl > 0 && (size_t)msl < max_seq) max_seq = (size_t)msl;
+        cJSON_Delete(j);
     }
+    *out = max_seq;
     return LC_OK;
+}
+
+static lc_status load_tokenizer(const char *dir, size_t max_seq, bool required, lc_tokenizer **out) {
+    char path[4096];
+    *out = NULL;
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (!file_exists(path)) return required ? lc_error(LC_ERR_IO, "%s: cannot open", path) : LC_OK;
+    lc_status s = lc_tokenizer_load(path, out);
+    if (s) return s;
+    size_t own = lc_tokenizer_max_length(*out);
+    lc_tokenizer_set_max_length(*out, own && own < max_seq ? own : max_seq);
+    return LC_OK;
+}
+
+lc_status lc_model_dir_tokenizer(const char *dir, lc_tokenizer **out) {
+    if (!dir || !out) return lc_error(LC_ERR_ARG, "lc_model_dir_tokenizer: NULL argument");
+    char path[4096];
+    cJSON *cfg = NULL;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    lc_status s = read_json(path, true, &cfg);
+    if (s) return s;
+    const char *type = cfg ? json_str(cfg, "model_type") : NULL;
+    bool roberta = type && (strcmp(type, "roberta") == 0 || strcmp(type, "xlm-roberta") == 0 || strcmp(type, "camembert") == 0);
+    size_t max_seq = 0;
+    s = text_max_length(dir, type ? type : "", cfg ? json_int(cfg, "max_position_embeddings", 512) : (int64_t)1 << 40,
+                        cfg ? json_int(cfg, "pad_token_id", roberta ? 1 : 0) : 0, false, &max_seq);
+    cJSON_Delete(cfg);
+    if (!s) s = load_tokenizer(dir, max_seq, true, out);
+    return s;
+}
+
+static lc_status load_text_side(lc_model *m) {
+    lc_status s = text_max_length(m->dir, m->model_type, m->cfg.max_pos, m->cfg.pad_id, true, &m->max_seq);
+    if (!s) s = load_sentence_transformers(m);
+    if (!s) s = load_tokenizer(m->dir, m->max_seq, false, &m->tokenizer);
+    return s;
 }
 
 static lc_status model_new(const char *name, const lc_model_options *opt, lc_model **out) {
