@@ -360,8 +360,9 @@ static lc_status load_tokenizer(const char *dir, size_t max_seq, bool required, 
     if (!file_exists(path)) return required ? lc_error(LC_ERR_IO, "%s: cannot open", path) : LC_OK;
     lc_status s = lc_tokenizer_load(path, out);
     if (s) return s;
-    size_t own = lc_tokenizer_max_length(*out);
-    lc_tokenizer_set_max_length(*out, own && own < max_seq ? own : max_seq);
+    /* Like transformers (and sentence-transformers), the model's limit replaces the truncation
+     * block of tokenizer.json; a bare tokenizer.json keeps its own (max_seq 0). */
+    if (max_seq) lc_tokenizer_set_max_length(*out, max_seq);
     return LC_OK;
 }
 
@@ -372,6 +373,8 @@ lc_status lc_model_dir_tokenizer(const char *dir, lc_tokenizer **out) {
     snprintf(path, sizeof path, "%s/config.json", dir);
     lc_status s = read_json(path, true, &cfg);
     if (s) return s;
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    if (!cfg && !file_exists(path)) return load_tokenizer(dir, 0, true, out); /* a bare tokenizer.json */
     const char *type = cfg ? json_str(cfg, "model_type") : NULL;
     bool roberta = type && (strcmp(type, "roberta") == 0 || strcmp(type, "xlm-roberta") == 0 || strcmp(type, "camembert") == 0);
     size_t max_seq = 0;
