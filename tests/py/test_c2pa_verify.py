@@ -300,3 +300,34 @@ def test_flipped_byte_in_parent_manifest_is_caught(signed, tmp_path):
     for trust in (False, True):
         rc, out, want = assert_agree(bad, trust)
         assert rc == 1 and out["validation_state"] == "Invalid"
+
+
+# ---- claim v2 action rules (c2pa-rs checks them when reading) -----------------------------------
+ACTION_CASES = {
+    "no-actions": ({"assertions": []}, None, "assertion.action.malformed"),
+    "first-edited": ({"assertions": [{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.edited"}]}}]},
+                     None, "assertion.action.malformed"),
+    "opened-without-ingredient": ({"assertions": [{"label": "c2pa.actions",
+                                                   "data": {"actions": [{"action": "c2pa.opened"}]}}]},
+                                  "C.jpg", "assertion.action.ingredientMismatch"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACTION_CASES))
+def test_action_rules_agree(tmp_path, case):
+    """Signed by c2pa-python with its own check after signing turned off, so the faulty claim exists."""
+    manifest, parent, code = ACTION_CASES[case]
+    manifest = dict(manifest, claim_generator_info=[{"name": "locus-tests"}])
+    ctx = c2pa.Context(c2pa.Settings.from_dict({"verify": {"verify_after_sign": False},
+                                                "builder": {"thumbnail": {"enabled": False}}}))
+    info = c2pa.C2paSignerInfo(b"es256", (CERTS / "es256.pub").read_bytes(), (CERTS / "es256.pem").read_bytes(), None)
+    builder = c2pa.Builder(manifest, context=ctx)
+    if parent:
+        with open(FIX / parent, "rb") as pf:
+            builder.add_ingredient({"title": parent, "relationship": "parentOf"}, "image/jpeg", pf)
+    dst = tmp_path / f"{case}.jpg"
+    with open(FIX / "no_manifest.jpg", "rb") as s, open(dst, "w+b") as d:
+        builder.sign(c2pa.Signer.from_info(info), "image/jpeg", s, d)
+    for trust in (False, True):
+        rc, out, want = assert_agree(dst, trust)
+        assert rc == 1 and code in want[1]

@@ -695,6 +695,70 @@ static void check_ingredients(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, 
     cbor_decref(&a);
 }
 
+/* Claim v2 action rules (c2pa-rs applies them when reading too): the first actions assertion
+ * starts with c2pa.created or c2pa.opened; opened, placed and removed actions name their
+ * ingredient(s). */
+typedef struct action_scan {
+    int first_actions; /* node of the first actions assertion, -1 if none */
+    int n_actions_boxes;
+} action_scan;
+
+static void find_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
+    action_scan *a = ctx;
+    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
+    const char *path = url ? jumbf_path(url) : NULL;
+    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
+    free(url);
+    if (node < 0) return;
+    const char *label = v->tree.nodes[node].label;
+    if (!label_is(label, "c2pa.actions") && !label_is(label, "c2pa.actions.v2")) return;
+    if (a->first_actions < 0) a->first_actions = node;
+    a->n_actions_boxes++;
+    cbor_item_t *as = load_assertion_cbor(v, node);
+    cbor_item_t *list = as ? cbor_map_get(as, "actions") : NULL;
+    if (list && cbor_isa_array(list)) {
+        cbor_item_t **items = cbor_array_handle(list);
+        for (size_t i = 0; i < cbor_array_size(list); i++) {
+            char *name = cbor_text_dup(cbor_map_get(items[i], "action"));
+            bool needs = name && (strcmp(name, "c2pa.opened") == 0 || strcmp(name, "c2pa.placed") == 0 ||
+                                  strcmp(name, "c2pa.removed") == 0);
+            free(name);
+            if (!needs) continue;
+            cbor_item_t *params = cbor_map_get(items[i], "parameters");
+            cbor_item_t *ings = cbor_map_get(params, "ingredients");
+            cbor_item_t *ing = cbor_map_get(params, "ingredient");
+            bool has = (ings && cbor_isa_array(ings) && cbor_array_size(ings) > 0) || (ing && cbor_isa_map(ing));
+            if (!has) {
+                char *aurl = manifest_url(m, NULL);
+                char *u = c2pa_printf("%s/c2pa.assertions/%s", aurl, label);
+                fail(v, "assertion.action.ingredientMismatch", u,
+                     "opened, placed and removed items must have ingredient(s) parameters");
+                free(u);
+                free(aurl);
+                break;
+            }
+        }
+    }
+    if (as) cbor_decref(&as);
+}
+
+static void check_actions_v2(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info) {
+    action_scan a = {-1, 0};
+    for_each_assertion(v, m, info, find_actions, &a);
+    bool ok = false;
+    if (a.first_actions >= 0) {
+        cbor_item_t *as = load_assertion_cbor(v, a.first_actions);
+        cbor_item_t *list = as ? cbor_map_get(as, "actions") : NULL;
+        if (list && cbor_isa_array(list) && cbor_array_size(list) > 0) {
+            char *name = cbor_text_dup(cbor_map_get(cbor_array_handle(list)[0], "action"));
+            ok = name && (strcmp(name, "c2pa.created") == 0 || strcmp(name, "c2pa.opened") == 0);
+            free(name);
+        }
+        if (as) cbor_decref(&as);
+    }
+    if (!ok) fail(v, "assertion.action.malformed", m->label, "first action must be created or opened");
+}
+
 static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int depth) {
     if (m->visited || depth > C2PA_MAX_INGREDIENT_DEPTH) return;
     m->visited = true;
@@ -702,6 +766,7 @@ static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int dept
     if (!m->claim) return; /* load_claim reported why */
     check_signature(v, m, info, is_active);
     for_each_assertion(v, m, info, check_assertion_uri, NULL);
+    if (m->claim_version == 2) check_actions_v2(v, m, info);
     if (is_active) {
         binding_scan b = {-1, -1, -1};
         for_each_assertion(v, m, info, find_binding, &b);
