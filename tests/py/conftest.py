@@ -48,7 +48,7 @@ def run_locus(*args, input=None, timeout=None, cwd=None, check=False):
                           capture_output=True, text=True, encoding="utf-8", errors="replace",
                           timeout=timeout or DEFAULT_TIMEOUT, cwd=str(cwd or REPO))
     if check and proc.returncode != 0:
-        pytest.fail(describe_failure(args, proc))
+        pytest.fail(describe_failure(args, proc), pytrace=False)
     return proc
 
 
@@ -69,7 +69,7 @@ def run_json(*args, input=None, timeout=None, cwd=None):
         return json.loads(proc.stdout)
     except json.JSONDecodeError as e:
         out = proc.stdout if len(proc.stdout) < 1000 else proc.stdout[:1000] + " ..."
-        pytest.fail(f"`locus {' '.join(str(a) for a in args)[:200]}` printed invalid JSON ({e}):\n{out}")
+        pytest.fail(f"`locus {' '.join(str(a) for a in args)[:200]}` printed invalid JSON ({e}):\n{out}", pytrace=False)
 
 
 def command_help(command):
