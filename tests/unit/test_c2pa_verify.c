@@ -141,6 +141,12 @@ static void test_trust_from_memory_and_details(void) {
         free(json);
     }
     lc_c2pa_report_free(r);
+    /* The test certificates are valid 2022-06-10 .. 2030-08-26: checked at 2031-01-01 they are expired. */
+    lc_c2pa_options late = {.trust_pem = pem, .trust_pem_len = n, .verify_time = 1924992000};
+    r = NULL;
+    CHECK_OK(lc_c2pa_verify_file(path_of("C.jpg"), &late, &r));
+    if (r) CHECK(lc_c2pa_report_state(r) == LC_C2PA_INVALID && lc_c2pa_report_has_status(r, "signingCredential.expired"));
+    lc_c2pa_report_free(r);
     /* A trust file without certificates is an error, not an empty trust list. */
     lc_c2pa_options bad = {.trust_pem = "not a pem", .trust_pem_len = 9};
     r = NULL;
