@@ -378,7 +378,7 @@ lc_status lc_cpu_bce(const lc_op *op) {
 typedef struct {
     const float *x; /* one image (C, H, W); conv1d uses H = 1, KH = 1 */
     float *cols;    /* (C*KH*KW, nb) */
-    int64_t H, W, KH, KW, Wout, stride, pad, p0, nb;
+    int64_t H, W, KH, KW, Wout, stride, pad_h, pad_w, p0, nb;
 } im2col_ctx;
 
 static void im2col_range(void *pp, int64_t begin, int64_t end) {
@@ -390,7 +390,7 @@ static void im2col_range(void *pp, int64_t begin, int64_t end) {
         for (int64_t q = 0; q < c->nb; q++) {
             int64_t p = c->p0 + q;
             int64_t oh = p / c->Wout, ow = p % c->Wout;
-            int64_t ih = oh * c->stride - c->pad + kh, iw = ow * c->stride - c->pad + kw;
+            int64_t ih = oh * c->stride - c->pad_h + kh, iw = ow * c->stride - c->pad_w + kw;
             dst[q] = (ih >= 0 && ih < c->H && iw >= 0 && iw < c->W) ? xc[ih * c->W + iw] : 0.0f;
         }
     }
@@ -424,7 +424,7 @@ static lc_status conv_nd(const lc_op *op, int dims, const char *name) {
         float *on = out + n * O * P;
         for (int64_t p0 = 0; p0 < P; p0 += nb) {
             int64_t nbb = p0 + nb <= P ? nb : P - p0;
-            im2col_ctx c = {xd + n * C * H * W, cols, H, W, KH, KW, Wout, stride, pad, p0, nbb};
+            im2col_ctx c = {xd + n * C * H * W, cols, H, W, KH, KW, Wout, stride, dims == 2 ? pad : 0, pad, p0, nbb};
             lc_parallel_for(CK, 1 + 65536 / nbb, im2col_range, &c);
             /* (O, CK) x (CK, nbb) -> columns p0.. of (O, P) */
             lc_sgemm(false, false, O, nbb, CK, 1.0f, wd, CK, cols, nbb, 0.0f, on + p0, P);
