@@ -1,0 +1,89 @@
+/* Shared device helpers of the CUDA kernels: dtype conversion, dispatch, block reductions. */
+#ifndef LOCUS_CUDA_COMMON_CUH
+#define LOCUS_CUDA_COMMON_CUH
+
+#include "cuda/kernels.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#define LC_CU_F32 0
+#define LC_CU_F16 1
+#define LC_CU_BF16 2
+#define LC_CU_I32 3
+#define LC_CU_I64 4
+
+__device__ __forceinline__ float to_f(float x) { return x; }
+__device__ __forceinline__ float to_f(__half x) { return __half2float(x); }
+__device__ __forceinline__ float to_f(__nv_bfloat16 x) { return __bfloat162float(x); }
+
+template <typename T> __device__ __forceinline__ T from_f(float x);
+template <> __device__ __forceinline__ float from_f<float>(float x) { return x; }
+template <> __device__ __forceinline__ __half from_f<__half>(float x) { return __float2half_rn(x); }
+template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+
+/* Run `body` with T bound to the C++ type of a float dtype code; other codes return an error. */
+#define LC_CU_DISPATCH_FLOAT(dtype, T, ...)                                                     \
+    switch (dtype) {                                                                            \
+    case LC_CU_F32: { typedef float T; __VA_ARGS__; } break;                                    \
+    case LC_CU_F16: { typedef __half T; __VA_ARGS__; } break;                                   \
+    case LC_CU_BF16: { typedef __nv_bfloat16 T; __VA_ARGS__; } break;                           \
+    default: return (int)cudaErrorInvalidValue;                                                 \
+    }
+
+static inline int lc_cu_blocks(int64_t n, int threads, int64_t cap = 65535LL * 32) {
+    int64_t b = (n + threads - 1) / threads;
+    if (b < 1) b = 1;
+    if (b > cap) b = cap;
+    return (int)b;
+}
+
+static inline int lc_cu_last_error(void) { return (int)cudaGetLastError(); }
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+/* Sum / max over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the
+ * result. `scratch` holds 32 floats; the call begins and ends with a barrier so that it can be
+ * used back to back. */
+__device__ __forceinline__ float block_sum(float v, float *scratch) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    float r = lane < nw ? scratch[lane] : 0.0f;
+    return warp_sum(r);
+}
+__device__ __forceinline__ float block_max(float v, float *scratch) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    float r = lane < nw ? scratch[lane] : -INFINITY;
+    return warp_max(r);
+}
+
+/* Offset (elements) of logical index i of a strided view. */
+__device__ __forceinline__ int64_t view_offset(const lc_cu_view &v, int64_t i) {
+    int64_t off = 0;
+    for (int d = v.ndim - 1; d >= 0; d--) {
+        int64_t n = v.shape[d];
+        off += (i % n) * v.strides[d];
+        i /= n;
+    }
+    return off;
+}
+
+#endif

@@ -1,0 +1,53 @@
+/* State shared by the CUDA backend's C files: one stream, one cuBLASLt handle and one capture
+ * state per device. */
+#ifndef LOCUS_CUDA_INTERNAL_H
+#define LOCUS_CUDA_INTERNAL_H
+
+#include "core/internal.h"
+#include "cuda/kernels.h"
+#include "locus/cuda.h"
+
+#include <cublasLt.h>
+#include <cuda_runtime_api.h>
+#include <pthread.h>
+
+#define LC_CUDA_MAX_DEVICES 16
+
+/* Memory a graph being captured keeps alive: pinned host copies of host data uploaded during the
+ * capture, and device allocations freed during the capture that the graph may still read. */
+typedef struct lc_cuda_keep {
+    void **host_pinned;
+    int nhost, caphost;
+    void **dev;
+    int ndev, capdev;
+} lc_cuda_keep;
+
+typedef struct lc_cuda_dev {
+    bool ready;
+    int index;
+    cudaStream_t stream;
+    cublasLtHandle_t lt;
+    void *workspace;
+    size_t workspace_bytes;
+    volatile int *bad_host; /* mapped pinned flag: an embedding id was out of range */
+    int *bad_dev;
+    pthread_mutex_t lock;
+    /* capture */
+    bool capturing;
+    void **cap_allocs; /* allocations made during the capture (graph allocations) */
+    int ncap, capcap;
+    lc_cuda_keep keep;
+} lc_cuda_dev;
+
+/* The state of device `index`, initialised on first use (sets the calling thread's device). */
+lc_status lc_cuda_dev_get(int index, lc_cuda_dev **out);
+/* Message for a CUDA error, naming what failed. */
+lc_status lc_cuda_fail(int err, const char *what);
+/* Pointer of an array on its CUDA device (after lc_op_run has made it resident). */
+void *lc_cuda_ptr(const lc_array *a);
+
+/* GEMMs (gemm.c). */
+lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op);
+lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op);
+
+#endif

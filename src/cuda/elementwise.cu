@@ -1,0 +1,449 @@
+/* Elementwise CUDA kernels: strided copy with dtype conversion, broadcast binary ops, unary
+ * activations, bias + exact GELU, PReLU, fill, reductions, embedding gathers. Memory-bound: the
+ * contiguous paths move 16 bytes per thread access where the alignment allows. */
+#include "cuda/common.cuh"
+
+#include <math.h>
+
+/* ---- copy ------------------------------------------------------------------------------------ */
+__device__ __forceinline__ float load_any(const void *p, int t, int64_t i) {
+    switch (t) {
+    case LC_CU_F32: return ((const float *)p)[i];
+    case LC_CU_F16: return __half2float(((const __half *)p)[i]);
+    case LC_CU_BF16: return __bfloat162float(((const __nv_bfloat16 *)p)[i]);
+    case LC_CU_I32: return (float)((const int32_t *)p)[i];
+    default: return (float)((const int64_t *)p)[i];
+    }
+}
+
+__device__ __forceinline__ void store_any(void *p, int t, int64_t i, float v) {
+    switch (t) {
+    case LC_CU_F32: ((float *)p)[i] = v; break;
+    case LC_CU_F16: ((__half *)p)[i] = __float2half_rn(v); break;
+    case LC_CU_BF16: ((__nv_bfloat16 *)p)[i] = __float2bfloat16_rn(v); break;
+    case LC_CU_I32: ((int32_t *)p)[i] = (int32_t)v; break;
+    default: ((int64_t *)p)[i] = (int64_t)v; break;
+    }
+}
+
+__device__ __forceinline__ int esize_of(int t) { return t == LC_CU_F32 || t == LC_CU_I32 ? 4 : t == LC_CU_I64 ? 8 : 2; }
+
+__global__ void copy_kernel(void *dst, int dt, lc_cu_view dv, const void *src, int st, lc_cu_view sv, int64_t n,
+                            int dst_contig, int src_contig) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t so = src_contig ? i : view_offset(sv, i), d = dst_contig ? i : view_offset(dv, i);
+        if (st == dt) {
+            switch (esize_of(st)) {
+            case 2: ((uint16_t *)dst)[d] = ((const uint16_t *)src)[so]; break;
+            case 4: ((uint32_t *)dst)[d] = ((const uint32_t *)src)[so]; break;
+            default: ((uint64_t *)dst)[d] = ((const uint64_t *)src)[so]; break;
+            }
+        } else if (dt == LC_CU_I64 && st == LC_CU_I32) {
+            ((int64_t *)dst)[d] = ((const int32_t *)src)[so];
+        } else if (dt == LC_CU_I32 && st == LC_CU_I64) {
+            ((int32_t *)dst)[d] = (int32_t)((const int64_t *)src)[so];
+        } else {
+            store_any(dst, dt, d, load_any(src, st, so));
+        }
+    }
+}
+
+static int view_contiguous(const lc_cu_view *v) {
+    int64_t s = 1;
+    for (int i = v->ndim - 1; i >= 0; i--) {
+        if (v->shape[i] != 1 && v->strides[i] != s) return 0;
+        s *= v->shape[i];
+    }
+    return 1;
+}
+
+static int64_t view_numel(const lc_cu_view *v) {
+    int64_t n = 1;
+    for (int i = 0; i < v->ndim; i++) n *= v->shape[i];
+    return n;
+}
+
+extern "C" int lc_cu_copy(lc_cu_stream s, void *dst, int dt, const lc_cu_view *dv, const void *src, int st,
+                          const lc_cu_view *sv) {
+    int64_t n = view_numel(sv);
+    if (n == 0) return 0;
+    int dc = view_contiguous(dv), sc = view_contiguous(sv);
+    if (dc && sc && st == dt) {
+        size_t es = st == LC_CU_F32 || st == LC_CU_I32 ? 4 : st == LC_CU_I64 ? 8 : 2;
+        return (int)cudaMemcpyAsync(dst, src, (size_t)n * es, cudaMemcpyDeviceToDevice, s);
+    }
+    copy_kernel<<<lc_cu_blocks(n, 256), 256, 0, s>>>(dst, dt, *dv, src, st, *sv, n, dc, sc);
+    return lc_cu_last_error();
+}
+
+/* ---- binary ---------------------------------------------------------------------------------- */
+template <int OP> __device__ __forceinline__ float binop(float a, float b) {
+    return OP == 0 ? a + b : OP == 1 ? a - b : OP == 2 ? a * b : a / b;
+}
+
+template <typename T, int OP>
+__global__ void binary_contig_kernel(T *out, const T *a, const T *b, int64_t n) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        out[i] = from_f<T>(binop<OP>(to_f(a[i]), to_f(b[i])));
+}
+
+/* (rows, n) op (n): the bias / row-broadcast case, the most common one in the models. */
+template <typename T, int OP>
+__global__ void binary_rowbcast_kernel(T *out, const T *a, const T *b, int64_t rows, int64_t n, int b_is_row) {
+    int64_t total = rows * n;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        float x = to_f(a[i]), y = to_f(b[i % n]);
+        out[i] = from_f<T>(b_is_row ? binop<OP>(x, y) : binop<OP>(y, x));
+    }
+}
+
+template <typename T, int OP>
+__global__ void binary_strided_kernel(T *out, const T *a, lc_cu_view av, const T *b, lc_cu_view bv, int64_t n) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        out[i] = from_f<T>(binop<OP>(to_f(a[view_offset(av, i)]), to_f(b[view_offset(bv, i)])));
+}
+
+template <typename T, int OP>
+static int binary_typed(cudaStream_t s, T *out, const lc_cu_view *ov, const T *a, const lc_cu_view *av, const T *b,
+                        const lc_cu_view *bv) {
+    int64_t n = view_numel(ov);
+    if (n == 0) return 0;
+    int blocks = lc_cu_blocks(n, 256);
+    if (view_contiguous(av) && view_contiguous(bv)) {
+        binary_contig_kernel<T, OP><<<blocks, 256, 0, s>>>(out, a, b, n);
+    } else if (ov->ndim == 2 && view_contiguous(av) && bv->strides[0] == 0 && bv->strides[1] == 1) {
+        binary_rowbcast_kernel<T, OP><<<blocks, 256, 0, s>>>(out, a, b, ov->shape[0], ov->shape[1], 1);
+    } else if (ov->ndim == 2 && view_contiguous(bv) && av->strides[0] == 0 && av->strides[1] == 1) {
+        binary_rowbcast_kernel<T, OP><<<blocks, 256, 0, s>>>(out, b, a, ov->shape[0], ov->shape[1], 0);
+    } else {
+        binary_strided_kernel<T, OP><<<blocks, 256, 0, s>>>(out, a, *av, b, *bv, n);
+    }
+    return lc_cu_last_error();
+}
+
+extern "C" int lc_cu_binary(lc_cu_stream s, int op, int dtype, void *out, const lc_cu_view *ov, const void *a,
+                            const lc_cu_view *av, const void *b, const lc_cu_view *bv) {
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        T *o = (T *)out;
+        const T *pa = (const T *)a, *pb = (const T *)b;
+        switch (op) {
+        case 0: return binary_typed<T, 0>(s, o, ov, pa, av, pb, bv);
+        case 1: return binary_typed<T, 1>(s, o, ov, pa, av, pb, bv);
+        case 2: return binary_typed<T, 2>(s, o, ov, pa, av, pb, bv);
+        default: return binary_typed<T, 3>(s, o, ov, pa, av, pb, bv);
+        }
+    });
+    return 0;
+}
+
+/* ---- unary ----------------------------------------------------------------------------------- */
+/* lc_unary_kind order: GELU, GELU_TANH, RELU, LEAKY_RELU, SELU, SIGMOID, SOFTPLUS, TANH, EXP, SCALE */
+__device__ __forceinline__ float gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+
+__device__ __forceinline__ float unary_f(int kind, float x, float p0, float p1) {
+    switch (kind) {
+    case 0: return gelu_erf(x);
+    case 1: {
+        float u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+        return 0.5f * x * (1.0f + tanhf(u));
+    }
+    case 2: return x > 0 ? x : 0.0f;
+    case 3: return x >= 0 ? x : p0 * x;
+    case 4: return 1.0507009873554805f * (x > 0 ? x : 1.6732632423543772f * (expf(x) - 1.0f));
+    case 5: return 1.0f / (1.0f + expf(-x));
+    case 6: {
+        float bx = p0 * x;
+        return bx > p1 ? x : log1pf(expf(bx)) / p0;
+    }
+    case 7: return tanhf(x);
+    case 8: return expf(x);
+    default: return x * p0;
+    }
+}
+
+/* Vectorised: each thread handles VEC consecutive elements (16 bytes) when n and the pointers allow. */
+template <typename T, int KIND>
+__global__ void unary_kernel(T *out, const T *in, int64_t n, float p0, float p1) {
+    constexpr int VEC = 16 / sizeof(T);
+    int64_t nv = n / VEC;
+    const uint4 *iv = (const uint4 *)in;
+    uint4 *ov = (uint4 *)out;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < nv; i += (int64_t)gridDim.x * blockDim.x) {
+        uint4 raw = iv[i];
+        T *e = (T *)&raw;
+#pragma unroll
+        for (int j = 0; j < VEC; j++) e[j] = from_f<T>(unary_f(KIND, to_f(e[j]), p0, p1));
+        ov[i] = raw;
+    }
+    for (int64_t i = nv * VEC + blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        out[i] = from_f<T>(unary_f(KIND, to_f(in[i]), p0, p1));
+}
+
+template <typename T>
+__global__ void unary_scalar_kernel(int kind, T *out, const T *in, int64_t n, float p0, float p1) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        out[i] = from_f<T>(unary_f(kind, to_f(in[i]), p0, p1));
+}
+
+static int aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+extern "C" int lc_cu_unary(lc_cu_stream s, int kind, int dtype, void *out, const void *in, int64_t n, float p0, float p1) {
+    if (n == 0) return 0;
+    int sms_blocks = lc_cu_blocks(n / 8 + 1, 256);
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        T *o = (T *)out;
+        const T *x = (const T *)in;
+        if (aligned16(out) && aligned16(in)) {
+            switch (kind) {
+            case 0: unary_kernel<T, 0><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
+            case 2: unary_kernel<T, 2><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
+            case 7: unary_kernel<T, 7><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
+            case 9: unary_kernel<T, 9><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
+            default: unary_scalar_kernel<T><<<lc_cu_blocks(n, 256), 256, 0, s>>>(kind, o, x, n, p0, p1); break;
+            }
+        } else {
+            unary_scalar_kernel<T><<<lc_cu_blocks(n, 256), 256, 0, s>>>(kind, o, x, n, p0, p1);
+        }
+    });
+    return lc_cu_last_error();
+}
+
+template <typename T>
+__global__ void bias_gelu_kernel(T *x, const T *bias, int64_t rows, int64_t n, int gelu) {
+    int64_t total = rows * n;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        float v = to_f(x[i]);
+        if (bias) v += to_f(bias[i % n]);
+        x[i] = from_f<T>(gelu ? gelu_erf(v) : v);
+    }
+}
+
+extern "C" int lc_cu_bias_gelu(lc_cu_stream s, int dtype, void *x, const void *bias, int64_t rows, int64_t n, int gelu) {
+    if (rows * n == 0) return 0;
+    if (!bias && gelu) return lc_cu_unary(s, 0, dtype, x, x, rows * n, 0, 0);
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        bias_gelu_kernel<T><<<lc_cu_blocks(rows * n, 256), 256, 0, s>>>((T *)x, (const T *)bias, rows, n, gelu);
+    });
+    return lc_cu_last_error();
+}
+
+template <typename T>
+__global__ void prelu_kernel(T *out, const T *x, const T *w, int64_t n, int64_t c, int64_t inner, int64_t wn) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        float v = to_f(x[i]);
+        float a = to_f(w[wn == 1 ? 0 : (i / inner) % c]);
+        out[i] = from_f<T>(v >= 0 ? v : a * v);
+    }
+}
+
+extern "C" int lc_cu_prelu(lc_cu_stream s, int dtype, void *out, const void *x, const void *w, int64_t n, int64_t c,
+                           int64_t inner, int64_t wn) {
+    if (n == 0) return 0;
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        prelu_kernel<T><<<lc_cu_blocks(n, 256), 256, 0, s>>>((T *)out, (const T *)x, (const T *)w, n, c, inner ? inner : 1, wn);
+    });
+    return lc_cu_last_error();
+}
+
+template <typename T> __global__ void fill_kernel(T *out, int64_t n, float v) {
+    T t = from_f<T>(v);
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) out[i] = t;
+}
+
+extern "C" int lc_cu_fill(lc_cu_stream s, int dtype, void *out, int64_t n, float value) {
+    if (n == 0) return 0;
+    LC_CU_DISPATCH_FLOAT(dtype, T, { fill_kernel<T><<<lc_cu_blocks(n, 256), 256, 0, s>>>((T *)out, n, value); });
+    return lc_cu_last_error();
+}
+
+/* ---- reductions over the middle axis of (outer, n, inner) ------------------------------------ */
+/* inner == 1: one block per row. */
+template <typename T>
+__global__ void reduce_rows_kernel(int kind, void *out, const T *x, int64_t outer, int64_t n) {
+    __shared__ float scratch[32];
+    __shared__ float sval[32];
+    __shared__ int64_t sidx[32];
+    for (int64_t r = blockIdx.x; r < outer; r += gridDim.x) {
+        const T *row = x + r * n;
+        if (kind == 3) { /* argmax: first maximum; NaN counts as the largest */
+            float best = -INFINITY;
+            int64_t arg = -1;
+            for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+                float v = to_f(row[j]);
+                bool take = arg < 0 || v > best || (isnan(v) && !isnan(best));
+                if (take) { best = v; arg = j; }
+            }
+            /* combine across the block: larger wins, NaN beats numbers, ties go to the lower index */
+            int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+            for (int o = 16; o > 0; o >>= 1) {
+                float ov = __shfl_down_sync(0xffffffffu, best, o);
+                long long oi = __shfl_down_sync(0xffffffffu, (long long)arg, o);
+                bool better = oi >= 0 && (arg < 0 || (isnan(ov) && !isnan(best)) ||
+                                          (!isnan(best) && ov > best) || (ov == best && oi < arg) ||
+                                          (isnan(ov) && isnan(best) && oi < arg));
+                if (better) { best = ov; arg = oi; }
+            }
+            __syncthreads();
+            if (lane == 0) { sval[warp] = best; sidx[warp] = arg; }
+            __syncthreads();
+            if (threadIdx.x == 0) {
+                for (int w = 1; w < (int)(blockDim.x >> 5); w++) {
+                    float ov = sval[w];
+                    int64_t oi = sidx[w];
+                    bool better = oi >= 0 && (arg < 0 || (isnan(ov) && !isnan(best)) || (!isnan(best) && ov > best) ||
+                                              (ov == best && oi < arg) || (isnan(ov) && isnan(best) && oi < arg));
+                    if (better) { best = ov; arg = oi; }
+                }
+                ((int64_t *)out)[r] = arg < 0 ? 0 : arg;
+            }
+            continue;
+        }
+        float acc = kind == 2 ? -INFINITY : 0.0f;
+        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+            float v = to_f(row[j]);
+            acc = kind == 2 ? fmaxf(acc, v) : acc + v;
+        }
+        float total = kind == 2 ? block_max(acc, scratch) : block_sum(acc, scratch);
+        if (threadIdx.x == 0) {
+            if (kind == 1) total /= (float)(n ? n : 1);
+            ((T *)out)[r] = from_f<T>(total);
+        }
+    }
+}
+
+/* inner > 1: one thread per output, walking n (coalesced across inner). */
+template <typename T>
+__global__ void reduce_cols_kernel(int kind, void *out, const T *x, int64_t outer, int64_t n, int64_t inner) {
+    int64_t total = outer * inner;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t o = i / inner, in = i % inner;
+        const T *base = x + o * n * inner + in;
+        if (kind == 3) {
+            float best = to_f(base[0]);
+            int64_t arg = 0;
+            for (int64_t j = 1; j < n; j++) {
+                float v = to_f(base[j * inner]);
+                if (v > best || (isnan(v) && !isnan(best))) { best = v; arg = j; }
+            }
+            ((int64_t *)out)[i] = arg;
+        } else if (kind == 2) {
+            float m = to_f(base[0]);
+            for (int64_t j = 1; j < n; j++) {
+                float v = to_f(base[j * inner]);
+                m = v > m ? v : m;
+            }
+            ((T *)out)[i] = from_f<T>(m);
+        } else {
+            float acc = 0;
+            for (int64_t j = 0; j < n; j++) acc += to_f(base[j * inner]);
+            if (kind == 1) acc /= (float)(n ? n : 1);
+            ((T *)out)[i] = from_f<T>(acc);
+        }
+    }
+}
+
+extern "C" int lc_cu_reduce(lc_cu_stream s, int kind, int dtype, void *out, const void *x, int64_t outer, int64_t n,
+                            int64_t inner) {
+    if (outer * inner == 0) return 0;
+    if (n == 0) { /* empty sums: zeros (max/argmax are refused by the front end) */
+        if (kind == 3) return (int)cudaMemsetAsync(out, 0, (size_t)(outer * inner) * 8, s);
+        return lc_cu_fill(s, dtype, out, outer * inner, 0.0f);
+    }
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        if (inner == 1)
+            reduce_rows_kernel<T><<<lc_cu_blocks(outer, 1, 65535), 256, 0, s>>>(kind, out, (const T *)x, outer, n);
+        else
+            reduce_cols_kernel<T><<<lc_cu_blocks(outer * inner, 256), 256, 0, s>>>(kind, out, (const T *)x, outer, n, inner);
+    });
+    return lc_cu_last_error();
+}
+
+/* ---- embedding --------------------------------------------------------------------------------- */
+__device__ __forceinline__ int64_t load_id(const void *ids, int t, int64_t i) {
+    return t == LC_CU_I64 ? ((const int64_t *)ids)[i] : (int64_t)((const int32_t *)ids)[i];
+}
+
+/* One block per token; rows copied in 4-byte words when the row size allows. */
+__global__ void embedding_kernel(char *out, const char *table, size_t row_bytes, int64_t v, const void *ids, int id_t,
+                                 int64_t n, int *bad) {
+    for (int64_t i = blockIdx.x; i < n; i += gridDim.x) {
+        int64_t id = load_id(ids, id_t, i);
+        char *dst = out + (size_t)i * row_bytes;
+        bool ok = id >= 0 && id < v;
+        if (!ok && threadIdx.x == 0 && bad) *bad = 1;
+        if ((row_bytes & 3) == 0) {
+            uint32_t *d4 = (uint32_t *)dst;
+            const uint32_t *s4 = (const uint32_t *)(table + (size_t)(ok ? id : 0) * row_bytes);
+            for (size_t j = threadIdx.x; j < row_bytes / 4; j += blockDim.x) d4[j] = ok ? s4[j] : 0u;
+        } else {
+            const char *src = table + (size_t)(ok ? id : 0) * row_bytes;
+            for (size_t j = threadIdx.x; j < row_bytes; j += blockDim.x) dst[j] = ok ? src[j] : 0;
+        }
+    }
+}
+
+extern "C" int lc_cu_embedding(lc_cu_stream s, void *out, const void *table, size_t esize, int64_t v, int64_t d,
+                               const void *ids, int id_dtype, int64_t n, int *bad_flag) {
+    if (n == 0 || d == 0) return 0;
+    embedding_kernel<<<lc_cu_blocks(n, 1, 65535), 128, 0, s>>>((char *)out, (const char *)table, (size_t)d * esize, v, ids,
+                                                               id_dtype, n, bad_flag);
+    return lc_cu_last_error();
+}
+
+/* Fused embeddings + LayerNorm: one block per token, the row kept in shared memory. */
+template <typename T>
+__global__ void embed_ln_kernel(T *out, lc_cu_embed_args a, int *bad) {
+    extern __shared__ float row[];
+    __shared__ float scratch[32];
+    const T *word = (const T *)a.word, *pos = (const T *)a.pos, *type = (const T *)a.type;
+    const T *w = (const T *)a.ln_w, *b = (const T *)a.ln_b;
+    int64_t ntok = a.batch * a.seq, d = a.d;
+    for (int64_t tok = blockIdx.x; tok < ntok; tok += gridDim.x) {
+        int64_t t = tok % a.seq;
+        int64_t wid = load_id(a.word_ids, a.ids_dtype, tok);
+        int64_t pid = a.pos_ids ? load_id(a.pos_ids, a.ids_dtype, tok) : t + a.pos_offset;
+        int64_t tid = a.type_ids ? load_id(a.type_ids, a.ids_dtype, tok) : 0;
+        bool ok = wid >= 0 && wid < a.word_rows && (!pos || (pid >= 0 && pid < a.pos_rows)) &&
+                  (!type || (tid >= 0 && tid < a.type_rows));
+        if (!ok) {
+            if (threadIdx.x == 0 && bad) *bad = 1;
+            wid = 0, pid = 0, tid = 0;
+        }
+        float sum = 0;
+        for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
+            float x = to_f(word[wid * d + j]);
+            if (pos) x += to_f(pos[pid * d + j]);
+            if (type) x += to_f(type[tid * d + j]);
+            row[j] = x;
+            sum += x;
+        }
+        float mean = block_sum(sum, scratch) / (float)d;
+        float var = 0;
+        for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
+            float c = row[j] - mean;
+            var += c * c;
+        }
+        var = block_sum(var, scratch) / (float)d;
+        float inv = rsqrtf(var + a.eps);
+        T *o = out + tok * d;
+        for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
+            float v = (row[j] - mean) * inv;
+            if (w) v *= to_f(w[j]);
+            if (b) v += to_f(b[j]);
+            o[j] = from_f<T>(v);
+        }
+        __syncthreads();
+    }
+}
+
+extern "C" int lc_cu_embed_layer_norm(lc_cu_stream s, int dtype, void *out, const lc_cu_embed_args *a, int *bad_flag) {
+    int64_t ntok = a->batch * a->seq;
+    if (ntok == 0 || a->d == 0) return 0;
+    size_t smem = (size_t)a->d * sizeof(float);
+    if (smem > 48 * 1024) return (int)cudaErrorInvalidValue;
+    int threads = a->d >= 1024 ? 256 : a->d >= 256 ? 128 : 64;
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        embed_ln_kernel<T><<<lc_cu_blocks(ntok, 1, 65535), threads, smem, s>>>((T *)out, *a, bad_flag);
+    });
+    return lc_cu_last_error();
+}

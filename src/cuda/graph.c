@@ -1,0 +1,255 @@
+/* CUDA graphs: a forward captured once per bucket (input shapes) and replayed.
+ *
+ * Capture runs the model's ordinary forward function with the device in capture mode
+ * (backend.c): allocations become graph memory nodes (cudaMallocAsync on the capturing stream),
+ * frees of those allocations become free nodes, frees of older memory are deferred to the
+ * graph's destruction (the graph reads that memory on every replay), and host data uploaded
+ * during the capture is kept in pinned memory owned by the graph and copied by a memcpy node.
+ * The graph is instantiated with auto-free-on-launch, so the output allocations, which the
+ * graph does not free, are recycled at the next launch at the same addresses; each replay copies
+ * the outputs into fresh arrays for the caller. */
+#include "cuda/cuda_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GRAPH_MAX_IO 8
+
+typedef struct in_key {
+    bool present;
+    lc_dtype dtype;
+    int ndim;
+    int64_t shape[LC_MAX_DIMS];
+} in_key;
+
+typedef struct bucket {
+    in_key key[GRAPH_MAX_IO];
+    lc_array *in_static[GRAPH_MAX_IO];
+    lc_array *out_captured[GRAPH_MAX_IO];
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    lc_cuda_keep keep;
+    bool direct; /* capture failed: run the forward directly */
+} bucket;
+
+struct lc_cuda_graph_cache {
+    lc_device dev;
+    int nin, nout;
+    bucket **b;
+    int nb, cap;
+    int64_t replays;
+    bool disabled;
+};
+
+lc_status lc_cuda_graph_cache_new(lc_device d, int nin, int nout, lc_cuda_graph_cache **out) {
+    if (!out || nin < 0 || nout < 1 || nin > GRAPH_MAX_IO || nout > GRAPH_MAX_IO)
+        return lc_error(LC_ERR_ARG, "lc_cuda_graph_cache_new: 0..%d inputs and 1..%d outputs", GRAPH_MAX_IO, GRAPH_MAX_IO);
+    if (d.kind != LC_DEVICE_CUDA || !lc_device_available(d)) return lc_error(LC_ERR_DEVICE, "lc_cuda_graph_cache_new: not a CUDA device");
+    lc_cuda_graph_cache *c = calloc(1, sizeof *c);
+    if (!c) return lc_error(LC_ERR_NOMEM, "out of memory");
+    c->dev = d;
+    c->nin = nin;
+    c->nout = nout;
+    const char *e = getenv("LOCUS_CUDA_GRAPHS");
+    c->disabled = e && strcmp(e, "0") == 0;
+    *out = c;
+    return LC_OK;
+}
+
+static void keep_free(lc_cuda_dev *d, lc_cuda_keep *k) {
+    for (int i = 0; i < k->ndev; i++) (void)cudaFreeAsync(k->dev[i], d->stream);
+    for (int i = 0; i < k->nhost; i++) (void)cudaFreeHost(k->host_pinned[i]);
+    free(k->dev);
+    free(k->host_pinned);
+    memset(k, 0, sizeof *k);
+}
+
+static void bucket_free(lc_cuda_dev *d, bucket *b) {
+    if (!b) return;
+    (void)cudaStreamSynchronize(d->stream); /* replays in flight still use the graph's memory */
+    if (b->exec) cudaGraphExecDestroy(b->exec);
+    if (b->graph) cudaGraphDestroy(b->graph);
+    for (int i = 0; i < GRAPH_MAX_IO; i++) {
+        lc_array_release(b->in_static[i]);
+        lc_array_release(b->out_captured[i]);
+    }
+    keep_free(d, &b->keep);
+    (void)cudaStreamSynchronize(d->stream);
+    (void)cudaGetLastError();
+    free(b);
+}
+
+void lc_cuda_graph_cache_free(lc_cuda_graph_cache *c) {
+    if (!c) return;
+    lc_cuda_dev *d = NULL;
+    if (lc_cuda_dev_get(c->dev.index, &d) == LC_OK)
+        for (int i = 0; i < c->nb; i++) bucket_free(d, c->b[i]);
+    free(c->b);
+    free(c);
+}
+
+int lc_cuda_graph_cache_size(const lc_cuda_graph_cache *c) {
+    int n = 0;
+    for (int i = 0; c && i < c->nb; i++) n += !c->b[i]->direct;
+    return n;
+}
+int64_t lc_cuda_graph_cache_replays(const lc_cuda_graph_cache *c) { return c ? c->replays : 0; }
+
+static void key_of(lc_array *const *in, int n, in_key *k) {
+    memset(k, 0, sizeof(in_key) * GRAPH_MAX_IO);
+    for (int i = 0; i < n; i++) {
+        if (!in[i]) continue;
+        k[i].present = true;
+        k[i].dtype = in[i]->dtype;
+        k[i].ndim = in[i]->ndim;
+        memcpy(k[i].shape, in[i]->shape, sizeof(int64_t) * (size_t)in[i]->ndim);
+    }
+}
+
+/* dst (contiguous, on the device) = src (any device, any strides, same dtype and shape). */
+static lc_status copy_into(lc_cuda_dev *d, lc_array *dst, lc_array *src) {
+    lc_array *on = NULL;
+    lc_status s = lc_array_to(src, dst->device, &on); /* counted when it comes from the host */
+    if (s) return s;
+    void *p;
+    s = lc_buffer_ptr(on->buf, dst->device, &p);
+    if (!s) {
+        lc_cu_view dv = {0}, sv = {0};
+        dv.ndim = sv.ndim = on->ndim ? on->ndim : 1;
+        for (int i = 0; i < on->ndim; i++) {
+            dv.shape[i] = sv.shape[i] = on->shape[i];
+            dv.strides[i] = dst->strides[i];
+            sv.strides[i] = on->strides[i];
+        }
+        if (!on->ndim) dv.shape[0] = sv.shape[0] = 1, dv.strides[0] = sv.strides[0] = 1;
+        int e = lc_cu_copy(d->stream, lc_array_ptr(dst), dst->dtype, &dv, lc_array_ptr(on), on->dtype, &sv);
+        if (e) s = lc_cuda_fail(e, "graph input copy");
+    }
+    lc_array_release(on);
+    return s;
+}
+
+/* A fresh array holding a copy of a captured output. */
+static lc_status copy_out(lc_cuda_dev *d, lc_array *captured, lc_array **out) {
+    lc_array *o = NULL;
+    lc_status s = lc_array_alloc(captured->dtype, captured->ndim, captured->shape, captured->device, &o);
+    if (s) return s;
+    size_t bytes = lc_array_nbytes(captured);
+    if (bytes && !lc_array_is_contiguous(captured)) {
+        lc_array_release(o);
+        return lc_error(LC_ERR_INTERNAL, "graph output is not contiguous");
+    }
+    cudaError_t e = bytes ? cudaMemcpyAsync(lc_array_ptr(o), lc_array_ptr(captured), bytes, cudaMemcpyDeviceToDevice, d->stream) : cudaSuccess;
+    if (e) {
+        lc_array_release(o);
+        return lc_cuda_fail(e, "graph output copy");
+    }
+    *out = o;
+    return LC_OK;
+}
+
+static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_cuda_forward_fn fn, void *ctx) {
+    /* A first run outside the graph uploads the weights and plans the GEMMs. */
+    lc_array *warm[GRAPH_MAX_IO] = {0};
+    lc_status s = fn(ctx, b->in_static, warm);
+    for (int i = 0; i < c->nout; i++) lc_array_release(warm[i]);
+    if (s) return s;
+    cudaError_t e = cudaStreamSynchronize(d->stream);
+    if (e) return lc_cuda_fail(e, "synchronize before capture");
+
+    d->capturing = true;
+    d->ncap = 0;
+    memset(&d->keep, 0, sizeof d->keep);
+    e = cudaStreamBeginCapture(d->stream, cudaStreamCaptureModeRelaxed);
+    if (e) {
+        d->capturing = false;
+        return lc_cuda_fail(e, "cudaStreamBeginCapture");
+    }
+    lc_array *outs[GRAPH_MAX_IO] = {0};
+    s = fn(ctx, b->in_static, outs);
+    cudaGraph_t graph = NULL;
+    e = cudaStreamEndCapture(d->stream, &graph);
+    d->capturing = false;
+    d->ncap = 0;
+    b->keep = d->keep;
+    memset(&d->keep, 0, sizeof d->keep);
+    if (!s && e) s = lc_cuda_fail(e, "cudaStreamEndCapture");
+    if (!s) {
+        e = cudaGraphInstantiateWithFlags(&b->exec, graph, cudaGraphInstantiateFlagAutoFreeOnLaunch);
+        if (e) s = lc_cuda_fail(e, "cudaGraphInstantiate");
+    }
+    if (s) {
+        /* The memory of a failed capture never existed: drop the outputs without freeing. */
+        for (int i = 0; i < c->nout; i++)
+            if (outs[i]) {
+                outs[i]->buf->data[LC_DEVICE_CUDA] = NULL;
+                lc_array_release(outs[i]);
+            }
+        if (graph) cudaGraphDestroy(graph);
+        (void)cudaGetLastError();
+        return s;
+    }
+    b->graph = graph;
+    for (int i = 0; i < c->nout; i++) b->out_captured[i] = outs[i];
+    return LC_OK;
+}
+
+lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void *ctx, lc_array *const *in, lc_array **out) {
+    if (!c || !fn || (c->nin && !in) || !out) return lc_error(LC_ERR_ARG, "lc_cuda_graph_run: NULL argument");
+    for (int i = 0; i < c->nout; i++) out[i] = NULL;
+    if (c->disabled) return fn(ctx, in, out);
+    lc_cuda_dev *d = NULL;
+    lc_status s = lc_cuda_dev_get(c->dev.index, &d);
+    if (s) return s;
+    if (d->capturing) return fn(ctx, in, out); /* nested: part of an outer capture */
+    in_key key[GRAPH_MAX_IO];
+    key_of(in, c->nin, key);
+    bucket *b = NULL;
+    for (int i = 0; i < c->nb && !b; i++)
+        if (memcmp(c->b[i]->key, key, sizeof key) == 0) b = c->b[i];
+    bool fresh = false;
+    if (!b) {
+        if (c->nb == c->cap) {
+            int nc = c->cap ? c->cap * 2 : 8;
+            bucket **nbk = realloc(c->b, sizeof(bucket *) * (size_t)nc);
+            if (!nbk) return lc_error(LC_ERR_NOMEM, "out of memory");
+            c->b = nbk;
+            c->cap = nc;
+        }
+        b = calloc(1, sizeof *b);
+        if (!b) return lc_error(LC_ERR_NOMEM, "out of memory");
+        memcpy(b->key, key, sizeof key);
+        for (int i = 0; i < c->nin && !s; i++)
+            if (in[i]) s = lc_array_alloc(in[i]->dtype, in[i]->ndim, in[i]->shape, c->dev, &b->in_static[i]);
+        if (s) {
+            bucket_free(d, b);
+            return s;
+        }
+        c->b[c->nb++] = b;
+        fresh = true;
+    }
+    if (b->direct) return fn(ctx, in, out);
+    for (int i = 0; i < c->nin && !s; i++)
+        if (in[i]) s = copy_into(d, b->in_static[i], in[i]);
+    if (s) return s;
+    if (fresh) {
+        s = capture(c, d, b, fn, ctx);
+        if (s) {
+            /* Not capturable (an op without a CUDA kernel, a read-back): run it directly from now on. */
+            b->direct = true;
+            lc_clear_error();
+            return fn(ctx, in, out);
+        }
+    }
+    cudaError_t e = cudaGraphLaunch(b->exec, d->stream);
+    if (e) return lc_cuda_fail(e, "cudaGraphLaunch");
+    c->replays++;
+    for (int i = 0; i < c->nout && !s; i++)
+        if (b->out_captured[i]) s = copy_out(d, b->out_captured[i], &out[i]);
+    if (s)
+        for (int i = 0; i < c->nout; i++) {
+            lc_array_release(out[i]);
+            out[i] = NULL;
+        }
+    return s;
+}

@@ -1,0 +1,246 @@
+/* Row kernels: softmax and (residual +) LayerNorm over the last axis.
+ *
+ * One block per row; the row is read once from device memory (16-byte loads when the row length
+ * and the pointers allow), kept in shared memory as f32 for the statistics, and written once:
+ * the minimum traffic, read n + write n elements (plus n for the residual). Rows too long for
+ * shared memory take a second read. Block size follows the row length so that short rows
+ * (BERT's 768) do not leave most threads idle. */
+#include "cuda/common.cuh"
+
+#include <math.h>
+
+#define ROW_SMEM_MAX_FLOATS (40 * 1024) /* 160 KB of the 227 KB a block may ask for on sm_90 */
+
+template <typename T> struct vec_of;
+template <> struct vec_of<float> { static constexpr int n = 4; };
+template <> struct vec_of<__half> { static constexpr int n = 8; };
+template <> struct vec_of<__nv_bfloat16> { static constexpr int n = 8; };
+
+/* Load x[0..n) (+ r[0..n)) into buf as f32; returns this thread's partial sum. */
+template <typename T>
+__device__ __forceinline__ float load_row(float *buf, const T *x, const T *r, int64_t n, bool vec) {
+    constexpr int V = vec_of<T>::n;
+    float sum = 0;
+    if (vec) {
+        const uint4 *xv = (const uint4 *)x, *rv = (const uint4 *)r;
+        for (int64_t i = threadIdx.x; i < n / V; i += blockDim.x) {
+            uint4 a = xv[i];
+            const T *ea = (const T *)&a;
+            if (r) {
+                uint4 b = rv[i];
+                const T *eb = (const T *)&b;
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    float v = to_f(ea[j]) + to_f(eb[j]);
+                    buf[i * V + j] = v;
+                    sum += v;
+                }
+            } else {
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    float v = to_f(ea[j]);
+                    buf[i * V + j] = v;
+                    sum += v;
+                }
+            }
+        }
+    } else {
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+            float v = to_f(x[i]);
+            if (r) v += to_f(r[i]);
+            buf[i] = v;
+            sum += v;
+        }
+    }
+    return sum;
+}
+
+/* ---- LayerNorm ------------------------------------------------------------------------------- */
+template <typename T>
+__global__ void layer_norm_kernel(T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n,
+                                  float eps, bool vec) {
+    extern __shared__ float buf[];
+    __shared__ float scratch[32];
+    constexpr int V = vec_of<T>::n;
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T *xr = x + r * n, *rr = res ? res + r * n : nullptr;
+        float mean = block_sum(load_row(buf, xr, rr, n, vec), scratch) / (float)n;
+        float var = 0;
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+            float c = buf[i] - mean;
+            var += c * c;
+        }
+        var = block_sum(var, scratch) / (float)n;
+        float inv = rsqrtf(var + eps);
+        T *o = out + r * n;
+        if (vec) {
+            for (int64_t i = threadIdx.x; i < n / V; i += blockDim.x) {
+                uint4 packed;
+                T *e = (T *)&packed;
+                uint4 wv, bv;
+                if (w) wv = ((const uint4 *)w)[i];
+                if (b) bv = ((const uint4 *)b)[i];
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    float v = (buf[i * V + j] - mean) * inv;
+                    if (w) v *= to_f(((const T *)&wv)[j]);
+                    if (b) v += to_f(((const T *)&bv)[j]);
+                    e[j] = from_f<T>(v);
+                }
+                ((uint4 *)o)[i] = packed;
+            }
+        } else {
+            for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+                float v = (buf[i] - mean) * inv;
+                if (w) v *= to_f(w[i]);
+                if (b) v += to_f(b[i]);
+                o[i] = from_f<T>(v);
+            }
+        }
+        __syncthreads();
+    }
+}
+
+/* Long rows: statistics in two reads of device memory, then the write. */
+template <typename T>
+__global__ void layer_norm_long_kernel(T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n,
+                                       float eps) {
+    __shared__ float scratch[32];
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T *xr = x + r * n, *rr = res ? res + r * n : nullptr;
+        float s = 0;
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) s += to_f(xr[i]) + (rr ? to_f(rr[i]) : 0.0f);
+        float mean = block_sum(s, scratch) / (float)n;
+        float var = 0;
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+            float c = to_f(xr[i]) + (rr ? to_f(rr[i]) : 0.0f) - mean;
+            var += c * c;
+        }
+        float inv = rsqrtf(block_sum(var, scratch) / (float)n + eps);
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+            float v = (to_f(xr[i]) + (rr ? to_f(rr[i]) : 0.0f) - mean) * inv;
+            if (w) v *= to_f(w[i]);
+            if (b) v += to_f(b[i]);
+            out[r * n + i] = from_f<T>(v);
+        }
+    }
+}
+
+static int threads_for(int64_t n, int vecw) {
+    int64_t work = (n + vecw - 1) / vecw;
+    int t = (int)((work + 31) / 32 * 32);
+    if (t < 32) t = 32;
+    if (t > 512) t = 512;
+    return t;
+}
+
+static bool al16(const void *p) { return p == nullptr || ((uintptr_t)p & 15) == 0; }
+
+static int row_grid(int64_t rows) {
+    int64_t g = rows < (int64_t)1 << 20 ? rows : (int64_t)1 << 20;
+    return (int)(g < 1 ? 1 : g);
+}
+
+template <typename K> static int allow_smem(K kernel, size_t bytes) {
+    if (bytes <= 48 * 1024) return 0;
+    return (int)cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+}
+
+extern "C" int lc_cu_layer_norm(lc_cu_stream s, int dtype, void *out, const void *x, const void *res, const void *w,
+                                const void *b, int64_t rows, int64_t n, float eps) {
+    if (rows == 0 || n == 0) return 0;
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        constexpr int V = vec_of<T>::n;
+        if (n <= ROW_SMEM_MAX_FLOATS) {
+            bool vec = n % V == 0 && al16(out) && al16(x) && al16(res) && al16(w) && al16(b);
+            size_t smem = (size_t)n * sizeof(float);
+            int e = allow_smem(layer_norm_kernel<T>, smem);
+            if (e) return e;
+            layer_norm_kernel<T><<<row_grid(rows), threads_for(n, vec ? V : 1), smem, s>>>(
+                (T *)out, (const T *)x, (const T *)res, (const T *)w, (const T *)b, rows, n, eps, vec);
+        } else {
+            layer_norm_long_kernel<T><<<row_grid(rows), 512, 0, s>>>((T *)out, (const T *)x, (const T *)res, (const T *)w,
+                                                                    (const T *)b, rows, n, eps);
+        }
+    });
+    return lc_cu_last_error();
+}
+
+/* ---- softmax --------------------------------------------------------------------------------- */
+template <typename T>
+__global__ void softmax_kernel(T *out, const T *x, int64_t rows, int64_t n, bool vec) {
+    extern __shared__ float buf[];
+    __shared__ float scratch[32];
+    constexpr int V = vec_of<T>::n;
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T *xr = x + r * n;
+        load_row(buf, xr, (const T *)nullptr, n, vec);
+        float m = -INFINITY;
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, buf[i]);
+        m = block_max(m, scratch);
+        float sum = 0;
+        if (m != -INFINITY)
+            for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+                float e = __expf(buf[i] - m);
+                buf[i] = e;
+                sum += e;
+            }
+        sum = block_sum(sum, scratch);
+        float inv = m == -INFINITY ? 0.0f : 1.0f / sum; /* every entry -inf: a zero row, like the CPU */
+        T *o = out + r * n;
+        if (vec) {
+            for (int64_t i = threadIdx.x; i < n / V; i += blockDim.x) {
+                uint4 packed;
+                T *e = (T *)&packed;
+#pragma unroll
+                for (int j = 0; j < V; j++) e[j] = from_f<T>(m == -INFINITY ? 0.0f : buf[i * V + j] * inv);
+                ((uint4 *)o)[i] = packed;
+            }
+        } else {
+            for (int64_t i = threadIdx.x; i < n; i += blockDim.x) o[i] = from_f<T>(m == -INFINITY ? 0.0f : buf[i] * inv);
+        }
+        __syncthreads();
+    }
+}
+
+/* Long rows: online max/sum in one read, then a second read to write. */
+template <typename T>
+__global__ void softmax_long_kernel(T *out, const T *x, int64_t rows, int64_t n) {
+    __shared__ float scratch[32];
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const T *xr = x + r * n;
+        float m = -INFINITY, l = 0;
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+            float v = to_f(xr[i]);
+            if (v > m) {
+                l = (m == -INFINITY ? 0.0f : l * __expf(m - v)) + 1.0f;
+                m = v;
+            } else if (v != -INFINITY) {
+                l += __expf(v - m);
+            }
+        }
+        float gm = block_max(m, scratch);
+        float part = m == -INFINITY ? 0.0f : l * __expf(m - gm);
+        float sum = block_sum(part, scratch);
+        float inv = gm == -INFINITY ? 0.0f : 1.0f / sum;
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+            out[r * n + i] = from_f<T>(gm == -INFINITY ? 0.0f : __expf(to_f(xr[i]) - gm) * inv);
+    }
+}
+
+extern "C" int lc_cu_softmax(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n) {
+    if (rows == 0 || n == 0) return 0;
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        constexpr int V = vec_of<T>::n;
+        if (n <= ROW_SMEM_MAX_FLOATS) {
+            bool vec = n % V == 0 && al16(out) && al16(x);
+            size_t smem = (size_t)n * sizeof(float);
+            int e = allow_smem(softmax_kernel<T>, smem);
+            if (e) return e;
+            softmax_kernel<T><<<row_grid(rows), threads_for(n, vec ? V : 1), smem, s>>>((T *)out, (const T *)x, rows, n, vec);
+        } else {
+            softmax_long_kernel<T><<<row_grid(rows), 512, 0, s>>>((T *)out, (const T *)x, rows, n);
+        }
+    });
+    return lc_cu_last_error();
+}
