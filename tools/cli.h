@@ -41,4 +41,10 @@ int cli_common_option(const char *cmd, int argc, char **argv, int *i, common_opt
 /* Read a little-endian float32 C-order .npy file. */
 lc_status cli_read_npy_f32(const char *path, lc_array **out);
 
+/* Image inputs: directory arguments expanded into their image files (sorted, recursive), and
+ * image files decoded and preprocessed with MODEL_DIR/preprocessor_config.json into (N, 3, H, W). */
+extern bool cli_exif_transpose;
+lc_status cli_expand_image_args(int argc, char **argv, size_t *n, char ***files);
+lc_status cli_images_to_pixels(const char *model_dir, size_t n, char **files, lc_array **pixels);
+
 #endif

@@ -11,14 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Image files -> pixel_values through the model's preprocessor (tools/cmd_classify_images.c). */
-lc_status cli_images_to_pixels(const char *model_dir, size_t n, char **files, lc_array **pixels) __attribute__((weak));
-/* Expand directory arguments into their image files (sorted); provided with the image support. */
-lc_status cli_expand_image_args(int argc, char **argv, size_t *n, char ***files) __attribute__((weak));
 
 static void usage(FILE *f) {
     fprintf(f, "usage: locus classify MODEL_DIR [--top-k K] [--batch N] [--threads N] [--device cpu|cuda]\n"
-               "                      [--dtype f32|f16|bf16] [--pixel-values FILE.npy] [TEXT...|IMAGE...]\n"
+               "                      [--dtype f32|f16|bf16] [--exif-transpose] [--pixel-values FILE.npy] [TEXT...|IMAGE...]\n"
                "Text models read texts from the arguments, else one per line from standard input.\n"
                "Image models take image files or directories; --pixel-values feeds a float32 (N,C,H,W) .npy.\n");
 }
@@ -92,6 +88,8 @@ int cmd_classify(int argc, char **argv) {
         } else if (strcmp(a, "--top-k") == 0) {
             if (!cli_parse_int("classify", a, i + 1 < argc ? argv[i + 1] : NULL, 0, 1 << 20, &o.top_k)) return 2;
             i++;
+        } else if (strcmp(a, "--exif-transpose") == 0) {
+            cli_exif_transpose = true;
         } else if (strcmp(a, "--pixel-values") == 0) {
             if (i + 1 >= argc) return cli_failf("classify", 2, "--pixel-values needs a file");
             npy = argv[++i];
@@ -129,22 +127,46 @@ int cmd_classify(int argc, char **argv) {
             }
             n = (size_t)lc_array_dim(pixels, 0);
         } else {
-            if (!cli_images_to_pixels || !cli_expand_image_args) {
-                rc = cli_failf("classify", 1, "image decoding is not built into this binary; use --pixel-values");
-                goto done;
-            }
-            if (cli_expand_image_args(argc - first, argv + first, &n, &items) ||
-                (n && cli_images_to_pixels(dir, n, items, &pixels))) {
+            /* Images stream through the model --batch at a time; only the logits are kept. */
+            if (cli_expand_image_args(argc - first, argv + first, &n, &items)) {
                 rc = cli_fail("classify");
                 goto done;
             }
             files = true;
+            if (n == 0) {
+                rc = cli_failf("classify", 2, "no images given");
+                goto done;
+            }
+            size_t L = lc_model_num_labels(m);
+            float *all = malloc(sizeof(float) * n * L);
+            lc_status s = all ? LC_OK : lc_error(LC_ERR_NOMEM, "out of memory");
+            for (size_t at = 0; !s && at < n; at += (size_t)o.batch) {
+                size_t count = n - at < (size_t)o.batch ? n - at : (size_t)o.batch;
+                lc_array *px = NULL, *lg = NULL;
+                s = cli_images_to_pixels(dir, count, items + at, &px);
+                if (!s) s = lc_model_classify_pixels(m, px, &lg);
+                if (!s) s = lc_array_read_f32(lg, all + at * L, count * L);
+                lc_array_release(px);
+                lc_array_release(lg);
+            }
+            if (s) {
+                free(all);
+                rc = cli_fail("classify");
+                goto done;
+            }
+            int64_t shape[2] = {(int64_t)n, (int64_t)L};
+            s = lc_array_from_data(LC_F32, 2, shape, all, &logits);
+            free(all);
+            if (s) {
+                rc = cli_fail("classify");
+                goto done;
+            }
         }
         if (n == 0) {
             rc = cli_failf("classify", 2, "no images given");
             goto done;
         }
-        if (lc_model_classify_pixels(m, pixels, &logits)) {
+        if (!logits && lc_model_classify_pixels(m, pixels, &logits)) {
             rc = cli_fail("classify");
             goto done;
         }
