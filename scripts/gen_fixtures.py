@@ -16,8 +16,8 @@ The weights are random: the fixtures test arithmetic parity, not model quality. 
 with accents, CJK, emoji and one long text that is truncated at the model's maximum length (the models'
 max_position_embeddings is 64 on purpose, so the truncation path is exercised).
 
-Usage (from the repository root; takes about a minute on one core; deterministic for a given set of
-package versions):
+Usage (from the repository root; about ten seconds on one core; see fixtures/README.md for what is and is not
+reproduced bit for bit):
     python3 scripts/gen_fixtures.py            # rewrite fixtures/models/
     python3 scripts/gen_fixtures.py NAME...    # only these fixtures
 """
@@ -354,10 +354,9 @@ def record_text_model(name, model_dir, max_length, *, kind, st=None, classifier=
                                              "pooling": st["pooling"], "normalize": st["normalize"]}
             meta["default_pooling"], meta["default_normalize"] = st["pooling"], st["normalize"]
         else:
-            model = (AutoModelForSequenceClassification if classifier else AutoModel).from_pretrained(model_dir)
-            if kind == "masked_lm":
-                model = transformers.AutoModelForMaskedLM.from_pretrained(model_dir)
-            model.eval()
+            auto_cls = (AutoModelForSequenceClassification if classifier else
+                        transformers.AutoModelForMaskedLM if kind == "masked_lm" else AutoModel)
+            model = auto_cls.from_pretrained(model_dir).eval()
             enc = auto_tok(INPUT_TEXTS, truncation=True, padding=True, return_tensors="pt")
             out = model(**enc, output_hidden_states=True)
             # The encoder's last hidden state, also for classifier and masked-LM checkpoints (their base model).

@@ -171,13 +171,14 @@ def check_labels(name, i, text, got_labels, want_labels, score_fn):
     assert all(a >= b for a, b in zip(scores, scores[1:])), f"{name}: text {i}: labels not sorted by score: {scores}"
 
 
+@pytest.mark.parametrize("options", [pytest.param([], id="default"), pytest.param(["--batch", "3"], id="batch3")])
 @pytest.mark.parametrize("name", CLASSIFIERS)
-def test_classifier_logits_and_labels_match_hf(name):
+def test_classifier_logits_and_labels_match_hf(name, options):
     """`locus classify DIR TEXT...`: logits of HF's *ForSequenceClassification within 1e-4; labels named by
     id2label, scored by softmax (sigmoid when problem_type is multi_label_classification), sorted."""
     d, meta, t = load_model_fixture(name)
     texts = meta["texts"]
-    out = run_json("classify", d, *texts)
+    out = run_json("classify", d, *options, *texts)
     items = data_items(out, len(texts))
     got = np.asarray([item.get("logits") for item in items], dtype=np.float64)
     want = t["logits"]
