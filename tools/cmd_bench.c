@@ -23,6 +23,7 @@ static void usage(FILE *f) {
           "  --warmup S               seconds of warm-up per workload\n"
           "  --min-iters N, --max-iters N\n"
           "  --no-probe               skip measuring the ceilings (no roofline percentages)\n"
+          "  --list                   list the workloads the options select, without running them\n"
           "output (stdout is a table unless one of these is given):\n"
           "  --json | --csv | --md    print the report in that format instead\n"
           "  --save-json F, --save-csv F, --save-md F, --html F   also write files\n"
@@ -169,6 +170,8 @@ int cmd_bench(int argc, char **argv) {
         } else if (!strcmp(a, "--max-iters")) {
             if (!cli_parse_int("bench", a, v, 1, 1000000, &n)) goto out;
             opt.budget.max_iterations = (int)n, i++;
+        } else if (!strcmp(a, "--list")) {
+            opt.list_only = true;
         } else if (!strcmp(a, "--no-probe")) {
             opt.skip_probe = true;
         } else if (!strcmp(a, "--no-progress")) {

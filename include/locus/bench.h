@@ -92,6 +92,7 @@ typedef struct lc_bench_options {
     lc_bench_budget budget;    /* zeros = the suite's */
     bool skip_probe;           /* do not measure the ceilings (percentages left out) */
     bool progress;             /* live progress bar on stderr */
+    bool list_only;            /* list the workloads (status "skipped") without running anything */
     const char *command;       /* the command line, recorded in the report */
 } lc_bench_options;
 
@@ -109,7 +110,7 @@ typedef enum lc_bench_format {
 
 /* Write one or more reports (JSON texts; the first is the primary run, the others peers or
  * earlier runs) in a format. With several reports the table, Markdown and HTML outputs add the
- * ratios of each workload's median time to the primary's. `label` names each report. */
+ * ratios of each workload's median time to the primary's. */
 lc_status lc_bench_write(FILE *f, lc_bench_format fmt, int nreports, const char *const *json_texts);
 
 /* Read a report file and check it follows the schema's required structure. */

@@ -46,6 +46,7 @@ void bench_run_models(bench_ctx *bc, lc_device d, int nmodels, const char *const
 void bench_progress(bench_ctx *bc, const char *what);
 const lc_bench_budget *bench_budget(const bench_ctx *bc);
 lc_dtype bench_dtype(const bench_ctx *bc);
+bool bench_list_only(const bench_ctx *bc);
 /* Fill the derived figures of a result (achieved rates, percentages of the device's ceilings). */
 void bench_add_rates(bench_ctx *bc, lc_device d, cJSON *r, double flops, double bytes, double median_ms);
 /* The common fields of a result object. */

@@ -95,7 +95,8 @@ void bench_run_models(bench_ctx *bc, lc_device d, int nmodels, const char *const
         lc_model_options opt = {.device = d, .dtype = t};
         lc_model *m = NULL;
         bool real = is_dir(name);
-        lc_status s = real ? lc_model_load(name, &opt, &m) : lc_model_synthetic(name, &opt, &m);
+        lc_status s = LC_OK;
+        if (!bench_list_only(bc)) s = real ? lc_model_load(name, &opt, &m) : lc_model_synthetic(name, &opt, &m);
         for (int bi = 0; bi < nb; bi++)
             for (int si = 0; si < ns; si++) {
                 int64_t B = batches[bi], T = seqs[si];
@@ -108,6 +109,10 @@ void bench_run_models(bench_ctx *bc, lc_device d, int nmodels, const char *const
                 cJSON_AddNumberToObject(r, "batch", (double)B);
                 cJSON_AddNumberToObject(r, "seq", (double)T);
                 cJSON_AddStringToObject(r, "weights", real ? "checkpoint" : "synthetic");
+                if (bench_list_only(bc)) {
+                    bench_result_error(r, "skipped", "listed only (--list)");
+                    continue;
+                }
                 if (s) {
                     bench_result_error(r, s == LC_ERR_UNSUPPORTED ? "unsupported" : "error", lc_last_error());
                     continue;

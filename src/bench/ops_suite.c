@@ -760,6 +760,10 @@ void bench_run_ops(bench_ctx *bc, lc_device d, bool full, const char *names, cJS
         bench_progress(bc, what);
         cJSON *r = bench_result_new("op", name, c->args, d, t);
         cJSON_AddItemToArray(results, r);
+        if (bench_list_only(bc)) {
+            bench_result_error(r, "skipped", "listed only (--list)");
+            continue;
+        }
         op_run run = {.c = c, .kind = c->kind, .t = t, .dev = d};
         if (!parse_args(c->args, &run.a)) {
             bench_result_error(r, "error", "cannot parse the case's arguments");

@@ -34,6 +34,7 @@ typedef struct {
     FILE *f;
     double x0, x1, y0, y1; /* data range (log10 applied where log) */
     bool logx;
+    bool no_xlabels;       /* the caller labels the x axis itself */
     int W, H, L, R, T, B;  /* size and margins */
 } plot;
 
@@ -60,7 +61,7 @@ static void svg_begin(plot *p, const char *chart, const char *attr_name, const c
     fprintf(p->f, " xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", p->W, p->H,
             p->W, p->H);
     fprintf(p->f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", p->W, p->H);
-    fprintf(p->f, "<text x=\"%d\" y=\"18\" class=\"title\">", p->L);
+    fprintf(p->f, "<text x=\"10\" y=\"18\" class=\"title\">");
     esc(p->f, title);
     fputs("</text>\n", p->f);
 }
@@ -83,7 +84,8 @@ static void axes(plot *p, const char *xlabel, const char *ylabel) {
             double v = pow(10, e), x = px(p, v);
             fmt_tick(buf, sizeof buf, v);
             fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"grid\"/>", x, p->T, x, p->H - p->B);
-            fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>\n", x, p->H - p->B + 14, buf);
+            if (!p->no_xlabels)
+                fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>\n", x, p->H - p->B + 14, buf);
         }
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", p->L, p->T, p->W - p->L - p->R,
             p->H - p->T - p->B);
@@ -166,7 +168,7 @@ static void latency_charts(FILE *f, int n, cJSON *const *docs) {
                 range_update(bench_num(r, "seq"), &xlo, &xhi);
             }
         }
-        plot p = {.f = f, .logx = true, .W = 640, .H = 360, .L = 64, .R = 190, .T = 30, .B = 44};
+        plot p = {.f = f, .logx = true, .no_xlabels = true, .W = 640, .H = 360, .L = 64, .R = 190, .T = 30, .B = 44};
         log_range(ylo, yhi, &p.y0, &p.y1);
         p.x0 = log10(xlo) - 0.15;
         p.x1 = log10(xhi) + 0.15;
@@ -287,7 +289,7 @@ static void roofline_charts(FILE *f, const cJSON *doc) {
         if (!nops && !nmem) continue;
         if (!heading) {
             fputs("<h2>Roofline</h2>\n<p>Each op at its arithmetic intensity (FLOPs per minimum byte moved) and achieved "
-                  "GFLOP/s, under the device's measured copy bandwidth and peak GEMM rate per dtype.</p>\n<div class=\"charts\">\n",
+                  "GFLOP/s, under the device's measured copy bandwidth and peak GEMM rate per dtype. Working sets that fit in the caches can exceed the (memory) copy ceiling: above 100% of the roofline means cache-resident.</p>\n<div class=\"charts\">\n",
                   f);
             heading = true;
         }
@@ -348,7 +350,7 @@ static void roofline_charts(FILE *f, const cJSON *doc) {
         }
         if (nmem) { /* bars: share of the copy bandwidth for ops that only move data */
             int H = 40 + 22 * nmem + 30;
-            plot p = {.f = f, .W = 700, .H = H, .L = 330, .R = 60, .T = 30, .B = 30};
+            plot p = {.f = f, .W = 760, .H = H, .L = 330, .R = 110, .T = 30, .B = 30};
             char title[256];
             snprintf(title, sizeof title, "Data-movement ops on %s: achieved GB/s as %% of copy bandwidth (%.1f GB/s)", dev, bw);
             svg_begin(&p, "bandwidth", "device", dev, title);
@@ -513,7 +515,7 @@ static const char *css =
     ".charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}svg .grid{stroke:#e3e3e3;stroke-width:1}"
     "svg .one{stroke:#333;stroke-width:1.5}svg .frame{fill:none;stroke:#999}svg .tick{font-size:10px;fill:#444}"
     "svg .label{font-size:11px;fill:#222}svg .legend{font-size:11px;fill:#222}svg .title{font-size:13px;font-weight:600;fill:#111}"
-    "pre{background:#f6f6f6;padding:8px;font-size:12px;overflow-x:auto}";
+    "pre{background:#f6f6f6;padding:8px;font-size:12px;white-space:pre-wrap}";
 
 static void html_table(FILE *f, const cJSON *doc, const char *kind) {
     bool models = !strcmp(kind, "model");

@@ -14,7 +14,7 @@
 struct bench_ctx {
     lc_bench_budget budget;
     lc_dtype dtype;
-    bool progress;
+    bool progress, list_only;
     int done, total;
     double t0;
     int ndev;
@@ -25,6 +25,7 @@ struct bench_ctx {
 
 const lc_bench_budget *bench_budget(const bench_ctx *bc) { return &bc->budget; }
 lc_dtype bench_dtype(const bench_ctx *bc) { return bc ? bc->dtype : LC_F32; }
+bool bench_list_only(const bench_ctx *bc) { return bc->list_only; }
 
 const char *bench_device_name(lc_device d, char *buf, size_t len) {
     if (d.kind == LC_DEVICE_CPU) snprintf(buf, len, "cpu");
@@ -157,7 +158,8 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     bench_ctx *bc = calloc(1, sizeof *bc);
     if (!bc) return lc_error(LC_ERR_NOMEM, "lc_bench_run: out of memory");
     bc->dtype = opt->dtype;
-    bc->progress = opt->progress && isatty(2);
+    bc->progress = opt->progress && isatty(2) && !opt->list_only;
+    bc->list_only = opt->list_only;
     lc_bench_budget_default(&bc->budget);
     if (full) {
         bc->budget.warmup_s = 0.2;
@@ -215,7 +217,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     if (!ops && opt->models) ops = "none";
     if (!opt->models && opt->ops) nmodels = 0;
 
-    bc->total = bc->ndev * (bench_op_count(full, ops) + bench_model_count(nmodels, nb, ns) + (opt->skip_probe ? 0 : 1));
+    bc->total = bc->ndev * (bench_op_count(full, ops) + bench_model_count(nmodels, nb, ns) + (opt->skip_probe || opt->list_only ? 0 : 1));
     bc->t0 = bench_now();
 
     cJSON *doc = cJSON_CreateObject();
@@ -255,7 +257,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
         cJSON_AddBoolToObject(ej, "available", lc_energy_available(em));
         cJSON_AddStringToObject(ej, "source", lc_energy_source(em));
         lc_energy_close(em);
-        if (!opt->skip_probe) {
+        if (!opt->skip_probe && !opt->list_only) {
             bench_progress(bc, "measuring the device's ceilings");
             if (lc_bench_probe(d, full ? 1.0 : 0.3, &bc->ceil[k]) == LC_OK) {
                 bc->have_ceil[k] = true;
