@@ -211,6 +211,51 @@ static lc_status parse_bpe(const char *path, const cJSON *j, tk_model *m) {
     return LC_OK;
 }
 
+/* The score as tokenizers holds it. serde_json (without its float_roundtrip feature) reads a number
+ * as significand / 10^k in f64 arithmetic, which can be one unit in the last place away from the
+ * correctly rounded value cJSON gives; Viterbi ties then break differently. The file's text is the
+ * shortest round-trip form of the value (serde_json and Python write that), so the digits are
+ * recovered from the double and read again the way serde_json reads them. */
+static double serde_json_f64(double v) {
+    if (v == 0 || v != v || v - v != 0) return v;
+    char buf[40];
+    int prec = 1;
+    for (; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    if (prec > 17) return v;
+    /* buf: [-]d.ddddde[+-]xx */
+    bool neg = buf[0] == '-';
+    const char *p = buf + neg;
+    uint64_t sig = 0;
+    int nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9') {
+            sig = sig * 10 + (uint64_t)(*p - '0');
+            nd++;
+        }
+    int exp10 = *p == 'e' ? atoi(p + 1) : 0;
+    int exponent = exp10 - (nd - 1);
+    double f = (double)sig;
+    for (;;) {
+        int a = exponent < 0 ? -exponent : exponent;
+        if (a <= 308) {
+            char pw[16];
+            snprintf(pw, sizeof pw, "1e%d", a);
+            double pow10 = strtod(pw, NULL);
+            if (exponent >= 0) f *= pow10;
+            else f /= pow10;
+            break;
+        }
+        if (f == 0) break;
+        if (exponent >= 0) return v;
+        f /= 1e308;
+        exponent += 308;
+    }
+    return neg ? -f : f;
+}
+
 static lc_status parse_unigram(const char *path, const cJSON *j, tk_model *m) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "vocab");
     if (!cJSON_IsArray(v)) return lc_error(LC_ERR_FORMAT, "%s: Unigram: \"vocab\" is missing or not a list", path);
@@ -231,8 +276,9 @@ static lc_status parse_unigram(const char *path, const cJSON *j, tk_model *m) {
         if (id > 2147483646u) return lc_error(LC_ERR_FORMAT, "%s: Unigram: vocabulary too large", path);
         if (!tk_map_put(&m->vocab, t->valuestring, len, (int32_t)id)) return nomem(path);
         if (len > 0 && !tk_trie_insert(m->trie, t->valuestring, len, (int32_t)id)) return nomem(path);
-        m->scores[id] = s->valuedouble;
-        if (s->valuedouble < m->min_score) m->min_score = s->valuedouble;
+        double score = serde_json_f64(s->valuedouble);
+        m->scores[id] = score;
+        if (score < m->min_score) m->min_score = score;
         id++;
     }
     m->n_pieces = n;
@@ -421,7 +467,7 @@ static lc_status bpe(const tk_model *m, const char *s, size_t n, tk_ids *out, tk
         int32_t id;
         const char *k = s + i;
         size_t kl = l;
-        if ((first || !m->prefix) && (last || !m->suffix) && cp < 0x800) {
+        if ((first || !m->prefix) && (!last || !m->suffix) && cp < 0x800) {
             id = m->char_ids[cp];
         } else {
             key->len = 0;

@@ -40,46 +40,63 @@ typedef struct u32buf {
     size_t n, cap;
 } u32buf;
 
-/* Decompose (canonically or with compatibility), canonical ordering included; optionally compose. */
+bool tk_unicode_keep(uint32_t cp, bool compat); /* unicode.c: decompositions tokenizers lacks */
+
+/* Decompose (canonically or with compatibility) character by character, skipping the characters
+ * whose decomposition is newer than tokenizers' tables, then canonical ordering and, for NFC/NFKC,
+ * composition (utf8proc). */
 static lc_status unicode_form(tk_text *t, tk_buf *tmp, bool compat, bool compose, bool (*drop)(uint32_t)) {
-    const char *s = t->s.p;
+    const unsigned char *s = (const unsigned char *)t->s.p;
     size_t n = t->s.len;
     if (n == 0) return LC_OK;
     utf8proc_option_t opt = UTF8PROC_DECOMPOSE | (compat ? UTF8PROC_COMPAT : 0);
-    size_t cap = n + 16;
-    utf8proc_int32_t *buf = NULL;
-    utf8proc_ssize_t m;
-    for (;;) {
-        utf8proc_int32_t *nb = realloc(buf, cap * sizeof *nb);
-        if (!nb) { free(buf); return nomem(); }
-        buf = nb;
-        m = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, buf, (utf8proc_ssize_t)cap, opt);
-        if (m < 0) { free(buf); return lc_error(LC_ERR_FORMAT, "tokenizer: text could not be normalized: %s", utf8proc_errmsg(m)); }
-        if ((size_t)m <= cap) break;
-        cap = (size_t)m;
-    }
-    /* How many output code points the first input character became (for `zero`). */
-    size_t first_n = 0;
-    if (t->zero > 0) {
+    size_t cap = n + 32, m = 0, first_n = 0;
+    utf8proc_int32_t *buf = malloc(cap * sizeof *buf);
+    if (!buf) return nomem();
+    for (size_t i = 0; i < n;) {
         size_t l;
-        uint32_t c0 = tk_utf8_decode((const unsigned char *)s, n, &l);
-        utf8proc_int32_t one[32];
-        int bc = 0;
-        utf8proc_ssize_t k = utf8proc_decompose_char((utf8proc_int32_t)c0, one, 32, opt, &bc);
-        first_n = k > 0 ? (size_t)k : 1;
+        uint32_t cp = tk_utf8_decode(s + i, n - i, &l);
+        if (cap - m < 32) {
+            cap *= 2;
+            utf8proc_int32_t *nb = realloc(buf, cap * sizeof *nb);
+            if (!nb) { free(buf); return nomem(); }
+            buf = nb;
+        }
+        if (cp < 0x80 || tk_unicode_keep(cp, compat)) {
+            buf[m++] = (utf8proc_int32_t)cp;
+        } else {
+            int bc = 0;
+            utf8proc_ssize_t k = utf8proc_decompose_char((utf8proc_int32_t)cp, buf + m, (utf8proc_ssize_t)(cap - m), opt, &bc);
+            if (k < 0 || (size_t)k > cap - m) { free(buf); return lc_error(LC_ERR_FORMAT, "tokenizer: text could not be normalized"); }
+            m += (size_t)k;
+        }
+        i += l;
+        if (i <= t->zero) first_n = m;
     }
+    /* canonical ordering: stable sort of each run of non-starters by combining class */
+    for (size_t i = 1; i < m; i++) {
+        int cc = utf8proc_get_property(buf[i])->combining_class;
+        if (cc == 0) continue;
+        for (size_t j = i; j > 0; j--) {
+            int pc = utf8proc_get_property(buf[j - 1])->combining_class;
+            if (pc <= cc) break;
+            utf8proc_int32_t x = buf[j];
+            buf[j] = buf[j - 1];
+            buf[j - 1] = x;
+        }
+    }
+    utf8proc_ssize_t len = (utf8proc_ssize_t)m;
     if (compose) {
-        m = utf8proc_normalize_utf32(buf, m, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
-        if (m < 0) { free(buf); return lc_error(LC_ERR_FORMAT, "tokenizer: text could not be normalized"); }
+        len = utf8proc_normalize_utf32(buf, len, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+        if (len < 0) { free(buf); return lc_error(LC_ERR_FORMAT, "tokenizer: text could not be normalized"); }
         if (first_n) first_n = 1;
     }
     tmp->len = 0;
-    if (!tk_buf_reserve(tmp, (size_t)m * 4)) { free(buf); return nomem(); }
+    if (!tk_buf_reserve(tmp, (size_t)len * 4)) { free(buf); return nomem(); }
     size_t zero = 0;
-    for (utf8proc_ssize_t i = 0; i < m; i++) {
+    for (utf8proc_ssize_t i = 0; i < len; i++) {
         uint32_t c = (uint32_t)buf[i];
-        if (drop && drop(c)) continue;
-        tk_buf_push_cp(tmp, c);
+        if (!(drop && drop(c))) tk_buf_push_cp(tmp, c);
         if ((size_t)i < first_n) zero = tmp->len;
     }
     free(buf);
@@ -189,7 +206,7 @@ static lc_status strip(tk_text *t, bool left, bool right) {
             if (!tk_is_whitespace(cp)) break;
             b = p;
         }
-    size_t zero = a > 0 ? 0 : (t->zero < b ? t->zero : b);
+    size_t zero = t->zero > a ? (t->zero < b ? t->zero : b) - a : 0;
     memmove(t->s.p, t->s.p + a, b - a);
     t->s.len = b - a;
     t->zero = zero;
@@ -218,8 +235,9 @@ static lc_status replace(const tk_norm *nm, tk_text *t, tk_buf *tmp, tk_work *w)
         if (!tk_buf_append(tmp, t->s.p + prev, end - prev)) return nomem();
         if (prev < t->zero) zero = before + ((t->zero < end ? t->zero : end) - prev);
         if (i == nmatch) break;
+        /* inserted text takes the alignment of the match's last byte (tokenizers' replace) */
         if (!tk_buf_append(tmp, nm->content, nm->content_len)) return nomem();
-        if (end < t->zero) zero = tmp->len;
+        if (t->zero > 0 && w->matches[i].end <= t->zero) zero = tmp->len;
         prev = w->matches[i].end;
     }
     swap_in(t, tmp, zero);

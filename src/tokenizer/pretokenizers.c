@@ -47,18 +47,20 @@ static lc_status emit_spans(tk_work *w, const tk_piece *p, tk_split_behavior b) 
     case TK_SPLIT_CONTIGUOUS: {
         bool prev = false;
         for (size_t i = 0; i < n; i++) {
-            if (v[i].m == prev && k > 0) v[k - 1].e = v[i].e;
-            else v[k++] = (tk_span){v[i].s, v[i].e, false};
-            prev = v[i].m;
+            tk_span cur = v[i];
+            if (cur.m == prev && k > 0) v[k - 1].e = cur.e;
+            else v[k++] = (tk_span){cur.s, cur.e, false};
+            prev = cur.m;
         }
         break;
     }
     case TK_SPLIT_MERGED_PREV: {
         bool prev = false;
         for (size_t i = 0; i < n; i++) {
-            if (v[i].m && !prev && k > 0) v[k - 1].e = v[i].e;
-            else v[k++] = (tk_span){v[i].s, v[i].e, false};
-            prev = v[i].m;
+            tk_span cur = v[i];
+            if (cur.m && !prev && k > 0) v[k - 1].e = cur.e;
+            else v[k++] = (tk_span){cur.s, cur.e, false};
+            prev = cur.m;
         }
         break;
     }

@@ -151,3 +151,8 @@ int tk_to_lowercase(uint32_t cp, uint32_t out[3]) {
     out[0] = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
     return 1;
 }
+
+bool tk_unicode_keep(uint32_t cp, bool compat);
+bool tk_unicode_keep(uint32_t cp, bool compat) {
+    return compat ? IN_LIST(compat_nfkd_keep, cp) : IN_LIST(compat_nfd_keep, cp);
+}
