@@ -11,7 +11,7 @@ from test_c2pa_sign_helpers import (ALGS, CERTS, IPTC, c2pa_read, fixture, locus
 
 UNSIGNED = ["no_manifest.jpg", "IMG_0003.jpg", "sample1.png", "libpng-test.png"]
 SIGNED_PARENTS = ["C.jpg", "CA.jpg", "CACA.jpg", "boxhash.jpg"]
-SIG_ALG_NAMES = {"es256": "es256", "ps256": "ps256", "ed25519": "ed25519"}
+SIG_ALG_NAMES = {"es256": "es256", "es384": "es384", "ps256": "ps256", "ed25519": "ed25519"}
 
 
 def active(store):
@@ -47,7 +47,7 @@ def assert_locus_verify_trusted(path):
     return doc
 
 
-@pytest.mark.parametrize("alg", ALGS)
+@pytest.mark.parametrize("alg", ALGS + ["es384"])
 @pytest.mark.parametrize("name", UNSIGNED)
 def test_sign_unsigned_reads_back_trusted(tmp_path, name, alg):
     src = fixture(name)
