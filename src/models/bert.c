@@ -8,6 +8,9 @@
  * RoBERTa/XLM-R position ids count non-padding tokens from padding_idx + 1 (padding tokens keep
  * padding_idx); DistilBERT has no token types and its own key names. */
 #include "models/model_internal.h"
+#ifdef LOCUS_WITH_CUDA
+#include "locus/cuda.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -65,7 +68,7 @@ static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) 
     int64_t *ids_h = malloc(sizeof(int64_t) * (size_t)(B * T));
     int64_t *pos = malloc(sizeof(int64_t) * (size_t)(B * T));
     lc_status s = (!ids_h || !pos) ? lc_error(LC_ERR_NOMEM, "out of memory") : LC_OK;
-    if (!s) s = lc_array_read_i64(ids, ids_h, (size_t)(B * T));
+    if (!s && m->family == FAMILY_ROBERTA) s = lc_array_read_i64(ids, ids_h, (size_t)(B * T)); /* only RoBERTa needs them */
     if (!s) {
         for (int64_t b = 0; b < B; b++) {
             int64_t count = 0;
@@ -89,36 +92,34 @@ static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) 
     return s;
 }
 
-lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array *mask, lc_array **hidden, lc_array **pooled) {
+/* The device part of the forward: in = {ids, position ids, type ids or NULL, mask (f32) or NULL},
+ * out = {hidden, pooled or NULL}. It issues the same ops for a given input shape and never reads
+ * device results back, so a CUDA backend can capture it into a graph. */
+static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
+    lc_model *m = ctx;
     lc_status status = LC_OK;
-    lc_array *pos = NULL, *we = NULL, *pe = NULL, *te = NULL, *sum = NULL, *sum2 = NULL, *x = NULL, *maskf = NULL;
-    lc_array *zeros_t = NULL, *cls = NULL, *pl = NULL;
-    if (!ids || ids->ndim != 2 || !lc_is_int(ids->dtype))
-        return lc_error(LC_ERR_SHAPE, "%s: input ids must be an integer (batch, sequence) array", m->name);
-    int64_t B = ids->shape[0], T = ids->shape[1];
-    if (B < 1 || T < 1) return lc_error(LC_ERR_SHAPE, "%s: empty batch", m->name);
-    if (type_ids && (type_ids->ndim != 2 || type_ids->shape[0] != B || type_ids->shape[1] != T))
-        return lc_error(LC_ERR_SHAPE, "%s: token_type_ids must match the ids' shape", m->name);
-    if (mask && (mask->ndim != 2 || mask->shape[0] != B || mask->shape[1] != T))
-        return lc_error(LC_ERR_SHAPE, "%s: attention mask must match the ids' shape", m->name);
-
-    TRY(make_positions(m, ids, &pos));
-    TRY(lc_embedding(m->word_emb, ids, &we));
-    TRY(lc_embedding(m->pos_emb, pos, &pe));
-    TRY(lc_add(we, pe, &sum));
-    if (m->type_emb) {
-        if (!type_ids) {
-            TRY(lc_array_zeros(LC_I64, 2, ids->shape, LC_CPU, &zeros_t));
-            type_ids = zeros_t;
+    lc_array *ids = in[0], *pos = in[1], *type_ids = in[2], *maskf = in[3];
+    lc_array *we = NULL, *pe = NULL, *te = NULL, *sum = NULL, *sum2 = NULL, *x = NULL, *cls = NULL, *pl = NULL, *flat = NULL;
+    int64_t B = ids->shape[0];
+    out[0] = out[1] = NULL;
+#ifdef LOCUS_WITH_CUDA
+    if (m->opt.device.kind == LC_DEVICE_CUDA) { /* one fused gather + sum + LayerNorm kernel */
+        TRY(lc_cuda_embed_layer_norm(m->word_emb, ids, m->pos_emb, pos, 0, m->type_emb, type_ids, m->emb_ln_w, m->emb_ln_b,
+                                     m->cfg.eps, &x));
+    } else
+#endif
+    {
+        TRY(lc_embedding(m->word_emb, ids, &we));
+        TRY(lc_embedding(m->pos_emb, pos, &pe));
+        TRY(lc_add(we, pe, &sum));
+        if (m->type_emb) {
+            TRY(lc_embedding(m->type_emb, type_ids, &te));
+            TRY(lc_add(sum, te, &sum2));
+        } else {
+            sum2 = sum, sum = NULL;
         }
-        TRY(lc_embedding(m->type_emb, type_ids, &te));
-        TRY(lc_add(sum, te, &sum2));
-    } else {
-        sum2 = sum, sum = NULL;
+        TRY(lc_layer_norm(sum2, m->emb_ln_w, m->emb_ln_b, m->cfg.eps, &x));
     }
-    TRY(lc_layer_norm(sum2, m->emb_ln_w, m->emb_ln_b, m->cfg.eps, &x));
-    if (mask) TRY(lc_astype(mask, LC_F32, &maskf));
-
     for (int64_t l = 0; l < m->cfg.layers; l++) {
         const encoder_layer *L = &m->layer[l];
         lc_array *a = NULL, *h1 = NULL, *inter = NULL, *o = NULL, *h2 = NULL;
@@ -135,27 +136,52 @@ lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array 
         lc_array_release(x);
         x = h2;
     }
-    if (pooled) {
-        *pooled = NULL;
-        if (m->pooler_w) {
-            TRY(lc_slice(x, 1, 0, 1, &cls));
-            int64_t shape[2] = {B, m->cfg.hidden};
-            lc_array *flat = NULL;
-            TRY(lc_reshape(cls, 2, shape, &flat));
-            lc_status s = lc_linear(flat, m->pooler_w, m->pooler_b, &pl);
-            lc_array_release(flat);
-            TRY(s);
-            TRY(lc_tanh(pl, pooled));
-        }
+    if (m->pooler_w) { /* tanh(P x[:, 0]) */
+        int64_t shape[2] = {B, m->cfg.hidden};
+        TRY(lc_slice(x, 1, 0, 1, &cls));
+        TRY(lc_reshape(cls, 2, shape, &flat));
+        TRY(lc_linear(flat, m->pooler_w, m->pooler_b, &pl));
+        TRY(lc_tanh(pl, &out[1]));
     }
-    if (hidden) {
-        *hidden = x;
-        x = NULL;
-    }
+    out[0] = x;
+    x = NULL;
 done:
-    lc_array_release(pos), lc_array_release(we), lc_array_release(pe), lc_array_release(te);
-    lc_array_release(sum), lc_array_release(sum2), lc_array_release(x), lc_array_release(maskf);
-    lc_array_release(zeros_t), lc_array_release(cls), lc_array_release(pl);
+    lc_array_release(we), lc_array_release(pe), lc_array_release(te), lc_array_release(sum), lc_array_release(sum2);
+    lc_array_release(x), lc_array_release(cls), lc_array_release(pl), lc_array_release(flat);
+    return status;
+}
+
+lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array *mask, lc_array **hidden, lc_array **pooled) {
+    lc_status status = LC_OK;
+    lc_array *pos = NULL, *zeros_t = NULL, *maskf = NULL, *out[2] = {NULL, NULL};
+    if (!ids || ids->ndim != 2 || !lc_is_int(ids->dtype))
+        return lc_error(LC_ERR_SHAPE, "%s: input ids must be an integer (batch, sequence) array", m->name);
+    int64_t B = ids->shape[0], T = ids->shape[1];
+    if (B < 1 || T < 1) return lc_error(LC_ERR_SHAPE, "%s: empty batch", m->name);
+    if (type_ids && (type_ids->ndim != 2 || type_ids->shape[0] != B || type_ids->shape[1] != T))
+        return lc_error(LC_ERR_SHAPE, "%s: token_type_ids must match the ids' shape", m->name);
+    if (mask && (mask->ndim != 2 || mask->shape[0] != B || mask->shape[1] != T))
+        return lc_error(LC_ERR_SHAPE, "%s: attention mask must match the ids' shape", m->name);
+    TRY(make_positions(m, ids, &pos));
+    if (m->type_emb && !type_ids) {
+        TRY(lc_array_zeros(LC_I64, 2, ids->shape, LC_CPU, &zeros_t));
+        type_ids = zeros_t;
+    }
+    if (!m->type_emb) type_ids = NULL;
+    if (mask) TRY(lc_astype(mask, LC_F32, &maskf));
+    lc_array *in[4] = {ids, pos, type_ids, maskf};
+#ifdef LOCUS_WITH_CUDA
+    if (m->opt.device.kind == LC_DEVICE_CUDA) {
+        if (!m->graphs) TRY(lc_cuda_graph_cache_new(m->opt.device, 4, 2, &m->graphs));
+        TRY(lc_cuda_graph_run(m->graphs, bert_core, m, in, out));
+    } else
+#endif
+        TRY(bert_core(m, in, out));
+    if (hidden) *hidden = out[0], out[0] = NULL;
+    if (pooled) *pooled = out[1], out[1] = NULL;
+done:
+    lc_array_release(pos), lc_array_release(zeros_t), lc_array_release(maskf);
+    lc_array_release(out[0]), lc_array_release(out[1]);
     return status;
 }
 

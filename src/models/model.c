@@ -1,6 +1,9 @@
 /* Loading Hugging Face model directories, built-in synthetic shapes, and the entry points that
  * turn texts into embeddings or labels (tokenize, batch, run, pool, normalise). */
 #include "models/model_internal.h"
+#ifdef LOCUS_WITH_CUDA
+#include "locus/cuda.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -496,6 +499,9 @@ static void release_layer(encoder_layer *L) {
 
 void lc_model_free(lc_model *m) {
     if (!m) return;
+#ifdef LOCUS_WITH_CUDA
+    lc_cuda_graph_cache_free(m->graphs);
+#endif
     if (m->layer)
         for (int64_t l = 0; l < m->cfg.layers; l++) release_layer(&m->layer[l]);
     free(m->layer);

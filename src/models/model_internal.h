@@ -53,6 +53,7 @@ struct lc_model {
     bool normalize;
     size_t max_seq; /* truncation, special tokens included */
     size_t weight_bytes;
+    struct lc_cuda_graph_cache *graphs; /* CUDA: captured forwards per (batch, sequence) bucket (lc_cuda_graph_cache) */
 };
 
 /* Encoder forward of the text families: hidden (B, T, H), pooled (B, H) or NULL. */
