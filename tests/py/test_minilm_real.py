@@ -92,14 +92,13 @@ def check_cosines(out, sentences, want, line_numbers=None):
 
 
 def test_first_sentences_match_sentence_transformers(model_dir, expected):
-    """A quick check (also run under ASan/UBSan): the first 8 sentences, passed as arguments."""
+    """The first 8 sentences, passed as arguments (a quick first look when the full test fails)."""
     meta, sentences, emb = expected
     out = run_json("embed", model_dir, *sentences[:8])
     assert out.get("dim") == meta["dim"], f"dim {out.get('dim')}, expected {meta['dim']}"
     check_cosines(out, sentences[:8], emb[:8])
 
 
-@pytest.mark.slow
 def test_all_sentences_match_sentence_transformers(model_dir, expected):
     """Every line of tests/data/sentences.txt through standard input, default pooling (mean), normalisation
     (Normalize module) and truncation (sentence_bert_config.json's max_seq_length 256, not tokenizer.json's
@@ -110,7 +109,6 @@ def test_all_sentences_match_sentence_transformers(model_dir, expected):
     check_cosines(out, sentences, emb)
 
 
-@pytest.mark.slow
 def test_long_sentences_batched(model_dir, expected):
     """The longest sentences (truncated at 256 tokens) in small batches with two threads."""
     meta, sentences, emb = expected
