@@ -53,7 +53,8 @@ typedef struct lc_c2pa_sign_options {
      *   {"title": "...", "claim_generator_info": [{"name": "...", "version": "..."}],
      *    "digitalSourceType": "<IPTC term or URL>",
      *    "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [...]}},
-     *                   {"label": "<any other label>", "data": <JSON, stored as CBOR>}]}
+     *                   {"label": "<any other label>", "data": <JSON, stored as CBOR>},
+     *                   {"label": "...", "kind": "Json", "data": <JSON, stored as JSON>}]}
      * Actions given there follow the c2pa.created / c2pa.opened action that locus writes first
      * (one given as created/opened replaces it). Labels locus writes itself (c2pa.hash.*,
      * c2pa.ingredient*, c2pa.claim*, c2pa.signature) are refused. */

@@ -126,6 +126,9 @@ def test_manifest_definition(tmp_path):
                 {"action": "c2pa.created", "description": "made for a test"},
                 {"action": "c2pa.color_adjustments", "parameters": {"name": "brightness"}}]}},
             {"label": "org.locus.test", "data": {"note": "hello", "n": 3, "ok": True, "x": 1.5}},
+            {"label": "stds.schema-org.CreativeWork", "kind": "Json", "data": {
+                "@context": "http://schema.org/", "@type": "CreativeWork",
+                "author": [{"@type": "Person", "name": "A Tester"}]}},
         ],
     }
     mf = tmp_path / "manifest.json"
@@ -140,6 +143,8 @@ def test_manifest_definition(tmp_path):
     assert acts[0]["description"] == "made for a test"
     custom = [a for a in m["assertions"] if a["label"] == "org.locus.test"]
     assert custom and custom[0]["data"] == {"note": "hello", "n": 3, "ok": True, "x": 1.5}
+    work = [a for a in m["assertions"] if a["label"] == "stds.schema-org.CreativeWork"]
+    assert work and work[0].get("kind") == "Json" and work[0]["data"]["author"][0]["name"] == "A Tester"
     # --title and inline JSON override
     out2 = tmp_path / "inline.jpg"
     locus_sign(fixture("no_manifest.jpg"), out2, "es256", "--manifest", '{"title": "inline"}', "--title", "T",

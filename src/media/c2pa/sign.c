@@ -173,6 +173,11 @@ static lc_status check_definition(const cJSON *def) {
         if (strlen(label->valuestring) > 200)
             return lc_error(LC_ERR_FORMAT, "manifest definition: assertion label of %zu bytes is too long",
                             strlen(label->valuestring));
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(a, "kind");
+        if (kind && !(cJSON_IsString(kind) && (strcmp(kind->valuestring, "Cbor") == 0 ||
+                                               strcmp(kind->valuestring, "Json") == 0)))
+            return lc_error(LC_ERR_FORMAT, "manifest definition: assertion '%s': \"kind\" is \"Cbor\" or \"Json\"",
+                            label->valuestring);
         if (reserved_label(label->valuestring))
             return lc_error(LC_ERR_ARG, "manifest definition: assertion '%s' is written by locus itself", label->valuestring);
         if (is_actions_label(label->valuestring) &&
@@ -454,9 +459,20 @@ static lc_status build_store(const build_ctx *c, uint64_t excl_len, lc_sbuf *sto
     for (const cJSON *x = defs ? defs->child : NULL; x; x = x->next) {
         const char *label = cJSON_GetObjectItemCaseSensitive(x, "label")->valuestring;
         if (is_actions_label(label)) continue;
-        cbor_item_t *item = lc_cb_from_json(cJSON_GetObjectItemCaseSensitive(x, "data"));
-        st = item ? cbor_assertion(&as[n], label, item) : lc_error(LC_ERR_NOMEM, "c2pa sign: out of memory");
-        if (item) cbor_decref(&item);
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(x, "data");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(x, "kind");
+        if (kind && strcmp(kind->valuestring, "Json") == 0) {
+            /* a JSON content box, as c2pa-rs writes assertions of kind "Json" (JSON-LD) */
+            char *text = cJSON_PrintUnformatted(data);
+            snprintf(as[n].label, sizeof as[n].label, "%s", label);
+            if (text) lc_jumbf_single(&as[n].box, LC_JUMBF_UUID_JSON, label, "json", text, strlen(text));
+            free(text);
+            st = text && !as[n].box.failed ? LC_OK : lc_error(LC_ERR_NOMEM, "c2pa sign: out of memory");
+        } else {
+            cbor_item_t *item = lc_cb_from_json(data);
+            st = item ? cbor_assertion(&as[n], label, item) : lc_error(LC_ERR_NOMEM, "c2pa sign: out of memory");
+            if (item) cbor_decref(&item);
+        }
         if (st != LC_OK) goto done;
         n++;
     }
