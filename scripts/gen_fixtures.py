@@ -296,8 +296,12 @@ def f32(t):
 
 
 def write_expected(model_dir, meta, tensors):
-    tensors = {k: (f32(v) if isinstance(v, torch.Tensor) and v.is_floating_point() else
-                   np.ascontiguousarray(v.cpu().numpy() if isinstance(v, torch.Tensor) else v)) for k, v in tensors.items()}
+    def to_numpy(v):
+        if isinstance(v, torch.Tensor):
+            return f32(v) if v.is_floating_point() else np.ascontiguousarray(v.cpu().numpy())
+        return np.ascontiguousarray(v)
+
+    tensors = {k: to_numpy(v) for k, v in tensors.items()}
     save_file(tensors, str(Path(model_dir) / "expected.safetensors"),
               metadata={"generator": "scripts/gen_fixtures.py", "random_weights": "true"})
     meta = dict(meta)

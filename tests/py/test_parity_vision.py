@@ -14,8 +14,8 @@ logits; pixel_values.npy holds the pixel_values HF's image processor produced fo
 import numpy as np
 import pytest
 
-from conftest import (REPO, command_help, data_items, load_model_fixture, max_abs_error, model_fixture_names,
-                      require_locus, run_json, worst_position)
+from conftest import (REPO, command_help, data_items, device_args, load_model_fixture, max_abs_error,
+                      model_fixture_names, require_locus, run_json, worst_position)
 
 TOL_MODEL = 1e-4  # same pixel_values in, f32 logits out
 TOL_END_TO_END = 2e-3  # locus's own JPEG/PNG decoding and PIL-exact resampling in front
@@ -53,7 +53,7 @@ def test_logits_from_hf_pixel_values(name):
                     "pixel_values to the model); model-only parity cannot be checked")
     pv_path = d / meta["pixel_values_file"]
     n = np.load(pv_path).shape[0]
-    out = run_json("classify", d, "--pixel-values", pv_path)
+    out = run_json("classify", d, *device_args(), "--pixel-values", pv_path)
     items = data_items(out, n)
     got = np.asarray([item.get("logits") for item in items], dtype=np.float64)
     want = t["pixel_values_logits"]
@@ -73,7 +73,7 @@ def test_logits_end_to_end_from_image_files(name):
     missing = [f for f in files if not (REPO / f).is_file()]
     if missing:
         pytest.skip(f"test images not found: {missing} (they live in ../shared/fixtures/c2pa beside the repository)")
-    out = run_json("classify", d, *files)  # run from the repository root: the paths are relative to it
+    out = run_json("classify", d, *device_args(), *files)  # run from the repository root: the paths are relative to it
     items = data_items(out, len(files))
     for i, item in enumerate(items):
         assert item.get("file") == files[i], f"{name}: item {i} names file {item.get('file')!r}, expected {files[i]!r}"
