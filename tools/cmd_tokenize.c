@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -17,13 +18,61 @@ static void usage(FILE *f) {
             "  --no-special-tokens  do not add [CLS]/[SEP]-style special tokens\n"
             "  --max-length N       truncate to N tokens (0: no truncation; default: the file's)\n"
             "  --type-ids           also print token_type_ids\n"
+            "  --pairs              each text is a pair: first and second part split at the first TAB\n"
+            "  --bench SECONDS      encode the texts repeatedly for about SECONDS on one thread and print\n"
+            "                       the throughput instead of ids\n"
             "Texts come from the arguments, else one per line from standard input.\n");
+}
+
+static lc_status encode_one(const lc_tokenizer *tok, const char *text, bool special, bool pairs, lc_encoding *e) {
+    size_t len = strlen(text);
+    const char *tab = pairs ? memchr(text, '\t', len) : NULL;
+    if (!tab) return lc_tokenizer_encode(tok, text, len, special, e);
+    return lc_tokenizer_encode_pair(tok, text, (size_t)(tab - text), tab + 1, len - (size_t)(tab - text) - 1, special, e);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Throughput of lc_tokenizer_encode on these texts, one thread: whole passes over the texts until
+ * `seconds` have gone by (at least one pass after a warm-up pass). */
+static int run_bench(const lc_tokenizer *tok, char **texts, size_t n, bool special, bool pairs, double seconds) {
+    size_t bytes = 0, tokens = 0;
+    for (size_t i = 0; i < n; i++) bytes += strlen(texts[i]);
+    int passes = 0;
+    double best = 1e300, total = 0;
+    for (int warm = 1; warm >= 0; warm--) {
+        do {
+            double t0 = now_s();
+            size_t ntok = 0;
+            for (size_t i = 0; i < n; i++) {
+                lc_encoding e;
+                if (encode_one(tok, texts[i], special, pairs, &e) != LC_OK)
+                    return cli_failf("tokenize", 1, "text %zu: %s", i + 1, lc_last_error());
+                ntok += e.len;
+                lc_encoding_free(&e);
+            }
+            double dt = now_s() - t0;
+            if (warm) break;
+            tokens = ntok;
+            total += dt;
+            passes++;
+            if (dt < best) best = dt;
+        } while (total < seconds);
+    }
+    printf("{\"texts\":%zu,\"bytes\":%zu,\"tokens\":%zu,\"passes\":%d,\"best_seconds\":%.6f,"
+           "\"mean_seconds\":%.6f,\"mb_per_s\":%.3f,\"tokens_per_s\":%.0f}\n",
+           n, bytes, tokens, passes, best, total / passes, (double)bytes / best / 1e6, (double)tokens / best);
+    return 0;
 }
 
 int cmd_tokenize(int argc, char **argv) {
     const char *dir = NULL;
-    bool special = true, type_ids = false;
-    long max_len = -1;
+    bool special = true, type_ids = false, pairs = false;
+    long max_len = -1, bench = -1;
     int first_text = argc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -34,6 +83,11 @@ int cmd_tokenize(int argc, char **argv) {
             special = false;
         } else if (strcmp(a, "--type-ids") == 0) {
             type_ids = true;
+        } else if (strcmp(a, "--pairs") == 0) {
+            pairs = true;
+        } else if (strcmp(a, "--bench") == 0) {
+            if (!cli_parse_int("tokenize", a, i + 1 < argc ? argv[i + 1] : NULL, 0, 3600, &bench)) return 2;
+            i++;
         } else if (strcmp(a, "--max-length") == 0) {
             if (!cli_parse_int("tokenize", a, i + 1 < argc ? argv[i + 1] : NULL, 0, 1L << 30, &max_len)) return 2;
             i++;
@@ -86,8 +140,15 @@ int cmd_tokenize(int argc, char **argv) {
         return cli_failf("tokenize", 1, "out of memory");
     }
     int rc = 0;
+    if (bench >= 0) {
+        rc = run_bench(tok, texts, n, special, pairs, (double)bench);
+        free(enc);
+        cli_free_texts(n, texts);
+        lc_tokenizer_free(tok);
+        return rc;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (lc_tokenizer_encode(tok, texts[i], strlen(texts[i]), special, &enc[i]) != LC_OK) {
+        if (encode_one(tok, texts[i], special, pairs, &enc[i]) != LC_OK) {
             rc = cli_failf("tokenize", 1, "text %zu: %s", i + 1, lc_last_error());
             break;
         }

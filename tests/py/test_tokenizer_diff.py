@@ -108,3 +108,34 @@ def test_pairs_and_no_special_tokens():
     want = [e.ids for e in tok.encode_batch(lines, add_special_tokens=False)]
     for i, (g, w) in enumerate(zip(got, want)):
         assert g == w, f"line {i + 1}: {lines[i]!r}"
+
+
+PAIR_FIXTURES = ["wordpiece-bert", "wordpiece-cased", "bpe-bytelevel-roberta", "unigram-metaspace",
+                 "bpe-byte-fallback", "bpe-prefix-suffix"]
+
+
+@pytest.mark.parametrize("name", PAIR_FIXTURES)
+@pytest.mark.parametrize("max_length", [0, 12, 40])
+def test_pairs_type_ids_and_truncation(name, max_length):
+    """Text pairs (post-processor pair templates, type ids) and longest-first truncation."""
+    path = os.path.join(FIXTURES, name, "tokenizer.json")
+    if not os.path.exists(path):
+        pytest.skip(f"fixture {name} missing: run scripts/gen_tokenizers.py")
+    if not os.path.exists(LOCUS):
+        pytest.skip(f"locus binary not built at {LOCUS}")
+    lines = [l for l in corpus_lines() if "\t" not in l][:400]
+    pairs = [(lines[i], lines[(i * 7 + 3) % len(lines)]) for i in range(len(lines))]
+    inp = ("\n".join(f"{a}\t{b}" for a, b in pairs) + "\n").encode("utf-8")
+    r = subprocess.run([LOCUS, "tokenize", path, "--pairs", "--type-ids", "--max-length", str(max_length)],
+                       input=inp, capture_output=True, timeout=600)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    got = json.loads(r.stdout)["data"]
+    tok = oracle(path)
+    if max_length:
+        tok.enable_truncation(max_length)
+    else:
+        tok.no_truncation()
+    want = tok.encode_batch(pairs)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g["input_ids"] == w.ids, f"{name} pair {i}: {pairs[i]!r}"
+        assert g["token_type_ids"] == w.type_ids, f"{name} pair {i} type ids: {pairs[i]!r}"
