@@ -34,9 +34,21 @@ class Wrap(torch.nn.Module):
         return self.fn(*xs)
 
 
+class Encoder(torch.nn.Module):
+    """A transformers encoder as a submodule (its weights become ONNX initializers), returning the last hidden
+    state."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
 def export(module, inputs, names, dynamic_axes=None):
     f = io.BytesIO()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(module, tuple(inputs), f, input_names=names, output_names=["out"], opset_version=17,
                           dynamic_axes=dynamic_axes, dynamo=False)
@@ -140,12 +152,9 @@ def main():
         model, cfg = torch_peer.hf_model(name, "cpu", tdtype)
         weight_bytes = sum(t.numel() * t.element_size() for t in model.parameters())
 
-        def fwd(i, m_, model=model):
-            return model(input_ids=i, attention_mask=m_).last_hidden_state
-
         ids0 = torch.tensor(common.model_ids(1, 8), dtype=torch.int64)
         try:
-            onnx_bytes = export(Wrap(fwd).eval(), [ids0, torch.ones_like(ids0)], ["input_ids", "attention_mask"],
+            onnx_bytes = export(Encoder(model).eval(), [ids0, torch.ones_like(ids0)], ["input_ids", "attention_mask"],
                                 dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"},
                                               "out": {0: "b", 1: "t"}})
             export_error = None
