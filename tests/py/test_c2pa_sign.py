@@ -260,3 +260,28 @@ def test_locus_verify_agrees_on_tampered_parent(tmp_path, name):
     locus_sign(fixture(name), out, "es256", "--trust", CERTS / "test_cert_root_bundle.pem")
     assert c2pa_read(out.read_bytes())[0] == "Trusted"
     assert_locus_verify_trusted(out)
+
+
+def test_other_jumbf_in_app11_is_kept(tmp_path):
+    # a non-C2PA JUMBF box in APP11 (box instance 1) stays as it is, and the store takes another En
+    import struct
+    jumd = b"jumd" + bytes(range(16)) + b"\x03" + b"other\0"
+    jumd = struct.pack(">I", len(jumd) + 4) + jumd
+    xml = b"xml <x/>"
+    xml = struct.pack(">I", len(xml) + 4) + xml
+    box = b"jumb" + jumd + xml
+    box = struct.pack(">I", len(box) + 4) + box
+    seg = b"JP" + struct.pack(">HI", 1, 1) + box
+    app11 = b"\xff\xeb" + struct.pack(">H", len(seg) + 2) + seg
+    plain = fixture("no_manifest.jpg").read_bytes()
+    src = tmp_path / "other.jpg"
+    src.write_bytes(plain[:2] + app11 + plain[2:])
+    for step in range(2):  # signed, then signed again on top
+        out = tmp_path / f"other_signed{step}.jpg"
+        locus_sign(src, out, "es256")
+        data = out.read_bytes()
+        assert data.count(app11) == 1
+        ens = {data[o - 6:o - 4] for o, _ in store_pieces(data)}
+        assert ens and struct.pack(">H", 1) not in ens
+        assert_trusted(out)
+        src = out
