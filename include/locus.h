@@ -222,6 +222,7 @@ lc_status lc_attention(lc_array *q, lc_array *k, lc_array *v, lc_array *mask, fl
 #include "locus/model.h"
 #include "locus/image.h"
 #include "locus/c2pa.h"
+#include "locus/c2pa_sign.h"
 #include "locus/bench.h"
 
 #endif /* LOCUS_H */
