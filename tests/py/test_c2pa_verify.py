@@ -331,3 +331,20 @@ def test_action_rules_agree(tmp_path, case):
     for trust in (False, True):
         rc, out, want = assert_agree(dst, trust)
         assert rc == 1 and code in want[1]
+
+
+def test_two_manifest_stores_are_refused(signed, tmp_path):
+    """A second C2PA store (another APP11 box instance) makes the file ambiguous: c2pa-rs refuses it."""
+    data = signed[("es256", "jpg", False)].read_bytes()
+    pieces, store = store_pieces(data)
+    first, last = pieces[0][1] - 12, pieces[-1][1] + pieces[-1][2]  # APP11 markers .. end of last segment
+    segs = bytearray(data[first:last])
+    i = 0
+    while i < len(segs):  # give the copy another box instance number (En)
+        n = struct.unpack(">H", segs[i + 2:i + 4])[0]
+        segs[i + 6:i + 8] = b"\x7f\x7f"
+        i += 2 + n
+    bad = tmp_path / "two_stores.jpg"
+    bad.write_bytes(data[:last] + bytes(segs) + data[last:])
+    rc, out, want = assert_agree(bad, False)
+    assert want[0] == "error" and rc == 3

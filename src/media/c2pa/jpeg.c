@@ -68,6 +68,13 @@ lc_status c2pa_jpeg_read_store(const c2pa_src *s, c2pa_container *c) {
             uint16_t seg_en = (uint16_t)(hdr[2] << 8 | hdr[3]);
             uint32_t z = be32(hdr + 4);
             bool is_jp = hdr[0] == 'J' && hdr[1] == 'P';
+            if (is_jp && found && z == 1 && seg_en != en && memcmp(hdr + 12, "jumb", 4) == 0 && peek >= 36 &&
+                memcmp(hdr + 20, "jumd", 4) == 0 && memcmp(hdr + 24, "c2pa", 4) == 0) {
+                /* A second manifest store: ambiguous, refused as c2pa-rs refuses it. */
+                st = lc_error(LC_ERR_FORMAT, "%s: more than one C2PA manifest store (APP11 at byte %llu)", s->name,
+                              (unsigned long long)off);
+                goto fail;
+            }
             if (is_jp && !found && z == 1 && memcmp(hdr + 12, "jumb", 4) == 0) {
                 /* A new JUMBF box: is it the C2PA store (description type "c2pa")? */
                 uint64_t lbox = be32(hdr + 8);

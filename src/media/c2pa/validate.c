@@ -117,6 +117,7 @@ typedef struct vctx {
     size_t n_m;
     bool oom;
     bool active_trusted;
+    c2pa_strlist redacted; /* absolute URLs every claim lists in redacted_assertions */
 } vctx;
 
 static void fail(vctx *v, const char *code, const char *url, const char *fmt, ...)
@@ -271,8 +272,20 @@ static void collect_label(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, cons
     free(url);
 }
 
+/* Action names and their digitalSourceType values (v1 and v2 actions may both carry one). */
+typedef struct action_lists {
+    c2pa_strlist names, source_types;
+} action_lists;
+
+static bool strlist_has(const c2pa_strlist *l, const char *s) {
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i], s) == 0) return true;
+    return false;
+}
+
 static void collect_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
-    c2pa_strlist *actions = ctx;
+    action_lists *lists = ctx;
+    c2pa_strlist *actions = &lists->names;
     char *url = cbor_text_dup(cbor_map_get(huri, "url"));
     const char *path = url ? jumbf_path(url) : NULL;
     int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
@@ -293,6 +306,10 @@ static void collect_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, co
             char *name = cbor_text_dup(cbor_map_get(items[i], "action"));
             if (name && !c2pa_strlist_push(actions, name)) v->oom = true;
             free(name);
+            char *type = cbor_text_dup(cbor_map_get(items[i], "digitalSourceType"));
+            if (type && !strlist_has(&lists->source_types, type) && !c2pa_strlist_push(&lists->source_types, type))
+                v->oom = true;
+            free(type);
         }
     }
     cbor_decref(&a);
@@ -389,13 +406,16 @@ static void fill_info(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info) {
         free(name);
         free(ver);
     }
-    c2pa_strlist labels = {0}, actions = {0};
+    c2pa_strlist labels = {0};
+    action_lists actions = {0};
     for_each_assertion(v, m, info, collect_label, &labels);
     for_each_assertion(v, m, info, collect_actions, &actions);
     info->assertions = strlist_to_report(v, &labels, &info->n_assertions);
-    info->actions = strlist_to_report(v, &actions, &info->n_actions);
+    info->actions = strlist_to_report(v, &actions.names, &info->n_actions);
+    info->source_types = strlist_to_report(v, &actions.source_types, &info->n_source_types);
     c2pa_strlist_free(&labels);
-    c2pa_strlist_free(&actions);
+    c2pa_strlist_free(&actions.names);
+    c2pa_strlist_free(&actions.source_types);
     ingredient_list ings = {0};
     for_each_assertion(v, m, info, collect_ingredient, &ings);
     info->n_ingredients = ings.n;
@@ -481,7 +501,12 @@ static void check_assertion_uri(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info
     char *abs = url ? absolute_url(m, url) : manifest_url(m, NULL);
     switch (res) {
     case HURI_OK: break;
-    case HURI_MISSING: fail(v, "assertion.missing", abs, "assertion missing: %s", url); break;
+    case HURI_MISSING: {
+        bool redacted = false; /* removed on purpose by a later manifest: not a failure */
+        for (size_t i = 0; abs && i < v->redacted.n; i++) redacted |= strcmp(v->redacted.items[i], abs) == 0;
+        if (!redacted) fail(v, "assertion.missing", abs, "assertion missing: %s", url);
+        break;
+    }
     case HURI_MISMATCH: fail(v, "assertion.hashedURI.mismatch", abs, "hash does not match assertion data: %s", url); break;
     case HURI_BADALG: fail(v, "algorithm.unsupported", abs, "unknown or missing hash algorithm for %s", url); break;
     case HURI_MALFORMED: fail(v, "claim.malformed", abs, "malformed hashed URI in the claim"); break;
@@ -819,6 +844,16 @@ static lc_status validate_store(vctx *v) {
     for (size_t i = 0; i < v->n_m; i++) {
         load_claim(v, &v->m[i]);
         fill_info(v, &v->m[i], &r->manifests[i]);
+        cbor_item_t *red = cbor_map_get(v->m[i].claim, "redacted_assertions");
+        if (red && cbor_isa_array(red))
+            for (size_t k = 0; k < cbor_array_size(red); k++) {
+                cbor_item_t *it = cbor_array_handle(red)[k];
+                char *u = cbor_text_dup(cbor_isa_map(it) ? cbor_map_get(it, "url") : it);
+                char *abs = u ? absolute_url(&v->m[i], u) : NULL;
+                if (abs && !c2pa_strlist_push(&v->redacted, abs)) v->oom = true;
+                free(abs);
+                free(u);
+            }
     }
     manifest_ctx *active = &v->m[v->n_m - 1];
     r->active_manifest = (char *)active->label;
@@ -850,6 +885,7 @@ static lc_status verify_src(const c2pa_src *src, const lc_c2pa_options *opt, lc_
         free(v.m[i].claim_alg);
     }
     free(v.m);
+    c2pa_strlist_free(&v.redacted);
     jumbf_free(&v.tree);
     c2pa_container_free(&v.container);
     c2pa_trust_free(&v.trust);
