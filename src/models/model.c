@@ -1,5 +1,6 @@
 /* Loading Hugging Face model directories, built-in synthetic shapes, and the entry points that
  * turn texts into embeddings or labels (tokenize, batch, run, pool, normalise). */
+#define _GNU_SOURCE /* qsort_r */
 #include "models/model_internal.h"
 #ifdef LOCUS_WITH_CUDA
 #include "locus/cuda.h"
@@ -564,9 +565,9 @@ static void encoded_free(encoded_texts *e) {
     free(e->order);
 }
 
-static const encoded_texts *sort_ctx;
-static int by_length_desc(const void *a, const void *b) {
-    size_t la = sort_ctx->enc[*(const size_t *)a].len, lb = sort_ctx->enc[*(const size_t *)b].len;
+static int by_length_desc(const void *a, const void *b, void *ctx) {
+    const encoded_texts *e = ctx;
+    size_t la = e->enc[*(const size_t *)a].len, lb = e->enc[*(const size_t *)b].len;
     if (la != lb) return la < lb ? 1 : -1;
     return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
@@ -585,9 +586,7 @@ static lc_status encode_all(lc_model *m, size_t n, const char *const *texts, enc
         if (e->enc[i].len == 0) return lc_error(LC_ERR_ARG, "text %zu encodes to no tokens", i);
         e->order[i] = i;
     }
-    sort_ctx = e;
-    qsort(e->order, n, sizeof *e->order, by_length_desc);
-    sort_ctx = NULL;
+    qsort_r(e->order, n, sizeof *e->order, by_length_desc, e);
     return LC_OK;
 }
 
