@@ -1,0 +1,25 @@
+/* Shared by the image decoders, the resampler and the preprocessor. */
+#ifndef LOCUS_MEDIA_IMAGE_INTERNAL_H
+#define LOCUS_MEDIA_IMAGE_INTERNAL_H
+
+#include "locus.h"
+
+/* Allocate an RGB image (data uninitialised); LC_ERR_NOMEM on overflow or failure. */
+lc_status lc_image_alloc(int width, int height, lc_image **out);
+
+/* Decoders: fill *out with RGB as PIL's convert("RGB") would; *orientation gets the EXIF
+ * orientation (1..8, 1 when absent) when want_exif is set. Errors name `label`. */
+lc_status lc_image_decode_jpeg(const uint8_t *data, size_t size, const char *label, uint64_t max_pixels,
+                               bool want_exif, int *orientation, lc_image **out);
+lc_status lc_image_decode_png(const uint8_t *data, size_t size, const char *label, uint64_t max_pixels,
+                              bool want_exif, int *orientation, lc_image **out);
+
+/* EXIF orientation from a TIFF-structured block ("II*\0..." or "MM\0*..."), optionally preceded by
+ * "Exif\0\0"; 0 when there is no valid orientation tag. Bounds-checked; never fails. */
+int lc_exif_orientation(const uint8_t *data, size_t size);
+
+/* Apply an EXIF orientation (2..8) as PIL.ImageOps.exif_transpose does; 1 or unknown values
+ * return a new reference-free copy-free result: *out = NULL means "unchanged". */
+lc_status lc_image_apply_orientation(const lc_image *in, int orientation, lc_image **out);
+
+#endif
