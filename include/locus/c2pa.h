@@ -84,6 +84,11 @@ typedef struct lc_c2pa_manifest {
     const char *const *actions;      /* action names from c2pa.actions[.v2] ("c2pa.created", ...) */
     size_t n_ingredients;
     const lc_c2pa_ingredient *ingredients;
+    /* digitalSourceType values of the actions (each action map's "digitalSourceType", in claim
+     * order, duplicates dropped), as written: IPTC URLs such as
+     * "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia" or bare terms. */
+    size_t n_source_types;
+    const char *const *source_types;
 } lc_c2pa_manifest;
 
 typedef struct lc_c2pa_report lc_c2pa_report;
@@ -110,7 +115,8 @@ bool lc_c2pa_report_has_status(const lc_c2pa_report *r, const char *code);
 
 /* The report as one JSON object (malloc'd, NUL-terminated; free with free()):
  * {"file","validation_state","active_manifest","manifests":{label:{claim_generator,title,
- *  signature_info:{alg,issuer,common_name,time},assertions,ingredients,actions}},"validation_status"} */
+ *  signature_info:{alg,issuer,common_name,time},assertions,ingredients,actions,source_types}},
+ *  "validation_status"} */
 char *lc_c2pa_report_json(const lc_c2pa_report *r, const char *file);
 
 /* ---- lower level: the raw manifest store -------------------------------------------------- */

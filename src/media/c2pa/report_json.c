@@ -27,6 +27,7 @@ static cJSON *manifest_json(const lc_c2pa_manifest *m) {
     cJSON_AddItemToObject(o, "signature_info", sig);
     cJSON_AddItemToObject(o, "assertions", string_array(m->assertions, m->n_assertions));
     cJSON_AddItemToObject(o, "actions", string_array(m->actions, m->n_actions));
+    cJSON_AddItemToObject(o, "source_types", string_array(m->source_types, m->n_source_types));
     cJSON *ings = cJSON_CreateArray();
     for (size_t i = 0; ings && i < m->n_ingredients; i++) {
         const lc_c2pa_ingredient *g = &m->ingredients[i];
