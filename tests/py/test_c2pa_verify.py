@@ -172,6 +172,16 @@ def test_c2pa_python_signed_agrees(signed, alg, ext, parent, trust):
     assert want[0] == ("Trusted" if trust else "Valid")
     m = out["manifests"][out["active_manifest"]]
     assert m["signature_info"]["alg"].lower() == alg
+    # Actions and their digitalSourceType values, as c2pa-python reads them.
+    j = json.loads(c2pa.Reader(str(path)).json())
+    theirs = [a for x in j["manifests"][j["active_manifest"]]["assertions"] if x["label"].startswith("c2pa.actions")
+              for a in x["data"]["actions"]]
+    assert m["actions"] == [a["action"] for a in theirs]
+    types = []
+    for a in theirs:
+        if a.get("digitalSourceType") and a["digitalSourceType"] not in types:
+            types.append(a["digitalSourceType"])
+    assert m["source_types"] == types
     if parent:
         assert len(out["manifests"]) >= 2
         assert any(i["relationship"] == "parentOf" and i["active_manifest"] for i in m["ingredients"])
