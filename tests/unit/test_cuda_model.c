@@ -1,0 +1,394 @@
+/* Model parity on the GPU against the Hugging Face fixtures (fixtures/models/<name>/
+ * expected.safetensors: input_ids, attention_mask, last_hidden_state computed by transformers),
+ * for every fixture with a last hidden state, in f32 (1e-4), TF32 (1e-3), f16 and bf16 (1e-2),
+ * at batch 1 (each text at its own length), the fixture's ragged batch, and 64 rows; the second
+ * forward of a shape replays the CUDA graph and must agree too.
+ *
+ * With --bench it is instead the GPU benchmark of scripts/gpu-check: BERT-base / MiniLM-L6
+ * forwards timed with CUDA events (graph replay and eager), NVML energy, and the memory-bound
+ * kernels against a device-to-device copy; one "ROW {json}" line per measurement.
+ * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
+#include "locus.h"
+#ifdef LOCUS_WITH_CUDA
+#include "locus/cuda.h"
+#include <cuda_runtime_api.h>
+#endif
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef LOCUS_WITH_CUDA
+int main(void) {
+    printf("SKIP: CUDA backend not compiled in\n");
+    return 77;
+}
+#else
+
+static const lc_device GPU = {LC_DEVICE_CUDA, 0};
+static int failures, checks;
+
+#define FAIL(...)                                                                               \
+    do {                                                                                        \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                    \
+        fprintf(stderr, __VA_ARGS__);                                                           \
+        fprintf(stderr, "\n");                                                                  \
+        failures++;                                                                             \
+    } while (0)
+
+/* ---- parity ---------------------------------------------------------------------------------- */
+/* rel = ||got - want|| / ||want|| over the rows' valid (mask 1) positions. */
+static double masked_rel(const float *want, const float *got, const int64_t *mask, int64_t rows, int64_t T, int64_t C) {
+    double num = 0, den = 0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t t = 0; t < T; t++) {
+            if (!mask[r * T + t]) continue;
+            for (int64_t c = 0; c < C; c++) {
+                double w = want[(r * T + t) * C + c], g = got[(r * T + t) * C + c];
+                if (isnan(g)) return INFINITY;
+                num += (w - g) * (w - g);
+                den += w * w;
+            }
+        }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+/* Forward rows `sel[0..n)` of the fixture batch (ids/mask (N, T)), trimmed to length Tr, and
+ * compare with the expected hidden states. */
+static void forward_check(lc_model *m, const char *what, double tol, const int64_t *ids, const int64_t *mask,
+                          const float *want, const int *sel, int n, int64_t T, int64_t Tr, int64_t C, int repeats) {
+    int64_t *bi = malloc(sizeof(int64_t) * (size_t)(n * Tr)), *bm = malloc(sizeof(int64_t) * (size_t)(n * Tr));
+    float *bw = malloc(sizeof(float) * (size_t)(n * Tr * C)), *got = malloc(sizeof(float) * (size_t)(n * Tr * C));
+    for (int r = 0; r < n; r++)
+        for (int64_t t = 0; t < Tr; t++) {
+            bi[r * Tr + t] = ids[sel[r] * T + t];
+            bm[r * Tr + t] = mask[sel[r] * T + t];
+            memcpy(bw + (r * Tr + t) * C, want + (sel[r] * T + t) * C, sizeof(float) * (size_t)C);
+        }
+    int64_t shape[2] = {n, Tr};
+    lc_array *aid = NULL, *am = NULL;
+    if (lc_array_from_data(LC_I64, 2, shape, bi, &aid) || lc_array_from_data(LC_I64, 2, shape, bm, &am)) FAIL("%s: inputs", what);
+    for (int rep = 0; rep < repeats && aid && am; rep++) {
+        lc_array *hidden = NULL;
+        checks++;
+        lc_status s = lc_model_forward(m, aid, NULL, am, &hidden, NULL);
+        if (!s && lc_array_device(hidden).kind != LC_DEVICE_CUDA) FAIL("%s: hidden state is not on the GPU", what);
+        if (!s) s = lc_array_read_f32(hidden, got, (size_t)(n * Tr * C));
+        if (s) FAIL("%s: forward: %s", what, lc_last_error());
+        else {
+            double rel = masked_rel(bw, got, bm, n, Tr, C);
+            if (!(rel <= tol)) FAIL("%s (call %d): relative error %.3g > %.0e", what, rep + 1, rel, tol);
+            else if (getenv("LOCUS_TEST_VERBOSE")) printf("  %-48s call %d: %.2e\n", what, rep + 1, rel);
+        }
+        lc_array_release(hidden);
+    }
+    lc_array_release(aid), lc_array_release(am);
+    free(bi), free(bm), free(bw), free(got);
+}
+
+static void fixture_parity(const char *dir, const char *name) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    lc_safetensors *st = NULL;
+    if (lc_safetensors_open(path, &st)) return;
+    lc_array *ids = NULL, *mask = NULL, *hid = NULL;
+    if (lc_safetensors_get(st, "input_ids", &ids) || lc_safetensors_get(st, "attention_mask", &mask) ||
+        lc_safetensors_get(st, "last_hidden_state", &hid)) {
+        lc_clear_error();
+        goto out; /* not a text encoder fixture */
+    }
+    {
+        int64_t N = lc_array_dim(ids, 0), T = lc_array_dim(ids, 1), C = lc_array_dim(hid, 2);
+        int64_t *hi = malloc(sizeof(int64_t) * (size_t)(N * T)), *hm = malloc(sizeof(int64_t) * (size_t)(N * T));
+        float *hw = malloc(sizeof(float) * (size_t)(N * T * C));
+        lc_array_read_i64(ids, hi, (size_t)(N * T));
+        lc_array_read_i64(mask, hm, (size_t)(N * T));
+        lc_array_read_f32(hid, hw, (size_t)(N * T * C));
+        struct { lc_dtype t; int tf32; double tol; const char *label; } modes[] = {
+            {LC_F32, 0, 1e-4, "f32"}, {LC_F32, 1, 1e-3, "tf32"}, {LC_F16, 0, 1e-2, "f16"}, {LC_BF16, 0, 1e-2, "bf16"}};
+        for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+            lc_cuda_set_math_mode(modes[k].tf32 ? LC_CUDA_MATH_TF32 : LC_CUDA_MATH_DEFAULT);
+            lc_model_options opt = {GPU, modes[k].t};
+            lc_model *m = NULL;
+            if (lc_model_load(dir, &opt, &m)) {
+                FAIL("%s: load on cuda %s: %s", name, modes[k].label, lc_last_error());
+                continue;
+            }
+            char what[160];
+            /* batch 1: each text at its own length */
+            for (int64_t r = 0; r < N; r++) {
+                int64_t len = 0;
+                for (int64_t t = 0; t < T; t++) len += hm[r * T + t] != 0;
+                int sel = (int)r;
+                snprintf(what, sizeof what, "%s %s batch 1 text %lld", name, modes[k].label, (long long)r);
+                forward_check(m, what, modes[k].tol, hi, hm, hw, &sel, 1, T, len ? len : 1, C, 2);
+            }
+            /* the ragged fixture batch, then 64 rows cycling through it */
+            int sel[64];
+            for (int i = 0; i < 64; i++) sel[i] = i % (int)N;
+            snprintf(what, sizeof what, "%s %s batch %lld ragged", name, modes[k].label, (long long)N);
+            forward_check(m, what, modes[k].tol, hi, hm, hw, sel, (int)N, T, T, C, 2);
+            snprintf(what, sizeof what, "%s %s batch 64 ragged", name, modes[k].label);
+            forward_check(m, what, modes[k].tol, hi, hm, hw, sel, 64, T, T, C, 2);
+            lc_model_free(m);
+        }
+        lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+        free(hi), free(hm), free(hw);
+    }
+out:
+    lc_array_release(ids), lc_array_release(mask), lc_array_release(hid);
+    lc_safetensors_close(st);
+}
+
+static int run_parity(void) {
+    const char *src = getenv("LOCUS_SOURCE_DIR");
+    char root[1024];
+    snprintf(root, sizeof root, "%s/fixtures/models", src ? src : ".");
+    DIR *d = opendir(root);
+    if (!d) {
+        printf("SKIP: no fixtures at %s\n", root);
+        return 77;
+    }
+    struct dirent *e;
+    int seen = 0;
+    char names[64][256];
+    while ((e = readdir(d)) && seen < 64)
+        if (e->d_name[0] != '.') snprintf(names[seen++], sizeof names[0], "%s", e->d_name);
+    closedir(d);
+    for (int i = 0; i < seen; i++) {
+        char dir[1400];
+        snprintf(dir, sizeof dir, "%s/%s", root, names[i]);
+        fixture_parity(dir, names[i]);
+    }
+    printf("%d checks, %d failures\n", checks, failures);
+    if (checks == 0) {
+        printf("SKIP: no text-encoder fixture with expected outputs\n");
+        return 77;
+    }
+    return failures ? 1 : 0;
+}
+
+/* ---- benchmark ------------------------------------------------------------------------------- */
+typedef struct {
+    void *lib;
+    int (*init)(void);
+    int (*handle)(unsigned, void **);
+    int (*energy)(void *, unsigned long long *);
+    void *dev;
+} nvml_t;
+
+static bool nvml_open(nvml_t *n) {
+    memset(n, 0, sizeof *n);
+    n->lib = dlopen("libnvidia-ml.so.1", RTLD_NOW);
+    if (!n->lib) return false;
+    n->init = (int (*)(void))dlsym(n->lib, "nvmlInit_v2");
+    n->handle = (int (*)(unsigned, void **))dlsym(n->lib, "nvmlDeviceGetHandleByIndex_v2");
+    n->energy = (int (*)(void *, unsigned long long *))dlsym(n->lib, "nvmlDeviceGetTotalEnergyConsumption");
+    return n->init && n->handle && n->energy && n->init() == 0 && n->handle(0, &n->dev) == 0;
+}
+
+static double nvml_joules(nvml_t *n) {
+    unsigned long long mj = 0;
+    if (!n->dev || n->energy(n->dev, &mj)) return NAN;
+    return mj / 1000.0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef lc_status (*work_fn)(void *ctx);
+
+/* Median over `chunks` of the mean time per call of `iters` back-to-back calls, by events. */
+static lc_status time_device(work_fn fn, void *ctx, int warm, int chunks, int iters, double *median_ms, nvml_t *nv,
+                             double *joules_per_call) {
+    for (int i = 0; i < warm; i++) {
+        lc_status s = fn(ctx);
+        if (s) return s;
+    }
+    lc_status s = lc_synchronize(GPU);
+    if (s) return s;
+    double t[64];
+    double e0 = nv ? nvml_joules(nv) : NAN;
+    for (int c = 0; c < chunks && c < 64; c++) {
+        lc_cuda_event *a = NULL, *b = NULL;
+        s = lc_cuda_event_record(GPU, &a);
+        for (int i = 0; i < iters && !s; i++) s = fn(ctx);
+        if (!s) s = lc_cuda_event_record(GPU, &b);
+        if (!s) s = lc_cuda_event_elapsed_ms(a, b, &t[c]);
+        lc_cuda_event_free(a), lc_cuda_event_free(b);
+        if (s) return s;
+        t[c] /= iters;
+    }
+    s = lc_synchronize(GPU);
+    double e1 = nv ? nvml_joules(nv) : NAN;
+    if (joules_per_call) *joules_per_call = (e1 - e0) / (chunks * iters);
+    qsort(t, (size_t)chunks, sizeof(double), cmp_double);
+    *median_ms = chunks % 2 ? t[chunks / 2] : 0.5 * (t[chunks / 2 - 1] + t[chunks / 2]);
+    return s;
+}
+
+typedef struct {
+    lc_model *m;
+    lc_array *ids, *mask;
+} fwd_ctx;
+
+static lc_status one_forward(void *vctx) {
+    fwd_ctx *c = vctx;
+    lc_array *h = NULL;
+    lc_status s = lc_model_forward(c->m, c->ids, NULL, c->mask, &h, NULL);
+    lc_array_release(h);
+    return s;
+}
+
+static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int64_t T, bool graphs, nvml_t *nv) {
+    if (graphs) unsetenv("LOCUS_CUDA_GRAPHS");
+    else setenv("LOCUS_CUDA_GRAPHS", "0", 1);
+    lc_cuda_set_math_mode(tf32 ? LC_CUDA_MATH_TF32 : LC_CUDA_MATH_DEFAULT);
+    lc_model_options opt = {GPU, t};
+    fwd_ctx c = {0};
+    int64_t shape[2] = {B, T};
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(B * T)), *mask = malloc(sizeof(int64_t) * (size_t)(B * T));
+    uint64_t x = 12345;
+    for (int64_t i = 0; i < B * T; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        ids[i] = 1000 + (int64_t)((x >> 33) % 20000);
+        mask[i] = 1;
+    }
+    lc_array *hid = NULL, *hm = NULL;
+    lc_transfer_stats t0, t1;
+    double ms = NAN, j = NAN;
+    lc_status s = lc_model_synthetic(name, &opt, &c.m);
+    if (!s) s = lc_array_from_data(LC_I64, 2, shape, ids, &hid);
+    if (!s) s = lc_array_from_data(LC_I64, 2, shape, mask, &hm);
+    /* inputs resident on the device, as a serving loop would keep them */
+    if (!s) s = lc_array_to(hid, GPU, &c.ids);
+    if (!s) s = lc_array_to(hm, GPU, &c.mask);
+    int iters = B >= 64 ? 10 : 40;
+    if (!s) s = one_forward(&c); /* uploads the weights (and captures the graph) */
+    lc_transfer_stats_get(&t0);
+    if (!s) s = time_device(one_forward, &c, 3, 7, iters, &ms, B >= 64 ? nv : NULL, &j);
+    lc_transfer_stats_get(&t1);
+    const char *dn = tf32 ? "tf32" : lc_dtype_name(t);
+    if (s) {
+        printf("ROW {\"kind\":\"model\",\"model\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"seq\":%lld,\"mode\":\"%s\",\"error\":\"%s\"}\n",
+               name, dn, (long long)B, (long long)T, graphs ? "graph" : "eager", lc_last_error());
+        failures++;
+    } else {
+        double calls = 3 + 7.0 * iters;
+        printf("ROW {\"kind\":\"model\",\"model\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"seq\":%lld,\"mode\":\"%s\",\"ms\":%.4f,"
+               "\"joules_per_seq\":%s%.6g,\"h2d_bytes_per_forward\":%.0f,\"d2h_bytes_per_forward\":%.0f}\n",
+               name, dn, (long long)B, (long long)T, graphs ? "graph" : "eager", ms, isnan(j) ? "null, \"_j\":" : "",
+               isnan(j) ? 0.0 : j / (double)B, (double)(t1.host_to_device_bytes - t0.host_to_device_bytes) / calls,
+               (double)(t1.device_to_host_bytes - t0.device_to_host_bytes) / calls);
+    }
+    fflush(stdout);
+    lc_array_release(hid), lc_array_release(hm), lc_array_release(c.ids), lc_array_release(c.mask);
+    lc_model_free(c.m);
+    free(ids), free(mask);
+    unsetenv("LOCUS_CUDA_GRAPHS");
+    lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+}
+
+typedef struct {
+    int kind;
+    lc_array *x, *r, *w, *b;
+} mem_ctx;
+
+static lc_status mem_op(void *vctx) {
+    mem_ctx *c = vctx;
+    lc_array *o = NULL;
+    lc_status s;
+    switch (c->kind) {
+    case 0: s = lc_layer_norm(c->x, c->w, c->b, 1e-5f, &o); break;
+    case 1: s = lc_add_layer_norm(c->x, c->r, c->w, c->b, 1e-5f, &o); break;
+    case 2: s = lc_softmax(c->x, -1, &o); break;
+    default: s = lc_gelu(c->x, &o); break;
+    }
+    lc_array_release(o);
+    return s;
+}
+
+static void bench_memory(void) {
+    /* the ceiling: a device-to-device copy of 1 GiB (bytes read + written) */
+    size_t bytes = (size_t)1 << 30;
+    void *a = NULL, *b = NULL;
+    double copy_gbps = NAN;
+    if (cudaMalloc(&a, bytes) == cudaSuccess && cudaMalloc(&b, bytes) == cudaSuccess) {
+        cudaEvent_t e0, e1;
+        cudaEventCreate(&e0), cudaEventCreate(&e1);
+        cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
+        double best = 1e30;
+        for (int rep = 0; rep < 5; rep++) {
+            cudaEventRecord(e0, 0);
+            for (int i = 0; i < 5; i++) cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, 0);
+            cudaEventRecord(e1, 0);
+            cudaEventSynchronize(e1);
+            float ms = 0;
+            cudaEventElapsedTime(&ms, e0, e1);
+            if (ms / 5 < best) best = ms / 5;
+        }
+        copy_gbps = 2.0 * bytes / (best * 1e-3) / 1e9;
+        cudaEventDestroy(e0), cudaEventDestroy(e1);
+    }
+    cudaFree(a), cudaFree(b);
+    printf("ROW {\"kind\":\"copy\",\"gbps\":%.1f}\n", copy_gbps);
+    const char *names[4] = {"layer_norm", "add_layer_norm", "softmax", "gelu"};
+    lc_dtype dts[2] = {LC_F32, LC_F16};
+    for (int di = 0; di < 2; di++)
+        for (int k = 0; k < 4; k++) {
+            lc_dtype t = dts[di];
+            int64_t rows = 32768, n = t == LC_F32 ? 2048 : 4096; /* 256 MiB per tensor in either dtype */
+            int64_t shape[2] = {rows, n}, cs[1] = {n};
+            mem_ctx c = {.kind = k};
+            lc_status s = lc_array_rand(t, 2, shape, -2, 2, 1, GPU, &c.x);
+            if (!s && k == 1) s = lc_array_rand(t, 2, shape, -1, 1, 2, GPU, &c.r);
+            if (!s) s = lc_array_rand(t, 1, cs, 0.5f, 1.5f, 3, GPU, &c.w);
+            if (!s) s = lc_array_rand(t, 1, cs, -0.5f, 0.5f, 4, GPU, &c.b);
+            double ms = NAN;
+            if (!s) s = time_device(mem_op, &c, 3, 5, 10, &ms, NULL, NULL);
+            double moved = (double)rows * n * lc_dtype_size(t) * (k == 1 ? 3 : 2);
+            if (s) printf("ROW {\"kind\":\"membound\",\"op\":\"%s\",\"dtype\":\"%s\",\"error\":\"%s\"}\n", names[k], lc_dtype_name(t), lc_last_error());
+            else
+                printf("ROW {\"kind\":\"membound\",\"op\":\"%s\",\"dtype\":\"%s\",\"shape\":[%lld,%lld],\"ms\":%.4f,\"gbps\":%.1f,\"copy_gbps\":%.1f,"
+                       "\"fraction_of_copy\":%.3f}\n",
+                       names[k], lc_dtype_name(t), (long long)rows, (long long)n, ms, moved / (ms * 1e-3) / 1e9, copy_gbps,
+                       moved / (ms * 1e-3) / 1e9 / copy_gbps);
+            fflush(stdout);
+            lc_array_release(c.x), lc_array_release(c.r), lc_array_release(c.w), lc_array_release(c.b);
+        }
+}
+
+static int run_bench(int argc, char **argv) {
+    char desc[256] = "";
+    lc_device_describe(GPU, desc, sizeof desc);
+    printf("ROW {\"kind\":\"device\",\"name\":\"%s\"}\n", desc);
+    nvml_t nv;
+    bool have_nvml = nvml_open(&nv);
+    bool only_mem = argc > 2 && strcmp(argv[2], "memory") == 0, only_models = argc > 2 && strcmp(argv[2], "models") == 0;
+    if (!only_mem) {
+        struct { const char *m; lc_dtype t; bool tf32; int64_t b; } rows[] = {
+            {"bert-base", LC_F16, false, 1}, {"bert-base", LC_F16, false, 32}, {"bert-base", LC_F16, false, 128},
+            {"bert-base", LC_F32, false, 1}, {"bert-base", LC_F32, true, 1}, {"bert-base", LC_BF16, false, 32},
+            {"minilm-l6", LC_F16, false, 32}};
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+            for (int g = 1; g >= 0; g--) bench_model(rows[i].m, rows[i].t, rows[i].tf32, rows[i].b, 128, g, have_nvml ? &nv : NULL);
+    }
+    if (!only_models) bench_memory();
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    if (lc_cuda_device_count() == 0) {
+        printf("SKIP: no CUDA device visible\n");
+        return 77;
+    }
+    if (argc > 1 && strcmp(argv[1], "--bench") == 0) return run_bench(argc, argv);
+    return run_parity();
+}
+#endif

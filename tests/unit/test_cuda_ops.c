@@ -1,0 +1,559 @@
+/* CUDA backend parity: every op on the GPU against the CPU backend on the same inputs, over
+ * random shapes (fresh each run; the seed is printed), broadcast and strided views, and every
+ * float dtype; f32 within 1e-4 (norm-wise relative), TF32 within 1e-3, f16/bf16 within 1e-2.
+ * Also: weights uploaded once (transfer statistics), graph capture and replay, the host
+ * fallback for ops without a kernel, the fused embedding, and errors for bad ids.
+ * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
+#include "locus.h"
+#ifdef LOCUS_WITH_CUDA
+#include "locus/cuda.h"
+#endif
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef LOCUS_WITH_CUDA
+int main(void) {
+    printf("SKIP: CUDA backend not compiled in\n");
+    return 77;
+}
+#else
+
+lc_status lc_attention_into(lc_array *q, lc_array *k, lc_array *v, lc_array *mask, float scale, lc_array *out);
+
+static int failures, checks;
+static uint64_t rng_state;
+
+static uint64_t rnd(void) {
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static int64_t rint_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1)); }
+
+#define FAIL(...)                                                                               \
+    do {                                                                                        \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                    \
+        fprintf(stderr, __VA_ARGS__);                                                           \
+        fprintf(stderr, "\n");                                                                  \
+        failures++;                                                                             \
+    } while (0)
+#define OK(expr)                                                                                \
+    do {                                                                                        \
+        lc_status _s = (expr);                                                                  \
+        if (_s) {                                                                               \
+            FAIL("%s -> %s: %s", #expr, lc_status_string(_s), lc_last_error());                 \
+            goto out;                                                                           \
+        }                                                                                       \
+    } while (0)
+
+static const lc_device GPU = {LC_DEVICE_CUDA, 0};
+
+static double tol_for(lc_dtype t) {
+    if (t == LC_F16 || t == LC_BF16) return 1e-2;
+    return lc_cuda_get_math_mode() == LC_CUDA_MATH_TF32 ? 1e-3 : 1e-4;
+}
+
+static lc_array *rand_host(lc_dtype t, int ndim, const int64_t *shape, float lo, float hi) {
+    lc_array *a = NULL;
+    if (lc_array_rand(t, ndim, shape, lo, hi, rnd(), LC_CPU, &a)) FAIL("lc_array_rand: %s", lc_last_error());
+    return a;
+}
+
+/* Norm-wise relative error of got against want (both read as f32); NaN anywhere fails. */
+static void compare(const char *what, lc_array *want, lc_array *got, double tol) {
+    checks++;
+    if (!want || !got) {
+        FAIL("%s: missing result", what);
+        return;
+    }
+    if (lc_array_ndim(want) != lc_array_ndim(got)) {
+        FAIL("%s: rank %d vs %d", what, lc_array_ndim(want), lc_array_ndim(got));
+        return;
+    }
+    for (int i = 0; i < lc_array_ndim(want); i++)
+        if (lc_array_dim(want, i) != lc_array_dim(got, i)) {
+            FAIL("%s: dimension %d: %lld vs %lld", what, i, (long long)lc_array_dim(want, i), (long long)lc_array_dim(got, i));
+            return;
+        }
+    size_t n = (size_t)lc_array_numel(want);
+    float *a = malloc(sizeof(float) * (n + 1)), *b = malloc(sizeof(float) * (n + 1));
+    if (lc_array_read_f32(want, a, n) || lc_array_read_f32(got, b, n)) {
+        FAIL("%s: read back: %s", what, lc_last_error());
+        free(a), free(b);
+        return;
+    }
+    double num = 0, den = 0;
+    size_t worst = 0;
+    double worst_d = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(a[i]) != isnan(b[i])) {
+            FAIL("%s: NaN mismatch at %zu (%g vs %g)", what, i, a[i], b[i]);
+            free(a), free(b);
+            return;
+        }
+        if (isnan(a[i])) continue;
+        double d = (double)a[i] - b[i];
+        num += d * d;
+        den += (double)a[i] * a[i];
+        if (fabs(d) > worst_d) worst_d = fabs(d), worst = i;
+    }
+    double rel = den > 0 ? sqrt(num / den) : sqrt(num);
+    if (!(rel <= tol))
+        FAIL("%s: relative error %.3g > %.1g (worst at %zu: %g vs %g)", what, rel, tol, worst, n ? a[worst] : 0, n ? b[worst] : 0);
+    free(a), free(b);
+}
+
+static lc_array *on_gpu(lc_array *h) {
+    lc_array *d = NULL;
+    if (h && lc_array_to(h, GPU, &d)) FAIL("lc_array_to: %s", lc_last_error());
+    return d;
+}
+
+static bool is_gpu(lc_array *a) { return a && lc_array_device(a).kind == LC_DEVICE_CUDA; }
+
+/* ---- elementwise, copies ------------------------------------------------------------------------ */
+static void test_copy_and_binary(lc_dtype t) {
+    lc_array *h = NULL, *d = NULL, *ht = NULL, *dt = NULL, *hc = NULL, *dc = NULL, *hb = NULL, *db = NULL;
+    lc_array *ho = NULL, *dout = NULL, *hs = NULL, *ds = NULL;
+    int64_t s3[3] = {rint_in(1, 9), rint_in(1, 40), rint_in(1, 70)};
+    h = rand_host(t, 3, s3, -2, 2);
+    d = on_gpu(h);
+    /* transposed view -> contiguous */
+    OK(lc_transpose(h, 0, 2, &ht));
+    OK(lc_transpose(d, 0, 2, &dt));
+    OK(lc_contiguous(ht, &hc));
+    OK(lc_contiguous(dt, &dc));
+    if (!is_gpu(dc)) FAIL("contiguous copy left the GPU");
+    compare("copy transpose", hc, dc, 0);
+    /* dtype conversions on the device */
+    lc_dtype targets[3] = {LC_F32, LC_F16, LC_BF16};
+    for (int i = 0; i < 3; i++) {
+        lc_array *x = NULL, *y = NULL;
+        if (!lc_astype(dt, targets[i], &y) && !lc_astype(ht, targets[i], &x)) compare("astype", x, y, 0);
+        else FAIL("astype: %s", lc_last_error());
+        lc_array_release(x), lc_array_release(y);
+    }
+    /* broadcast binary ops: (A, B, C) with (C), (A, 1, C), (1, B, 1) and a transposed view */
+    int64_t shapes[4][3] = {{1, 1, s3[2]}, {s3[0], 1, s3[2]}, {1, s3[1], 1}, {s3[0], s3[1], s3[2]}};
+    for (int k = 0; k < 4; k++) {
+        for (int op = 0; op < 4; op++) {
+            lc_array_release(hb), lc_array_release(db), lc_array_release(ho), lc_array_release(dout);
+            hb = db = ho = dout = NULL;
+            hb = rand_host(t, 3, shapes[k], op == 3 ? 0.5f : -1.0f, op == 3 ? 2.0f : 1.0f);
+            db = on_gpu(hb);
+            lc_status (*fn)(lc_array *, lc_array *, lc_array **) = op == 0 ? lc_add : op == 1 ? lc_sub : op == 2 ? lc_mul : lc_div;
+            OK(fn(h, hb, &ho));
+            OK(fn(d, db, &dout));
+            if (!is_gpu(dout)) FAIL("binary result not on the GPU");
+            char name[64];
+            snprintf(name, sizeof name, "binary op %d shape %d %s", op, k, lc_dtype_name(t));
+            compare(name, ho, dout, tol_for(t));
+        }
+    }
+    /* a strided (sliced + transposed) operand */
+    OK(lc_slice(h, 2, 0, s3[2] > 1 ? s3[2] / 2 : 1, &hs));
+    OK(lc_slice(d, 2, 0, s3[2] > 1 ? s3[2] / 2 : 1, &ds));
+    lc_array_release(ho), lc_array_release(dout);
+    ho = dout = NULL;
+    OK(lc_mul(hs, hs, &ho));
+    OK(lc_mul(ds, ds, &dout));
+    compare("binary on slices", ho, dout, tol_for(t));
+out:
+    lc_array_release(h), lc_array_release(d), lc_array_release(ht), lc_array_release(dt), lc_array_release(hc);
+    lc_array_release(dc), lc_array_release(hb), lc_array_release(db), lc_array_release(ho), lc_array_release(dout);
+    lc_array_release(hs), lc_array_release(ds);
+}
+
+static void test_unary(lc_dtype t) {
+    int64_t n[1] = {rint_in(1, 5000)};
+    lc_array *h = rand_host(t, 1, n, -4, 4), *d = on_gpu(h);
+    for (int k = 0; k < 11; k++) {
+        lc_array *a = NULL, *b = NULL;
+        lc_status s1, s2;
+        switch (k) {
+        case 0: s1 = lc_gelu(h, &a), s2 = lc_gelu(d, &b); break;
+        case 1: s1 = lc_gelu_tanh(h, &a), s2 = lc_gelu_tanh(d, &b); break;
+        case 2: s1 = lc_relu(h, &a), s2 = lc_relu(d, &b); break;
+        case 3: s1 = lc_leaky_relu(h, 0.1f, &a), s2 = lc_leaky_relu(d, 0.1f, &b); break;
+        case 4: s1 = lc_selu(h, &a), s2 = lc_selu(d, &b); break;
+        case 5: s1 = lc_sigmoid(h, &a), s2 = lc_sigmoid(d, &b); break;
+        case 6: s1 = lc_softplus(h, 1.5f, 5.0f, &a), s2 = lc_softplus(d, 1.5f, 5.0f, &b); break;
+        case 7: s1 = lc_tanh(h, &a), s2 = lc_tanh(d, &b); break;
+        case 8: s1 = lc_exp(h, &a), s2 = lc_exp(d, &b); break;
+        case 9: s1 = lc_scale(h, -0.37f, &a), s2 = lc_scale(d, -0.37f, &b); break;
+        default: {
+            int64_t c[1] = {1};
+            lc_array *w = rand_host(t, 1, c, 0.1f, 0.3f);
+            s1 = lc_prelu(h, w, &a), s2 = lc_prelu(d, w, &b);
+            lc_array_release(w);
+        }
+        }
+        if (s1 || s2) FAIL("unary %d: %s", k, lc_last_error());
+        else {
+            char name[48];
+            snprintf(name, sizeof name, "unary %d %s n=%lld", k, lc_dtype_name(t), (long long)n[0]);
+            if (!is_gpu(b)) FAIL("%s: not on the GPU", name);
+            compare(name, a, b, tol_for(t));
+        }
+        lc_array_release(a), lc_array_release(b);
+    }
+    lc_array_release(h), lc_array_release(d);
+}
+
+/* ---- row kernels ----------------------------------------------------------------------------- */
+static void test_rows(lc_dtype t) {
+    int64_t lens[] = {1, 7, 128, 768, 1000, 4096, rint_in(2, 3000), 50000};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        int64_t rows = lens[i] > 10000 ? 3 : rint_in(1, 300);
+        int64_t shape[2] = {rows, lens[i]}, c[1] = {lens[i]};
+        lc_array *x = rand_host(t, 2, shape, -3, 3), *r = rand_host(t, 2, shape, -1, 1), *w = rand_host(t, 1, c, 0.5f, 1.5f),
+                 *b = rand_host(t, 1, c, -0.5f, 0.5f);
+        lc_array *dx = on_gpu(x), *dr = on_gpu(r);
+        lc_array *a = NULL, *g = NULL;
+        char name[64];
+        OK(lc_softmax(x, -1, &a));
+        OK(lc_softmax(dx, -1, &g));
+        snprintf(name, sizeof name, "softmax n=%lld %s", (long long)lens[i], lc_dtype_name(t));
+        compare(name, a, g, tol_for(t));
+        lc_array_release(a), lc_array_release(g);
+        a = g = NULL;
+        OK(lc_layer_norm(x, w, b, 1e-5f, &a));
+        OK(lc_layer_norm(dx, w, b, 1e-5f, &g));
+        snprintf(name, sizeof name, "layer_norm n=%lld %s", (long long)lens[i], lc_dtype_name(t));
+        compare(name, a, g, tol_for(t));
+        lc_array_release(a), lc_array_release(g);
+        a = g = NULL;
+        OK(lc_add_layer_norm(x, r, w, b, 1e-12f, &a));
+        OK(lc_add_layer_norm(dx, dr, w, b, 1e-12f, &g));
+        snprintf(name, sizeof name, "add_layer_norm n=%lld %s", (long long)lens[i], lc_dtype_name(t));
+        compare(name, a, g, tol_for(t));
+        lc_array_release(a), lc_array_release(g);
+        a = g = NULL;
+        OK(lc_layer_norm(x, NULL, NULL, 1e-5f, &a));
+        OK(lc_layer_norm(dx, NULL, NULL, 1e-5f, &g));
+        compare("layer_norm without affine", a, g, tol_for(t));
+    out:
+        lc_array_release(a), lc_array_release(g);
+        lc_array_release(x), lc_array_release(r), lc_array_release(w), lc_array_release(b);
+        lc_array_release(dx), lc_array_release(dr);
+    }
+    /* softmax over a middle axis (moved by the front end) */
+    int64_t s3[3] = {rint_in(1, 5), rint_in(1, 30), rint_in(1, 9)};
+    lc_array *x = rand_host(t, 3, s3, -3, 3), *dx = on_gpu(x), *a = NULL, *g = NULL;
+    if (!lc_softmax(x, 1, &a) && !lc_softmax(dx, 1, &g)) compare("softmax axis 1", a, g, tol_for(t));
+    else FAIL("softmax axis 1: %s", lc_last_error());
+    lc_array_release(x), lc_array_release(dx), lc_array_release(a), lc_array_release(g);
+}
+
+static void test_reduce(lc_dtype t) {
+    int64_t s3[3] = {rint_in(1, 6), rint_in(1, 3000), rint_in(1, 20)};
+    lc_array *x = rand_host(t, 3, s3, -3, 3), *dx = on_gpu(x);
+    for (int axis = 0; axis < 3; axis++)
+        for (int k = 0; k < 4; k++) {
+            lc_array *a = NULL, *g = NULL;
+            lc_status (*fn)(lc_array *, int, bool, lc_array **) = k == 0 ? lc_sum : k == 1 ? lc_mean : k == 2 ? lc_max : lc_argmax;
+            if (fn(x, axis, k == 1, &a) || fn(dx, axis, k == 1, &g)) FAIL("reduce %d: %s", k, lc_last_error());
+            else {
+                char name[64];
+                snprintf(name, sizeof name, "reduce kind %d axis %d %s", k, axis, lc_dtype_name(t));
+                /* sums of 3000 f16 values: rounding of the f16 result dominates */
+                compare(name, a, g, k == 3 ? 0 : tol_for(t));
+            }
+            lc_array_release(a), lc_array_release(g);
+        }
+    lc_array_release(x), lc_array_release(dx);
+}
+
+/* ---- GEMMs ------------------------------------------------------------------------------------ */
+static void test_linear(lc_dtype t) {
+    for (int rep = 0; rep < 4; rep++) {
+        int64_t B = rint_in(1, 4), T = rint_in(1, 130), K = rint_in(1, 300), N = rint_in(1, 300);
+        if (rep == 0) K = 768, N = 3072, T = 128; /* BERT's feed-forward shape */
+        int64_t xs[3] = {B, T, K}, ws[2] = {N, K}, bs[1] = {N};
+        lc_array *x = rand_host(t, 3, xs, -1, 1), *w = rand_host(t, 2, ws, -0.1f, 0.1f), *b = rand_host(t, 1, bs, -1, 1);
+        lc_array *dx = on_gpu(x);
+        for (int mode = 0; mode < 3; mode++) {
+            lc_array *a = NULL, *g = NULL;
+            lc_status s1 = mode == 2 ? lc_linear_gelu(x, w, b, &a) : lc_linear(x, w, mode ? b : NULL, &a);
+            lc_status s2 = mode == 2 ? lc_linear_gelu(dx, w, b, &g) : lc_linear(dx, w, mode ? b : NULL, &g);
+            if (s1 || s2) FAIL("linear: %s", lc_last_error());
+            else {
+                char name[96];
+                snprintf(name, sizeof name, "linear mode %d %s (%lld,%lld,%lld)x(%lld,%lld)", mode, lc_dtype_name(t), (long long)B,
+                         (long long)T, (long long)K, (long long)N, (long long)K);
+                if (!is_gpu(g)) FAIL("%s: not on the GPU", name);
+                compare(name, a, g, tol_for(t));
+            }
+            lc_array_release(a), lc_array_release(g);
+        }
+        lc_array_release(x), lc_array_release(w), lc_array_release(b), lc_array_release(dx);
+    }
+}
+
+static void test_matmul(lc_dtype t) {
+    int64_t M = rint_in(1, 70), K = rint_in(1, 90), N = rint_in(1, 70);
+    int64_t as[4] = {2, 1, M, K}, bs[3] = {3, K, N}, bts[3] = {3, N, K};
+    lc_array *a = rand_host(t, 4, as, -1, 1), *b = rand_host(t, 3, bs, -1, 1), *bt = rand_host(t, 3, bts, -1, 1);
+    lc_array *da = on_gpu(a), *db = on_gpu(b), *dbt = on_gpu(bt);
+    lc_array *r1 = NULL, *g1 = NULL, *v = NULL, *dv = NULL, *r2 = NULL, *g2 = NULL, *at = NULL, *dat = NULL, *r3 = NULL, *g3 = NULL;
+    OK(lc_matmul(a, b, &r1));
+    OK(lc_matmul(da, db, &g1));
+    compare("matmul broadcast batch", r1, g1, tol_for(t));
+    /* B given transposed: a column-major view */
+    OK(lc_transpose(bt, 1, 2, &v));
+    OK(lc_transpose(dbt, 1, 2, &dv));
+    OK(lc_matmul(a, v, &r2));
+    OK(lc_matmul(da, dv, &g2));
+    compare("matmul transposed operand", r2, g2, tol_for(t));
+    /* A transposed too: (2, 1, K, M)^T */
+    OK(lc_transpose(a, 2, 3, &at));
+    OK(lc_transpose(da, 2, 3, &dat));
+    OK(lc_matmul(at, a, &r3));
+    OK(lc_matmul(dat, da, &g3));
+    compare("matmul A^T A", r3, g3, tol_for(t));
+out:
+    lc_array_release(a), lc_array_release(b), lc_array_release(bt), lc_array_release(da), lc_array_release(db);
+    lc_array_release(dbt), lc_array_release(r1), lc_array_release(g1), lc_array_release(v), lc_array_release(dv);
+    lc_array_release(r2), lc_array_release(g2), lc_array_release(at), lc_array_release(dat), lc_array_release(r3);
+    lc_array_release(g3);
+}
+
+/* ---- attention ------------------------------------------------------------------------------- */
+/* q, k, v as head views of (B, T, H*D) arrays, the way the models call it; ragged mask. */
+static void attention_case(lc_dtype t, int64_t B, int64_t H, int64_t T, int64_t D, bool with_mask) {
+    int64_t xs[3] = {B, T, 3 * H * D};
+    lc_array *qkv = rand_host(t, 3, xs, -2, 2), *dqkv = on_gpu(qkv);
+    lc_array *mask = NULL, *dmask = NULL;
+    float *m = calloc((size_t)(B * T), sizeof(float));
+    for (int64_t b = 0; b < B; b++) {
+        int64_t len = b == 0 ? T : rint_in(0, T); /* one row may be all padding */
+        for (int64_t i = 0; i < T; i++) m[b * T + i] = i < len ? 1.0f : 0.0f;
+    }
+    int64_t ms[2] = {B, T};
+    lc_array *outs[2] = {0};
+    char name[96];
+    snprintf(name, sizeof name, "attention %s B=%lld H=%lld T=%lld D=%lld mask=%d", lc_dtype_name(t), (long long)B, (long long)H,
+             (long long)T, (long long)D, with_mask);
+    if (with_mask) {
+        OK(lc_array_from_data(LC_F32, 2, ms, m, &mask));
+        dmask = on_gpu(mask);
+    }
+    for (int side = 0; side < 2; side++) {
+        lc_array *src = side ? dqkv : qkv, *p[3] = {0}, *ctx = NULL, *ctxr = NULL, *ctxh = NULL;
+        lc_status s = LC_OK;
+        /* q = qkv[..., 0:HD] seen as (B, T, H, D), permuted to (B, H, T, D): no copy */
+        for (int i = 0; i < 3 && !s; i++) {
+            lc_array *par = NULL, *v4 = NULL;
+            int64_t p4[4] = {B, T, 3 * H, D};
+            s = lc_reshape(src, 4, p4, &par);
+            if (!s) s = lc_slice(par, 2, i * H, (i + 1) * H, &v4);
+            if (!s) s = lc_permute(v4, (const int[]){0, 2, 1, 3}, &p[i]);
+            lc_array_release(par);
+            lc_array_release(v4);
+        }
+        int64_t cs[3] = {B, T, H * D}, c4[4] = {B, T, H, D};
+        if (!s) s = lc_array_empty(t, 3, cs, side ? GPU : LC_CPU, &ctx);
+        if (!s) s = lc_reshape(ctx, 4, c4, &ctxr);
+        if (!s) s = lc_permute(ctxr, (const int[]){0, 2, 1, 3}, &ctxh);
+        if (!s) s = lc_attention_into(p[0], p[1], p[2], side ? dmask : mask, 1.0f / sqrtf((float)D), ctxh);
+        if (s) FAIL("%s: %s", name, lc_last_error());
+        else outs[side] = ctx, ctx = NULL;
+        lc_array_release(ctx), lc_array_release(ctxr), lc_array_release(ctxh);
+        for (int i = 0; i < 3; i++) lc_array_release(p[i]);
+    }
+    if (outs[0] && outs[1]) compare(name, outs[0], outs[1], tol_for(t));
+out:
+    free(m);
+    lc_array_release(qkv), lc_array_release(dqkv), lc_array_release(mask), lc_array_release(dmask);
+    lc_array_release(outs[0]), lc_array_release(outs[1]);
+}
+
+static void test_attention(lc_dtype t) {
+    int64_t Ds[] = {16, 32, 64, 80, 128};
+    for (size_t i = 0; i < sizeof Ds / sizeof Ds[0]; i++)
+        attention_case(t, rint_in(1, 4), rint_in(1, 4), rint_in(1, 150), Ds[i], true);
+    attention_case(t, 2, 12, 128, 64, true);  /* BERT-base heads */
+    attention_case(t, 1, 2, 300, 64, false);  /* several key tiles, no mask */
+    attention_case(t, 3, 1, 1, 64, true);     /* one token */
+    /* the public (B, H, T, D) form */
+    int64_t s4[4] = {2, 3, rint_in(1, 90), 64};
+    lc_array *q = rand_host(t, 4, s4, -1, 1), *k = rand_host(t, 4, s4, -1, 1), *v = rand_host(t, 4, s4, -1, 1);
+    lc_array *a = NULL, *g = NULL, *dq = on_gpu(q), *dk = on_gpu(k), *dv = on_gpu(v);
+    if (!lc_attention(q, k, v, NULL, 0, &a) && !lc_attention(dq, dk, dv, NULL, 0, &g)) compare("lc_attention", a, g, tol_for(t));
+    else FAIL("lc_attention: %s", lc_last_error());
+    lc_array_release(q), lc_array_release(k), lc_array_release(v), lc_array_release(a), lc_array_release(g);
+    lc_array_release(dq), lc_array_release(dk), lc_array_release(dv);
+}
+
+/* ---- embeddings ------------------------------------------------------------------------------ */
+static void test_embedding(lc_dtype t) {
+    int64_t V = rint_in(2, 500), D = rint_in(1, 800), B = rint_in(1, 5), T = rint_in(1, 64);
+    if (t != LC_F32) D = 768;
+    int64_t ts[2] = {V, D}, ps[2] = {T + 3, D}, ys[2] = {2, D}, is[2] = {B, T}, ds[1] = {D};
+    lc_array *word = rand_host(t, 2, ts, -1, 1), *pos = rand_host(t, 2, ps, -1, 1), *type = rand_host(t, 2, ys, -1, 1);
+    lc_array *w = rand_host(t, 1, ds, 0.5f, 1.5f), *b = rand_host(t, 1, ds, -0.5f, 0.5f);
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(B * T)), *tids = malloc(sizeof(int64_t) * (size_t)(B * T));
+    for (int64_t i = 0; i < B * T; i++) ids[i] = rint_in(0, V - 1), tids[i] = rint_in(0, 1);
+    lc_array *hid = NULL, *htid = NULL, *e1 = NULL, *g1 = NULL, *dword = NULL, *did = NULL, *pid = NULL, *pe = NULL, *te = NULL;
+    lc_array *s1 = NULL, *s2 = NULL, *ref = NULL, *fused = NULL, *bad = NULL, *badout = NULL;
+    OK(lc_array_from_data(LC_I64, 2, is, ids, &hid));
+    OK(lc_array_from_data(LC_I64, 2, is, tids, &htid));
+    dword = on_gpu(word);
+    did = on_gpu(hid);
+    OK(lc_embedding(word, hid, &e1));
+    OK(lc_embedding(dword, did, &g1));
+    compare("embedding", e1, g1, 0);
+    /* fused: word + position (offset 2) + type, then LayerNorm, against the composition on the CPU */
+    int64_t *pids = malloc(sizeof(int64_t) * (size_t)(B * T));
+    for (int64_t i = 0; i < B * T; i++) pids[i] = i % T + 2;
+    OK(lc_array_from_data(LC_I64, 2, is, pids, &pid));
+    free(pids);
+    OK(lc_embedding(pos, pid, &pe));
+    OK(lc_embedding(type, htid, &te));
+    OK(lc_add(e1, pe, &s1));
+    OK(lc_add(s1, te, &s2));
+    OK(lc_layer_norm(s2, w, b, 1e-12f, &ref));
+    OK(lc_cuda_embed_layer_norm(dword, hid, pos, NULL, 2, type, htid, w, b, 1e-12f, &fused));
+    if (!is_gpu(fused)) FAIL("fused embedding not on the GPU");
+    compare("embedding + layer_norm fused", ref, fused, tol_for(t));
+    /* an id outside the table is an error */
+    ids[0] = V + 5;
+    OK(lc_array_from_data(LC_I64, 2, is, ids, &bad));
+    {
+        lc_array *dbad = on_gpu(bad);
+        lc_status s = lc_embedding(dword, dbad, &badout);
+        if (!s) s = lc_synchronize(GPU);
+        if (s != LC_ERR_ARG) FAIL("out-of-range id: expected an argument error, got %s", lc_status_string(s));
+        lc_array_release(dbad);
+        lc_clear_error();
+    }
+out:
+    free(ids), free(tids);
+    lc_array_release(word), lc_array_release(pos), lc_array_release(type), lc_array_release(w), lc_array_release(b);
+    lc_array_release(hid), lc_array_release(htid), lc_array_release(e1), lc_array_release(g1), lc_array_release(dword);
+    lc_array_release(did), lc_array_release(pid), lc_array_release(pe), lc_array_release(te), lc_array_release(s1);
+    lc_array_release(s2), lc_array_release(ref), lc_array_release(fused), lc_array_release(bad), lc_array_release(badout);
+}
+
+/* ---- residency, fallback, graphs -------------------------------------------------------------- */
+static void test_residency(void) {
+    int64_t xs[2] = {64, 256}, ws[2] = {512, 256};
+    lc_array *x = rand_host(LC_F32, 2, xs, -1, 1), *w = rand_host(LC_F32, 2, ws, -1, 1), *dx = on_gpu(x);
+    lc_array *y1 = NULL, *y2 = NULL, *s = NULL, *hs = NULL;
+    lc_transfer_stats before, mid, after;
+    lc_transfer_stats_get(&before);
+    OK(lc_linear(dx, w, NULL, &y1)); /* uploads w */
+    lc_transfer_stats_get(&mid);
+    OK(lc_linear(dx, w, NULL, &y2)); /* reuses it */
+    lc_transfer_stats_get(&after);
+    if (mid.host_to_device_bytes - before.host_to_device_bytes != 512 * 256 * 4)
+        FAIL("weight upload counted %llu bytes", (unsigned long long)(mid.host_to_device_bytes - before.host_to_device_bytes));
+    if (after.host_to_device_bytes != mid.host_to_device_bytes) FAIL("the weight was uploaded twice");
+    /* an op without a CUDA kernel runs on the host and comes back */
+    OK(lc_sort(dx, -1, &s));
+    OK(lc_sort(x, -1, &hs));
+    if (!is_gpu(s)) FAIL("sort result should live on the GPU");
+    compare("sort through the host fallback", hs, s, 0);
+out:
+    lc_array_release(x), lc_array_release(w), lc_array_release(dx), lc_array_release(y1), lc_array_release(y2);
+    lc_array_release(s), lc_array_release(hs);
+}
+
+typedef struct {
+    lc_array *w1, *b1, *w2, *lnw, *lnb;
+    int64_t heads;
+} tiny_model;
+
+/* x (B, T, C) -> LN(x + W2 gelu(W1 x + b1)) then self-attention with a host-made mask. */
+static lc_status tiny_forward(void *ctx, lc_array *const *in, lc_array **out) {
+    tiny_model *m = ctx;
+    lc_array *h = NULL, *o = NULL, *y = NULL, *r = NULL, *qv = NULL, *res = NULL, *res4 = NULL, *resh = NULL, *mask = NULL;
+    lc_array *x = in[0];
+    int64_t B = lc_array_dim(x, 0), T = lc_array_dim(x, 1), C = lc_array_dim(x, 2), H = m->heads;
+    lc_status s = lc_linear_gelu(x, m->w1, m->b1, &h);
+    if (!s) s = lc_linear(h, m->w2, NULL, &o);
+    if (!s) s = lc_add_layer_norm(o, x, m->lnw, m->lnb, 1e-5f, &y);
+    int64_t s4[4] = {B, T, H, C / H}, ms[2] = {B, T};
+    if (!s) s = lc_reshape(y, 4, s4, &r);
+    if (!s) s = lc_permute(r, (const int[]){0, 2, 1, 3}, &qv);
+    if (!s) s = lc_array_empty(lc_array_dtype(x), 3, lc_array_shape(x), lc_array_device(x), &res);
+    if (!s) s = lc_reshape(res, 4, s4, &res4);
+    if (!s) s = lc_permute(res4, (const int[]){0, 2, 1, 3}, &resh);
+    float *mh = malloc(sizeof(float) * (size_t)(B * T));
+    for (int64_t i = 0; i < B * T; i++) mh[i] = (i % T) < T - (i / T) % 3 ? 1.0f : 0.0f;
+    if (!s) s = lc_array_from_data(LC_F32, 2, ms, mh, &mask); /* host data inside the forward */
+    free(mh);
+    if (!s) s = lc_attention_into(qv, qv, qv, mask, 0.25f, resh);
+    if (!s) s = lc_tanh(res, &out[0]);
+    lc_array_release(h), lc_array_release(o), lc_array_release(y), lc_array_release(r), lc_array_release(qv);
+    lc_array_release(res), lc_array_release(res4), lc_array_release(resh), lc_array_release(mask);
+    return s;
+}
+
+static void test_graphs(lc_dtype t) {
+    int64_t C = 64, F = 96;
+    int64_t w1s[2] = {F, C}, b1s[1] = {F}, w2s[2] = {C, F}, cs[1] = {C};
+    tiny_model m = {rand_host(t, 2, w1s, -0.2f, 0.2f), rand_host(t, 1, b1s, -0.2f, 0.2f), rand_host(t, 2, w2s, -0.2f, 0.2f),
+                    rand_host(t, 1, cs, 0.5f, 1.5f), rand_host(t, 1, cs, -0.2f, 0.2f), 4};
+    lc_cuda_graph_cache *cache = NULL;
+    OK(lc_cuda_graph_cache_new(GPU, 1, 1, &cache));
+    for (int call = 0; call < 5; call++) {
+        int64_t xs[3] = {call < 3 ? 2 : 3, call < 3 ? 17 : 9, C};
+        lc_array *x = rand_host(t, 3, xs, -1, 1), *dx = on_gpu(x), *want = NULL, *got[1] = {0}, *in[1] = {dx};
+        lc_status s = tiny_forward(&m, (lc_array *const[]){x}, &want);
+        if (!s) s = lc_cuda_graph_run(cache, tiny_forward, &m, in, got);
+        if (s) FAIL("graph call %d: %s", call, lc_last_error());
+        else {
+            char name[48];
+            snprintf(name, sizeof name, "graph replay %d %s", call, lc_dtype_name(t));
+            compare(name, want, got[0], tol_for(t));
+        }
+        lc_array_release(x), lc_array_release(dx), lc_array_release(want), lc_array_release(got[0]);
+    }
+    if (lc_cuda_graph_cache_size(cache) != 2) FAIL("expected 2 captured graphs, got %d", lc_cuda_graph_cache_size(cache));
+    if (lc_cuda_graph_cache_replays(cache) != 5) FAIL("expected 5 replays, got %lld", (long long)lc_cuda_graph_cache_replays(cache));
+out:
+    lc_cuda_graph_cache_free(cache);
+    lc_array_release(m.w1), lc_array_release(m.b1), lc_array_release(m.w2), lc_array_release(m.lnw), lc_array_release(m.lnb);
+}
+
+int main(void) {
+    if (lc_cuda_device_count() == 0) {
+        printf("SKIP: no CUDA device visible\n");
+        return 77;
+    }
+    const char *seed_env = getenv("LOCUS_TEST_SEED");
+    uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : (uint64_t)time(NULL);
+    rng_state = seed;
+    char desc[256] = "";
+    lc_device_describe(GPU, desc, sizeof desc);
+    printf("device: %s, seed %llu (LOCUS_TEST_SEED to repeat)\n", desc, (unsigned long long)seed);
+    lc_dtype dts[3] = {LC_F32, LC_F16, LC_BF16};
+    for (int i = 0; i < 3; i++) {
+        lc_dtype t = dts[i];
+        test_copy_and_binary(t);
+        test_unary(t);
+        test_rows(t);
+        test_reduce(t);
+        test_linear(t);
+        test_matmul(t);
+        test_attention(t);
+        test_embedding(t);
+        test_graphs(t);
+    }
+    lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
+    test_linear(LC_F32);
+    test_matmul(LC_F32);
+    lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+    test_residency();
+    lc_status s = lc_synchronize(GPU);
+    if (s) FAIL("final synchronize: %s", lc_last_error());
+    printf("%d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
+#endif
