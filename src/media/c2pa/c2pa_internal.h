@@ -7,10 +7,13 @@
  *   cbor_safe.c  structural pre-check before libcbor (depth, lengths) and map look-ups
  *   cose.c       COSE_Sign1 with detached payload: headers, x5chain, signature verification
  *   certs.c      certificate chain, validity and trust anchors; names; time-stamp time
- *   hash.c       hashed URIs, c2pa.hash.data (streamed, with exclusions), c2pa.hash.boxes
- *   claim.c      claims v1 and v2, assertions, ingredients, actions
- *   validate.c   the manifest store walk, status codes, the public API
+ *   hash.c       streamed SHA over the file, with exclusions or over ranges
+ *   claim.c      what a manifest says: claims v1 and v2, assertion labels, actions, ingredients
+ *   bindings.c   hard bindings: c2pa.hash.data, c2pa.hash.boxes
+ *   validate.c   the store walk: signatures, trust, hashed URIs, action rules, ingredients; the API
+ *   report.c     the report's storage and getters
  *   report_json.c  the report as JSON
+ *   util.c       string helpers
  */
 #ifndef LOCUS_C2PA_INTERNAL_H
 #define LOCUS_C2PA_INTERNAL_H
@@ -212,5 +215,56 @@ const char *c2pa_report_str(lc_c2pa_report *r, const char *s);
 bool c2pa_report_keep(lc_c2pa_report *r, void *block);
 
 bool c2pa_report_add_status(lc_c2pa_report *r, const char *code, const char *url, const char *explanation);
+
+/* ---- validation context (validate.c, claim.c, bindings.c) ------------------------------------ */
+typedef struct manifest_ctx {
+    int node;              /* manifest superbox */
+    const char *label;
+    cbor_item_t *claim;    /* NULL when missing or malformed */
+    int claim_version;
+    char *claim_alg;       /* claim-level hash algorithm, or NULL */
+    bool visited;          /* validated already (ingredient cycles) */
+} manifest_ctx;
+
+typedef struct vctx {
+    const c2pa_src *src;
+    c2pa_container container;
+    jumbf_tree tree;
+    c2pa_trust trust;
+    int64_t verify_time;
+    lc_c2pa_report *r;
+    manifest_ctx *m;
+    size_t n_m;
+    bool oom;
+    bool active_trusted;
+    c2pa_strlist redacted; /* absolute URLs every claim lists in redacted_assertions */
+} vctx;
+
+typedef enum { HURI_OK, HURI_MISSING, HURI_MISMATCH, HURI_BADALG, HURI_MALFORMED } huri_result;
+/* Called for each hashed URI of a claim's assertion lists (assertions, created_, gathered_). */
+typedef void (*huri_fn)(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx);
+
+/* Record a failure code about `url` (printf-style explanation). */
+void c2pa_fail(vctx *v, const char *code, const char *url, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* "self#jumbf=/c2pa/<manifest>[/<rest>]", malloc'd. */
+char *c2pa_manifest_url(const manifest_ctx *m, const char *rest);
+/* The path of a JUMBF URI without "self#jumbf=", or NULL when it is not one. */
+const char *c2pa_jumbf_path(const char *url);
+/* Is `label` this assertion label, with or without an instance suffix ("__1")? */
+bool c2pa_label_is(const char *label, const char *base);
+void c2pa_for_each_assertion(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, huri_fn fn, void *ctx);
+/* The CBOR content of an assertion superbox (NULL when it has none or it is malformed). */
+cbor_item_t *c2pa_load_assertion_cbor(vctx *v, int node);
+/* The hashed URI of an ingredient's manifest (v3 activeManifest, v1/v2 c2pa_manifest), or NULL. */
+cbor_item_t *c2pa_ingredient_manifest_ref(const cbor_item_t *ing);
+/* claim.c: read the claim of m (failures recorded), then fill the report's view of it. */
+void c2pa_load_claim(vctx *v, manifest_ctx *m);
+void c2pa_fill_info(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info);
+/* bindings.c: check the hard binding of the active manifest against the file. */
+void c2pa_check_hard_binding(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info);
 
 #endif

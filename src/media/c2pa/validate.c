@@ -19,113 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- report storage ------------------------------------------------------------------------ */
-const char *c2pa_report_str(lc_c2pa_report *r, const char *s) {
-    if (!s) return NULL;
-    if (!c2pa_strlist_push(&r->strings, s)) return NULL;
-    return r->strings.items[r->strings.n - 1];
-}
-
-bool c2pa_report_keep(lc_c2pa_report *r, void *block) {
-    if (r->n_blocks == r->cap_blocks) {
-        size_t cap = r->cap_blocks ? r->cap_blocks * 2 : 16;
-        void **b = realloc(r->blocks, cap * sizeof *b);
-        if (!b) {
-            free(block);
-            return false;
-        }
-        r->blocks = b;
-        r->cap_blocks = cap;
-    }
-    r->blocks[r->n_blocks++] = block;
-    return true;
-}
-
-bool c2pa_report_add_status(lc_c2pa_report *r, const char *code, const char *url, const char *explanation) {
-    for (size_t i = 0; i < r->n_status; i++) /* one entry per code and URL */
-        if (strcmp(r->status[i].code, code) == 0 && strcmp(r->status[i].url, url ? url : "") == 0) return true;
-    if (r->n_status == r->cap_status) {
-        size_t cap = r->cap_status ? r->cap_status * 2 : 8;
-        lc_c2pa_status *s = realloc(r->status, cap * sizeof *s);
-        if (!s) return false;
-        r->status = s;
-        r->cap_status = cap;
-    }
-    lc_c2pa_status *s = &r->status[r->n_status];
-    s->code = c2pa_report_str(r, code);
-    s->url = c2pa_report_str(r, url ? url : "");
-    s->explanation = c2pa_report_str(r, explanation ? explanation : "");
-    if (!s->code || !s->url || !s->explanation) return false;
-    r->n_status++;
-    return true;
-}
-
-void lc_c2pa_report_free(lc_c2pa_report *r) {
-    if (!r) return;
-    c2pa_strlist_free(&r->strings);
-    for (size_t i = 0; i < r->n_blocks; i++) free(r->blocks[i]);
-    free(r->blocks);
-    free(r->manifests);
-    free(r->status);
-    free(r);
-}
-
-const char *lc_c2pa_state_name(lc_c2pa_state s) {
-    switch (s) {
-    case LC_C2PA_ABSENT: return "Absent";
-    case LC_C2PA_INVALID: return "Invalid";
-    case LC_C2PA_VALID: return "Valid";
-    case LC_C2PA_TRUSTED: return "Trusted";
-    }
-    return "Invalid";
-}
-
-lc_c2pa_state lc_c2pa_report_state(const lc_c2pa_report *r) { return r ? r->state : LC_C2PA_ABSENT; }
-const char *lc_c2pa_report_active_manifest(const lc_c2pa_report *r) { return r ? r->active_manifest : NULL; }
-size_t lc_c2pa_report_manifest_count(const lc_c2pa_report *r) { return r ? r->n_manifests : 0; }
-const lc_c2pa_manifest *lc_c2pa_report_manifest(const lc_c2pa_report *r, size_t i) {
-    return r && i < r->n_manifests ? &r->manifests[i] : NULL;
-}
-size_t lc_c2pa_report_status_count(const lc_c2pa_report *r) { return r ? r->n_status : 0; }
-const lc_c2pa_status *lc_c2pa_report_status(const lc_c2pa_report *r, size_t i) {
-    return r && i < r->n_status ? &r->status[i] : NULL;
-}
-bool lc_c2pa_report_has_status(const lc_c2pa_report *r, const char *code) {
-    for (size_t i = 0; r && i < r->n_status; i++)
-        if (strcmp(r->status[i].code, code) == 0) return true;
-    return false;
-}
-
-/* ---- validation context -------------------------------------------------------------------- */
-typedef struct manifest_ctx {
-    int node;              /* manifest superbox */
-    const char *label;
-    cbor_item_t *claim;    /* NULL when missing or malformed */
-    int claim_version;
-    char *claim_alg;       /* claim-level hash algorithm, or NULL */
-    bool visited;          /* validated already (ingredient cycles) */
-} manifest_ctx;
-
-typedef struct vctx {
-    const c2pa_src *src;
-    c2pa_container container;
-    jumbf_tree tree;
-    c2pa_trust trust;
-    int64_t verify_time;
-    lc_c2pa_report *r;
-    manifest_ctx *m;
-    size_t n_m;
-    bool oom;
-    bool active_trusted;
-    c2pa_strlist redacted; /* absolute URLs every claim lists in redacted_assertions */
-} vctx;
-
-static void fail(vctx *v, const char *code, const char *url, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-static void fail(vctx *v, const char *code, const char *url, const char *fmt, ...) {
+void c2pa_fail(vctx *v, const char *code, const char *url, const char *fmt, ...) {
     char why[512];
     va_list ap;
     va_start(ap, fmt);
@@ -135,7 +29,7 @@ static void fail(vctx *v, const char *code, const char *url, const char *fmt, ..
 }
 
 /* "self#jumbf=/c2pa/<manifest>/<rest>" */
-static char *manifest_url(const manifest_ctx *m, const char *rest) {
+char *c2pa_manifest_url(const manifest_ctx *m, const char *rest) {
     return rest ? c2pa_printf("self#jumbf=/c2pa/%s/%s", m->label, rest) : c2pa_printf("self#jumbf=/c2pa/%s", m->label);
 }
 
@@ -147,12 +41,10 @@ static bool hash_box(const jumbf_tree *t, int node, const EVP_MD *md, uint8_t *o
 }
 
 /* Strip "self#jumbf=" from a JUMBF URI; NULL when it is not one. */
-static const char *jumbf_path(const char *url) {
+const char *c2pa_jumbf_path(const char *url) {
     const char *pre = "self#jumbf=";
     return strncmp(url, pre, strlen(pre)) == 0 ? url + strlen(pre) : NULL;
 }
-
-typedef enum { HURI_OK, HURI_MISSING, HURI_MISMATCH, HURI_BADALG, HURI_MALFORMED } huri_result;
 
 /* Check a hashed URI {url, alg?, hash} relative to manifest m; *node gets the box found (or -1). */
 static huri_result check_hashed_uri(vctx *v, const manifest_ctx *m, const cbor_item_t *huri, char **url_out,
@@ -166,7 +58,7 @@ static huri_result check_hashed_uri(vctx *v, const manifest_ctx *m, const cbor_i
     if (!url) return HURI_MALFORMED;
     *url_out = url;
     if (!want) return HURI_MALFORMED;
-    const char *path = jumbf_path(url);
+    const char *path = c2pa_jumbf_path(url);
     if (!path) return HURI_MISSING;
     *node = jumbf_resolve(&v->tree, m->node, path);
     if (*node < 0) return HURI_MISSING;
@@ -183,261 +75,35 @@ static huri_result check_hashed_uri(vctx *v, const manifest_ctx *m, const cbor_i
 
 /* Absolute URL of a (possibly relative) JUMBF URI within manifest m, for reports. */
 static char *absolute_url(const manifest_ctx *m, const char *url) {
-    const char *path = jumbf_path(url);
+    const char *path = c2pa_jumbf_path(url);
     if (!path || path[0] == '/') return c2pa_strdup(url);
-    return manifest_url(m, path);
+    return c2pa_manifest_url(m, path);
 }
 
 /* Assertion label without the instance suffix ("c2pa.ingredient__1" -> "c2pa.ingredient"). */
-static bool label_is(const char *label, const char *base) {
+bool c2pa_label_is(const char *label, const char *base) {
     size_t n = strlen(base);
     if (strncmp(label, base, n) != 0) return false;
     return label[n] == '\0' || strncmp(label + n, "__", 2) == 0;
 }
 
-/* ---- claim and manifest info ---------------------------------------------------------------- */
 static manifest_ctx *find_manifest(vctx *v, int node) {
     for (size_t i = 0; i < v->n_m; i++)
         if (v->m[i].node == node) return &v->m[i];
     return NULL;
 }
 
-/* Every hashed URI of the claim's assertion lists. */
-typedef void (*huri_fn)(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx);
-
-static void for_each_assertion(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, huri_fn fn, void *ctx) {
-    static const char *lists[] = {"assertions", "created_assertions", "gathered_assertions"};
-    for (size_t k = 0; k < 3; k++) {
-        cbor_item_t *a = cbor_map_get(m->claim, lists[k]);
-        if (!a || !cbor_isa_array(a)) continue;
-        cbor_item_t **items = cbor_array_handle(a);
-        for (size_t i = 0; i < cbor_array_size(a); i++) fn(v, m, info, items[i], ctx);
-    }
-}
-
-static const char *text_field(vctx *v, const cbor_item_t *map, const char *key) {
-    char *s = cbor_text_dup(cbor_map_get(map, key));
-    const char *r = s ? c2pa_report_str(v->r, s) : NULL;
-    free(s);
-    return r;
-}
-
-/* Parse the claim of manifest m (claim box, CBOR); failures are recorded as status codes. */
-static void load_claim(vctx *v, manifest_ctx *m) {
-    int claim_node = -1, n_claims = 0;
-    for (int i = v->tree.nodes[m->node].first_child; i >= 0; i = v->tree.nodes[i].next_sibling) {
-        const jumbf_node *n = &v->tree.nodes[i];
-        if (!n->super) continue;
-        if (jumbf_is_type(n, "c2cl") || strcmp(n->label, "c2pa.claim") == 0 || strcmp(n->label, "c2pa.claim.v2") == 0) {
-            if (claim_node < 0) claim_node = i;
-            n_claims++;
-        }
-    }
-    char *url = manifest_url(m, NULL);
-    if (claim_node < 0) {
-        fail(v, "claim.missing", url, "manifest has no claim");
-        free(url);
-        return;
-    }
-    if (n_claims > 1) fail(v, "claim.multiple", url, "manifest has %d claims", n_claims);
-    m->claim_version = strcmp(v->tree.nodes[claim_node].label, "c2pa.claim.v2") == 0 ? 2 : 1;
-    int cb = jumbf_content(&v->tree, claim_node, "cbor");
-    if (cb < 0) {
-        fail(v, "claim.malformed", url, "claim box has no CBOR content");
-        free(url);
-        return;
-    }
-    size_t len;
-    const uint8_t *p = jumbf_payload(&v->tree, cb, &len);
-    cbor_item_t *claim = NULL;
-    if (cbor_safe_load(p, len, "claim", &claim) != LC_OK || !cbor_isa_map(claim)) {
-        fail(v, "claim.malformed", url, "claim CBOR is malformed: %s", lc_last_error());
-        if (claim) cbor_decref(&claim);
-        free(url);
-        return;
-    }
-    free(url);
-    m->claim = claim;
-    m->claim_alg = cbor_text_dup(cbor_map_get(claim, "alg"));
-}
-
-static void collect_label(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
-    c2pa_strlist *labels = ctx;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    if (!url) return;
-    const char *slash = strrchr(url, '/');
-    const char *label = slash ? slash + 1 : url;
-    if (strncmp(label, "self#jumbf=", 11) == 0) label += 11;
-    if (!c2pa_strlist_push(labels, label)) v->oom = true;
-    free(url);
-}
-
-/* Action names and their digitalSourceType values (v1 and v2 actions may both carry one). */
-typedef struct action_lists {
-    c2pa_strlist names, source_types;
-} action_lists;
-
-static bool strlist_has(const c2pa_strlist *l, const char *s) {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i], s) == 0) return true;
-    return false;
-}
-
-static void collect_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
-    action_lists *lists = ctx;
-    c2pa_strlist *actions = &lists->names;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
-    if (node < 0) return;
-    const char *label = v->tree.nodes[node].label;
-    if (!label_is(label, "c2pa.actions") && !label_is(label, "c2pa.actions.v2")) return;
-    int cb = jumbf_content(&v->tree, node, "cbor");
-    if (cb < 0) return;
-    size_t len;
-    const uint8_t *p = jumbf_payload(&v->tree, cb, &len);
-    cbor_item_t *a = NULL;
-    if (cbor_safe_load(p, len, "actions", &a) != LC_OK) return;
-    cbor_item_t *list = cbor_map_get(a, "actions");
-    if (list && cbor_isa_array(list)) {
-        cbor_item_t **items = cbor_array_handle(list);
-        for (size_t i = 0; i < cbor_array_size(list); i++) {
-            char *name = cbor_text_dup(cbor_map_get(items[i], "action"));
-            if (name && !c2pa_strlist_push(actions, name)) v->oom = true;
-            free(name);
-            char *type = cbor_text_dup(cbor_map_get(items[i], "digitalSourceType"));
-            if (type && !strlist_has(&lists->source_types, type) && !c2pa_strlist_push(&lists->source_types, type))
-                v->oom = true;
-            free(type);
-        }
-    }
-    cbor_decref(&a);
-}
-
-/* Ingredient assertion -> lc_c2pa_ingredient (+ node of the manifest it references, or -1). */
-typedef struct ingredient_list {
-    lc_c2pa_ingredient *items;
-    size_t n, cap;
-} ingredient_list;
-
-static cbor_item_t *load_assertion_cbor(vctx *v, int node) {
-    int cb = jumbf_content(&v->tree, node, "cbor");
-    if (cb < 0) return NULL;
-    size_t len;
-    const uint8_t *p = jumbf_payload(&v->tree, cb, &len);
-    cbor_item_t *a = NULL;
-    if (cbor_safe_load(p, len, v->tree.nodes[node].label, &a) != LC_OK) return NULL;
-    return a;
-}
-
-static cbor_item_t *ingredient_manifest_ref(const cbor_item_t *ing) {
-    cbor_item_t *ref = cbor_map_get(ing, "activeManifest");
-    if (!ref) ref = cbor_map_get(ing, "c2pa_manifest");
-    return ref;
-}
-
-static void collect_ingredient(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
-    ingredient_list *l = ctx;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
-    if (node < 0 || (!label_is(v->tree.nodes[node].label, "c2pa.ingredient") &&
-                     !label_is(v->tree.nodes[node].label, "c2pa.ingredient.v2") &&
-                     !label_is(v->tree.nodes[node].label, "c2pa.ingredient.v3")))
-        return;
-    cbor_item_t *a = load_assertion_cbor(v, node);
-    if (!a) return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        lc_c2pa_ingredient *items = realloc(l->items, cap * sizeof *items);
-        if (!items) {
-            v->oom = true;
-            cbor_decref(&a);
-            return;
-        }
-        l->items = items;
-        l->cap = cap;
-    }
-    lc_c2pa_ingredient *g = &l->items[l->n++];
-    memset(g, 0, sizeof *g);
-    g->title = text_field(v, a, "dc:title");
-    g->format = text_field(v, a, "dc:format");
-    g->relationship = text_field(v, a, "relationship");
-    g->instance_id = text_field(v, a, "instanceID");
-    char *ref = cbor_text_dup(cbor_map_get(ingredient_manifest_ref(a), "url"));
-    const char *rpath = ref ? jumbf_path(ref) : NULL;
-    int mnode = rpath ? jumbf_resolve(&v->tree, m->node, rpath) : -1;
-    if (mnode >= 0 && v->tree.nodes[mnode].super) g->active_manifest = c2pa_report_str(v->r, v->tree.nodes[mnode].label);
-    free(ref);
-    cbor_decref(&a);
-}
-
-static const char **strlist_to_report(vctx *v, c2pa_strlist *l, size_t *n) {
-    *n = l->n;
-    const char **arr = calloc(l->n ? l->n : 1, sizeof *arr);
-    if (!arr || !c2pa_report_keep(v->r, (void *)arr)) {
-        v->oom = true;
-        return NULL;
-    }
-    for (size_t i = 0; i < l->n; i++) arr[i] = c2pa_report_str(v->r, l->items[i]);
-    return arr;
-}
-
-static void fill_info(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info) {
-    info->label = m->label;
-    info->claim_version = m->claim_version;
-    if (!m->claim) return;
-    info->title = text_field(v, m->claim, "dc:title");
-    info->format = text_field(v, m->claim, "dc:format");
-    info->instance_id = text_field(v, m->claim, "instanceID");
-    info->claim_generator = text_field(v, m->claim, "claim_generator");
-    if (!info->claim_generator) {
-        cbor_item_t *gi = cbor_map_get(m->claim, "claim_generator_info");
-        if (gi && cbor_isa_array(gi) && cbor_array_size(gi) > 0) gi = cbor_array_handle(gi)[0];
-        char *name = cbor_text_dup(cbor_map_get(gi, "name"));
-        char *ver = cbor_text_dup(cbor_map_get(gi, "version"));
-        if (name) {
-            char *s = ver ? c2pa_printf("%s/%s", name, ver) : c2pa_strdup(name);
-            info->claim_generator = c2pa_report_str(v->r, s);
-            free(s);
-        }
-        free(name);
-        free(ver);
-    }
-    c2pa_strlist labels = {0};
-    action_lists actions = {0};
-    for_each_assertion(v, m, info, collect_label, &labels);
-    for_each_assertion(v, m, info, collect_actions, &actions);
-    info->assertions = strlist_to_report(v, &labels, &info->n_assertions);
-    info->actions = strlist_to_report(v, &actions.names, &info->n_actions);
-    info->source_types = strlist_to_report(v, &actions.source_types, &info->n_source_types);
-    c2pa_strlist_free(&labels);
-    c2pa_strlist_free(&actions.names);
-    c2pa_strlist_free(&actions.source_types);
-    ingredient_list ings = {0};
-    for_each_assertion(v, m, info, collect_ingredient, &ings);
-    info->n_ingredients = ings.n;
-    if (ings.items && !c2pa_report_keep(v->r, ings.items)) {
-        v->oom = true;
-        info->n_ingredients = 0;
-        ings.items = NULL;
-    }
-    info->ingredients = ings.items;
-}
-
 /* ---- per-manifest validation ------------------------------------------------------------------ */
 static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bool is_active) {
     char *sig_url_field = cbor_text_dup(cbor_map_get(m->claim, "signature"));
-    const char *path = sig_url_field ? jumbf_path(sig_url_field) : NULL;
+    const char *path = sig_url_field ? c2pa_jumbf_path(sig_url_field) : NULL;
     int sig_node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
     if (sig_node < 0) sig_node = jumbf_child(&v->tree, m->node, "c2pa.signature");
-    char *url = manifest_url(m, "c2pa.signature");
+    char *url = c2pa_manifest_url(m, "c2pa.signature");
     free(sig_url_field);
     int cb = sig_node >= 0 ? jumbf_content(&v->tree, sig_node, "cbor") : -1;
     if (cb < 0) {
-        fail(v, "claimSignature.missing", url, "claim signature box missing");
+        c2pa_fail(v, "claimSignature.missing", url, "claim signature box missing");
         free(url);
         return;
     }
@@ -455,7 +121,7 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
     const uint8_t *claim = claim_cb >= 0 ? jumbf_payload(&v->tree, claim_cb, &claim_len) : NULL;
     c2pa_cose cose;
     if (c2pa_cose_parse(sig, sig_len, &cose) != LC_OK) {
-        fail(v, "claimSignature.mismatch", url, "claim signature is not a valid COSE_Sign1: %s", lc_last_error());
+        c2pa_fail(v, "claimSignature.mismatch", url, "claim signature is not a valid COSE_Sign1: %s", lc_last_error());
         free(url);
         ERR_clear_error();
         return;
@@ -473,20 +139,20 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
         free(cn);
     }
     if (!alg_name) {
-        if (cose.has_alg) fail(v, "algorithm.unsupported", url, "unsupported signature algorithm %lld", (long long)cose.alg);
-        else fail(v, "algorithm.unsupported", url, "signature has no algorithm");
+        if (cose.has_alg) c2pa_fail(v, "algorithm.unsupported", url, "unsupported signature algorithm %lld", (long long)cose.alg);
+        else c2pa_fail(v, "algorithm.unsupported", url, "signature has no algorithm");
     } else if (!cose.chain) {
-        fail(v, "claimSignature.missing", url, "signature carries no certificate chain (x5chain)");
+        c2pa_fail(v, "claimSignature.missing", url, "signature carries no certificate chain (x5chain)");
     } else {
         int ok = c2pa_cose_verify(&cose, claim, claim_len);
-        if (ok == 0) fail(v, "claimSignature.mismatch", url, "claim signature is not valid");
-        else if (ok == -2) fail(v, "signingCredential.invalid", url, "signing key does not fit algorithm %s", alg_name);
-        else if (ok < 0) fail(v, "claimSignature.mismatch", url, "claim signature could not be verified");
+        if (ok == 0) c2pa_fail(v, "claimSignature.mismatch", url, "claim signature is not valid");
+        else if (ok == -2) c2pa_fail(v, "signingCredential.invalid", url, "signing key does not fit algorithm %s", alg_name);
+        else if (ok < 0) c2pa_fail(v, "claimSignature.mismatch", url, "claim signature could not be verified");
         char why[256];
         c2pa_trust_result tr = c2pa_trust_check(&v->trust, cose.chain, v->verify_time, why, sizeof why);
-        if (tr == C2PA_CERT_EXPIRED) fail(v, "signingCredential.expired", url, "%s", why);
-        else if (tr == C2PA_CERT_INVALID) fail(v, "signingCredential.invalid", url, "%s", why);
-        else if (tr == C2PA_CERT_UNTRUSTED && is_active) fail(v, "signingCredential.untrusted", url, "%s", why);
+        if (tr == C2PA_CERT_EXPIRED) c2pa_fail(v, "signingCredential.expired", url, "%s", why);
+        else if (tr == C2PA_CERT_INVALID) c2pa_fail(v, "signingCredential.invalid", url, "%s", why);
+        else if (tr == C2PA_CERT_UNTRUSTED && is_active) c2pa_fail(v, "signingCredential.untrusted", url, "%s", why);
         if (is_active) v->active_trusted = tr == C2PA_CERT_TRUSTED;
     }
     ERR_clear_error();
@@ -498,178 +164,21 @@ static void check_assertion_uri(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info
     char *url = NULL;
     int node;
     huri_result res = check_hashed_uri(v, m, huri, &url, &node);
-    char *abs = url ? absolute_url(m, url) : manifest_url(m, NULL);
+    char *abs = url ? absolute_url(m, url) : c2pa_manifest_url(m, NULL);
     switch (res) {
     case HURI_OK: break;
     case HURI_MISSING: {
         bool redacted = false; /* removed on purpose by a later manifest: not a failure */
         for (size_t i = 0; abs && i < v->redacted.n; i++) redacted |= strcmp(v->redacted.items[i], abs) == 0;
-        if (!redacted) fail(v, "assertion.missing", abs, "assertion missing: %s", url);
+        if (!redacted) c2pa_fail(v, "assertion.missing", abs, "assertion missing: %s", url);
         break;
     }
-    case HURI_MISMATCH: fail(v, "assertion.hashedURI.mismatch", abs, "hash does not match assertion data: %s", url); break;
-    case HURI_BADALG: fail(v, "algorithm.unsupported", abs, "unknown or missing hash algorithm for %s", url); break;
-    case HURI_MALFORMED: fail(v, "claim.malformed", abs, "malformed hashed URI in the claim"); break;
+    case HURI_MISMATCH: c2pa_fail(v, "assertion.hashedURI.mismatch", abs, "hash does not match assertion data: %s", url); break;
+    case HURI_BADALG: c2pa_fail(v, "algorithm.unsupported", abs, "unknown or missing hash algorithm for %s", url); break;
+    case HURI_MALFORMED: c2pa_fail(v, "claim.malformed", abs, "malformed hashed URI in the claim"); break;
     }
     free(abs);
     free(url);
-}
-
-/* c2pa.hash.data: SHA over the file minus the exclusions. */
-static void check_data_hash(vctx *v, manifest_ctx *m, int node) {
-    char *url = manifest_url(m, NULL);
-    char *aurl = c2pa_printf("%s/c2pa.assertions/%s", url, v->tree.nodes[node].label);
-    cbor_item_t *a = load_assertion_cbor(v, node);
-    size_t hlen = 0;
-    const uint8_t *want = a ? cbor_bytes(cbor_map_get(a, "hash"), &hlen) : NULL;
-    cbor_item_t *ex = a ? cbor_map_get(a, "exclusions") : NULL;
-    char *alg = a ? cbor_text_dup(cbor_map_get(a, "alg")) : NULL;
-    const EVP_MD *md = c2pa_hash_md(alg ? alg : m->claim_alg);
-    c2pa_range *ranges = NULL;
-    size_t n = 0;
-    if (!a || !want) {
-        fail(v, "assertion.dataHash.malformed", aurl, "c2pa.hash.data is malformed");
-        goto done;
-    }
-    if (!md) {
-        fail(v, "algorithm.unsupported", aurl, "unknown or missing hash algorithm for the data hash");
-        goto done;
-    }
-    if (ex && cbor_isa_array(ex)) {
-        n = cbor_array_size(ex);
-        ranges = calloc(n ? n : 1, sizeof *ranges);
-        if (!ranges) {
-            v->oom = true;
-            goto done;
-        }
-        cbor_item_t **items = cbor_array_handle(ex);
-        for (size_t i = 0; i < n; i++) {
-            int64_t s, l;
-            if (!cbor_int_value(cbor_map_get(items[i], "start"), &s) || !cbor_int_value(cbor_map_get(items[i], "length"), &l) ||
-                s < 0 || l < 0) {
-                fail(v, "assertion.dataHash.malformed", aurl, "exclusion %zu is malformed", i);
-                goto done;
-            }
-            if ((uint64_t)s > v->src->size || (uint64_t)l > v->src->size - (uint64_t)s) {
-                fail(v, "assertion.dataHash.mismatch", aurl, "exclusion %zu lies outside the file", i);
-                goto done;
-            }
-            ranges[i].off = (uint64_t)s;
-            ranges[i].len = (uint64_t)l;
-        }
-    }
-    uint8_t got[EVP_MAX_MD_SIZE];
-    unsigned got_len = 0;
-    if (c2pa_hash_file_excluding(v->src, md, ranges, n, got, &got_len) != LC_OK) {
-        fail(v, "assertion.dataHash.mismatch", aurl, "asset could not be hashed: %s", lc_last_error());
-        goto done;
-    }
-    if (got_len != hlen || memcmp(got, want, hlen) != 0)
-        fail(v, "assertion.dataHash.mismatch", aurl, "asset hash does not match the data hash assertion");
-done:
-    free(ranges);
-    free(alg);
-    if (a) cbor_decref(&a);
-    free(aurl);
-    free(url);
-}
-
-/* c2pa.hash.boxes: each entry hashes a run of named boxes; the "C2PA" box is not hashed. */
-static void check_box_hash(vctx *v, manifest_ctx *m, int node) {
-    char *url = manifest_url(m, NULL);
-    char *aurl = c2pa_printf("%s/c2pa.assertions/%s", url, v->tree.nodes[node].label);
-    cbor_item_t *a = load_assertion_cbor(v, node);
-    c2pa_named_box *boxes = NULL;
-    size_t n_boxes = 0;
-    c2pa_range *ranges = NULL;
-    char *top_alg = a ? cbor_text_dup(cbor_map_get(a, "alg")) : NULL;
-    cbor_item_t *list = a ? cbor_map_get(a, "boxes") : NULL;
-    if (!list || !cbor_isa_array(list)) {
-        fail(v, "assertion.boxesHash.mismatch", aurl, "c2pa.hash.boxes is malformed");
-        goto done;
-    }
-    lc_status st = v->container.format == C2PA_FMT_PNG ? c2pa_png_box_map(v->src, &boxes, &n_boxes)
-                                                        : c2pa_jpeg_box_map(v->src, &boxes, &n_boxes);
-    if (st) {
-        fail(v, "assertion.boxesHash.mismatch", aurl, "file boxes could not be mapped: %s", lc_last_error());
-        goto done;
-    }
-    ranges = calloc(n_boxes ? n_boxes : 1, sizeof *ranges);
-    if (!ranges) {
-        v->oom = true;
-        goto done;
-    }
-    size_t cursor = 0;
-    cbor_item_t **entries = cbor_array_handle(list);
-    for (size_t e = 0; e < cbor_array_size(list); e++) {
-        cbor_item_t *names = cbor_map_get(entries[e], "names");
-        size_t hlen = 0;
-        const uint8_t *want = cbor_bytes(cbor_map_get(entries[e], "hash"), &hlen);
-        if (!names || !cbor_isa_array(names) || !want) {
-            fail(v, "assertion.boxesHash.mismatch", aurl, "box hash entry %zu is malformed", e);
-            goto done;
-        }
-        size_t nn = cbor_array_size(names), nr = 0;
-        bool is_c2pa = false;
-        for (size_t k = 0; k < nn; k++) {
-            char *name = cbor_text_dup(cbor_array_handle(names)[k]);
-            if (!name || cursor >= n_boxes || strcmp(name, boxes[cursor].name) != 0) {
-                fail(v, "assertion.boxesHash.unknownBox", aurl, "box '%s' not found where the box hash expects it",
-                     name ? name : "?");
-                free(name);
-                goto done;
-            }
-            is_c2pa = is_c2pa || strcmp(name, "C2PA") == 0;
-            free(name);
-            ranges[nr].off = boxes[cursor].off;
-            ranges[nr].len = boxes[cursor].len;
-            nr++;
-            cursor++;
-        }
-        if (is_c2pa) continue; /* the manifest store itself is not hashed */
-        char *alg = cbor_text_dup(cbor_map_get(entries[e], "alg"));
-        const EVP_MD *md = c2pa_hash_md(alg ? alg : top_alg ? top_alg : m->claim_alg);
-        free(alg);
-        if (!md) {
-            fail(v, "algorithm.unsupported", aurl, "unknown or missing hash algorithm in the box hash");
-            goto done;
-        }
-        uint8_t got[EVP_MAX_MD_SIZE];
-        unsigned got_len = 0;
-        if (c2pa_hash_file_ranges(v->src, md, ranges, nr, got, &got_len) != LC_OK || got_len != hlen ||
-            memcmp(got, want, hlen) != 0) {
-            fail(v, "assertion.boxesHash.mismatch", aurl, "hash of boxes in entry %zu does not match", e);
-            goto done;
-        }
-    }
-    if (cursor < n_boxes)
-        fail(v, "assertion.boxesHash.mismatch", aurl, "%zu boxes of the file are not covered by the box hash",
-             n_boxes - cursor);
-done:
-    free(top_alg);
-    free(ranges);
-    free(boxes);
-    if (a) cbor_decref(&a);
-    free(aurl);
-    free(url);
-}
-
-typedef struct binding_scan {
-    int data_node, boxes_node, other_node;
-} binding_scan;
-
-static void find_binding(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
-    binding_scan *b = ctx;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
-    if (node < 0) return;
-    const char *label = v->tree.nodes[node].label;
-    if (label_is(label, "c2pa.hash.data") && b->data_node < 0) b->data_node = node;
-    else if (label_is(label, "c2pa.hash.boxes") && b->boxes_node < 0) b->boxes_node = node;
-    else if (strncmp(label, "c2pa.hash.bmff", 14) == 0 || strncmp(label, "c2pa.hash.collection", 20) == 0)
-        b->other_node = node;
 }
 
 static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int depth);
@@ -677,39 +186,39 @@ static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int dept
 static void check_ingredients(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     int *depth = ctx;
     char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? jumbf_path(url) : NULL;
+    const char *path = url ? c2pa_jumbf_path(url) : NULL;
     int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
     free(url);
     if (node < 0) return;
     const char *label = v->tree.nodes[node].label;
-    if (!label_is(label, "c2pa.ingredient") && !label_is(label, "c2pa.ingredient.v2") &&
-        !label_is(label, "c2pa.ingredient.v3"))
+    if (!c2pa_label_is(label, "c2pa.ingredient") && !c2pa_label_is(label, "c2pa.ingredient.v2") &&
+        !c2pa_label_is(label, "c2pa.ingredient.v3"))
         return;
-    cbor_item_t *a = load_assertion_cbor(v, node);
+    cbor_item_t *a = c2pa_load_assertion_cbor(v, node);
     if (!a) return;
-    char *aurl = manifest_url(m, NULL);
+    char *aurl = c2pa_manifest_url(m, NULL);
     char *ing_url = c2pa_printf("%s/c2pa.assertions/%s", aurl, label);
-    cbor_item_t *ref = ingredient_manifest_ref(a);
+    cbor_item_t *ref = c2pa_ingredient_manifest_ref(a);
     if (ref) {
         char *rurl = NULL;
         int mnode;
         huri_result res = check_hashed_uri(v, m, ref, &rurl, &mnode);
         manifest_ctx *im = mnode >= 0 ? find_manifest(v, mnode) : NULL;
         if (res == HURI_MISSING || (res == HURI_OK && !im))
-            fail(v, "claim.missing", ing_url, "ingredient's manifest not found: %s", rurl ? rurl : "?");
+            c2pa_fail(v, "claim.missing", ing_url, "ingredient's manifest not found: %s", rurl ? rurl : "?");
         else if (res == HURI_MISMATCH)
-            fail(v, "ingredient.manifest.mismatch", ing_url, "ingredient's manifest does not match its hash");
+            c2pa_fail(v, "ingredient.manifest.mismatch", ing_url, "ingredient's manifest does not match its hash");
         else if (res == HURI_BADALG)
-            fail(v, "algorithm.unsupported", ing_url, "unknown hash algorithm for the ingredient's manifest");
+            c2pa_fail(v, "algorithm.unsupported", ing_url, "unknown hash algorithm for the ingredient's manifest");
         else if (res == HURI_MALFORMED)
-            fail(v, "claim.malformed", ing_url, "malformed ingredient manifest reference");
+            c2pa_fail(v, "claim.malformed", ing_url, "malformed ingredient manifest reference");
         cbor_item_t *sref = cbor_map_get(a, "claimSignature");
         if (sref && res == HURI_OK) {
             char *surl = NULL;
             int snode;
             huri_result sres = check_hashed_uri(v, m, sref, &surl, &snode);
             if (sres == HURI_MISMATCH || sres == HURI_MISSING)
-                fail(v, "ingredient.claimSignature.mismatch", ing_url, "ingredient's claim signature does not match");
+                c2pa_fail(v, "ingredient.claimSignature.mismatch", ing_url, "ingredient's claim signature does not match");
             free(surl);
         }
         if (im && !im->visited) validate_manifest(v, im, false, *depth + 1);
@@ -731,15 +240,15 @@ typedef struct action_scan {
 static void find_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     action_scan *a = ctx;
     char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? jumbf_path(url) : NULL;
+    const char *path = url ? c2pa_jumbf_path(url) : NULL;
     int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
     free(url);
     if (node < 0) return;
     const char *label = v->tree.nodes[node].label;
-    if (!label_is(label, "c2pa.actions") && !label_is(label, "c2pa.actions.v2")) return;
+    if (!c2pa_label_is(label, "c2pa.actions") && !c2pa_label_is(label, "c2pa.actions.v2")) return;
     if (a->first_actions < 0) a->first_actions = node;
     a->n_actions_boxes++;
-    cbor_item_t *as = load_assertion_cbor(v, node);
+    cbor_item_t *as = c2pa_load_assertion_cbor(v, node);
     cbor_item_t *list = as ? cbor_map_get(as, "actions") : NULL;
     if (list && cbor_isa_array(list)) {
         cbor_item_t **items = cbor_array_handle(list);
@@ -754,10 +263,10 @@ static void find_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const
             cbor_item_t *ing = cbor_map_get(params, "ingredient");
             bool has = (ings && cbor_isa_array(ings) && cbor_array_size(ings) > 0) || (ing && cbor_isa_map(ing));
             if (!has) {
-                char *aurl = manifest_url(m, NULL);
+                char *aurl = c2pa_manifest_url(m, NULL);
                 char *u = c2pa_printf("%s/c2pa.assertions/%s", aurl, label);
-                fail(v, "assertion.action.ingredientMismatch", u,
-                     "opened, placed and removed items must have ingredient(s) parameters");
+                c2pa_fail(v, "assertion.action.ingredientMismatch", u,
+                          "opened, placed and removed items must have ingredient(s) parameters");
                 free(u);
                 free(aurl);
                 break;
@@ -769,10 +278,10 @@ static void find_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const
 
 static void check_actions_v2(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info) {
     action_scan a = {-1, 0};
-    for_each_assertion(v, m, info, find_actions, &a);
+    c2pa_for_each_assertion(v, m, info, find_actions, &a);
     bool ok = false;
     if (a.first_actions >= 0) {
-        cbor_item_t *as = load_assertion_cbor(v, a.first_actions);
+        cbor_item_t *as = c2pa_load_assertion_cbor(v, a.first_actions);
         cbor_item_t *list = as ? cbor_map_get(as, "actions") : NULL;
         if (list && cbor_isa_array(list) && cbor_array_size(list) > 0) {
             char *name = cbor_text_dup(cbor_map_get(cbor_array_handle(list)[0], "action"));
@@ -781,7 +290,7 @@ static void check_actions_v2(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info) {
         }
         if (as) cbor_decref(&as);
     }
-    if (!ok) fail(v, "assertion.action.malformed", m->label, "first action must be created or opened");
+    if (!ok) c2pa_fail(v, "assertion.action.malformed", m->label, "first action must be created or opened");
 }
 
 static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int depth) {
@@ -790,26 +299,11 @@ static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int dept
     lc_c2pa_manifest *info = &v->r->manifests[m - v->m];
     if (!m->claim) return; /* load_claim reported why */
     check_signature(v, m, info, is_active);
-    for_each_assertion(v, m, info, check_assertion_uri, NULL);
+    c2pa_for_each_assertion(v, m, info, check_assertion_uri, NULL);
     if (m->claim_version == 2) check_actions_v2(v, m, info);
-    if (is_active) {
-        binding_scan b = {-1, -1, -1};
-        for_each_assertion(v, m, info, find_binding, &b);
-        if (b.data_node >= 0) check_data_hash(v, m, b.data_node);
-        else if (b.boxes_node >= 0) check_box_hash(v, m, b.boxes_node);
-        else if (b.other_node >= 0) {
-            char *url = manifest_url(m, NULL);
-            fail(v, "algorithm.unsupported", url, "hard binding %s is not supported for JPEG or PNG",
-                 v->tree.nodes[b.other_node].label);
-            free(url);
-        } else {
-            char *url = manifest_url(m, NULL);
-            fail(v, "claim.hardBindings.missing", url, "active manifest has no hard binding assertion");
-            free(url);
-        }
-    }
+    if (is_active) c2pa_check_hard_binding(v, m, info);
     int d = depth;
-    for_each_assertion(v, m, info, check_ingredients, &d);
+    c2pa_for_each_assertion(v, m, info, check_ingredients, &d);
 }
 
 /* ---- the store ------------------------------------------------------------------------------ */
@@ -842,8 +336,8 @@ static lc_status validate_store(vctx *v) {
     }
     r->n_manifests = v->n_m;
     for (size_t i = 0; i < v->n_m; i++) {
-        load_claim(v, &v->m[i]);
-        fill_info(v, &v->m[i], &r->manifests[i]);
+        c2pa_load_claim(v, &v->m[i]);
+        c2pa_fill_info(v, &v->m[i], &r->manifests[i]);
         cbor_item_t *red = cbor_map_get(v->m[i].claim, "redacted_assertions");
         if (red && cbor_isa_array(red))
             for (size_t k = 0; k < cbor_array_size(red); k++) {
@@ -941,7 +435,7 @@ lc_status lc_c2pa_store_locate(const uint8_t *store, size_t len, const char *pat
     jumbf_tree t;
     lc_status st = jumbf_parse(store, len, "manifest store", &t);
     if (st) return st;
-    const char *p = jumbf_path(path) ? jumbf_path(path) : path;
+    const char *p = c2pa_jumbf_path(path) ? c2pa_jumbf_path(path) : path;
     int node = jumbf_resolve(&t, 0, p);
     if (node < 0) st = lc_error(LC_ERR_ARG, "manifest store: no box at '%s'", path);
     else {
