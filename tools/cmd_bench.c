@@ -22,6 +22,7 @@ static void usage(FILE *f) {
           "  --budget S               seconds of timed runs per workload (adaptive: stops early once stable)\n"
           "  --warmup S               seconds of warm-up per workload\n"
           "  --min-iters N, --max-iters N\n"
+          "  --energy-window S        seconds of model runs between two energy-counter reads (default 1)\n"
           "  --no-probe               skip measuring the ceilings (no roofline percentages)\n"
           "  --list                   list the workloads the options select, without running them\n"
           "output (stdout is a table unless one of these is given):\n"
@@ -163,6 +164,9 @@ int cmd_bench(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--warmup")) {
             if (!parse_seconds(a, v, &opt.budget.warmup_s)) goto out;
+            i++;
+        } else if (!strcmp(a, "--energy-window")) {
+            if (!parse_seconds(a, v, &opt.budget.energy_s)) goto out;
             i++;
         } else if (!strcmp(a, "--min-iters")) {
             if (!cli_parse_int("bench", a, v, 1, 1000000, &n)) goto out;

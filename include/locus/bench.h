@@ -38,8 +38,11 @@ typedef struct lc_bench_budget {
     int min_iterations;    /* at least this many timed runs, whatever the budget */
     int max_iterations;    /* at most this many */
     double target_ci_rel;  /* stop early once the median is known to this relative precision */
+    double energy_s;       /* > 0: after the timed runs, run for at least this long between two reads of
+                            * the device's energy counter (counters tick coarsely: NVML's every few tens
+                            * of ms); 0: no energy figure */
 } lc_bench_budget;
-void lc_bench_budget_default(lc_bench_budget *b); /* 0.05 s, 1 s, 5, 1000, 0.01 */
+void lc_bench_budget_default(lc_bench_budget *b); /* 0.05 s, 1 s, 5, 1000, 0.01, energy 1 s */
 
 /* One run of a workload; the loop synchronises the device after each run. */
 typedef lc_status (*lc_bench_fn)(void *ctx);
@@ -47,7 +50,7 @@ typedef lc_status (*lc_bench_fn)(void *ctx);
 typedef struct lc_bench_measurement {
     lc_bench_stats stats;
     bool device_timing;   /* times from device events (GPU) rather than host clock */
-    double energy_j;      /* energy per run, NAN when no counter could be read */
+    double energy_j;      /* energy per run, NAN when no counter could be read or it did not advance */
     double peak_memory_bytes; /* peak resident bytes during the runs (host RSS or device), NAN if unknown */
 } lc_bench_measurement;
 

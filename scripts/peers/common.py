@@ -113,8 +113,8 @@ MODELS = {
 QUICK_MODELS, QUICK_BATCHES, QUICK_SEQS = ["minilm-l6", "bert-base"], [1, 8], [128]
 FULL_MODELS, FULL_BATCHES, FULL_SEQS = ["bert-base", "bert-large", "roberta-base", "xlm-roberta-base", "minilm-l6"], [1, 16, 32], [32, 128, 512]
 
-QUICK_BUDGET = dict(warmup_s=0.05, budget_s=0.25, min_iterations=3, max_iterations=200, target_ci_rel=0.02)
-FULL_BUDGET = dict(warmup_s=0.2, budget_s=2.0, min_iterations=10, max_iterations=1000, target_ci_rel=0.01)
+QUICK_BUDGET = dict(warmup_s=0.05, budget_s=0.25, min_iterations=3, max_iterations=200, target_ci_rel=0.02, energy_s=1.0)
+FULL_BUDGET = dict(warmup_s=0.2, budget_s=2.0, min_iterations=10, max_iterations=1000, target_ci_rel=0.01, energy_s=1.0)
 
 
 def parse_args(args):
@@ -265,9 +265,10 @@ def rss_peak():
     return None
 
 
-def measure(run, sync, budget, timer=None, energy=None, memory=None):
-    """Warm up, then time `run` until the budget says stop. `timer()` -> (start, stop_ms) device events
-    (optional); `memory` = (reset, read) for device memory; energy an EnergyMeter or None."""
+def measure(run, sync, budget, timer=None, energy=None, memory=None, energy_s=0.0):
+    """Warm up, then time `run` until the budget says stop. `timer` = (start, stop) device events (optional);
+    `memory` = (reset, read) for device memory; `energy` an EnergyMeter or None, read around a window of its own
+    of at least energy_s seconds after the timed runs (counters tick coarsely), as lc_bench_measure does."""
     t0 = time.perf_counter()
     warm = 0
     while True:
@@ -280,7 +281,6 @@ def measure(run, sync, budget, timer=None, energy=None, memory=None):
         memory[0]()
     else:
         rss_peak_reset()
-    e0 = energy.read() if energy and energy.available else None
     samples = []
     start = time.perf_counter()
     while True:
@@ -305,12 +305,22 @@ def measure(run, sync, budget, timer=None, energy=None, memory=None):
             break
         if n >= 20 and n % 10 == 0 and stats(samples)["median_ci_rel"] <= budget["target_ci_rel"]:
             break
-    e1 = energy.read() if e0 is not None else None
     out = stats(samples)
+    e0 = e1 = None
+    runs = 0
+    if energy is not None and energy.available and energy_s > 0:
+        sync()
+        e0 = energy.read()
+        t0 = time.perf_counter()
+        while runs < 3 or time.perf_counter() - t0 < energy_s:
+            run()
+            runs += 1
+        sync()
+        e1 = energy.read()
     out["warmup"] = warm
     out["timing"] = "device-events" if timer else "host-clock"
     out["peak_memory_bytes"] = memory[1]() if memory else rss_peak()
-    out["energy_j"] = (e1 - e0) / len(samples) if e0 is not None and e1 is not None and e1 >= e0 else None
+    out["energy_j"] = (e1 - e0) / runs if e0 is not None and e1 is not None and e1 > e0 else None
     out["inferences_per_j"] = 1.0 / out["energy_j"] if out["energy_j"] else None
     return out
 

@@ -115,9 +115,8 @@ def main():
             sys.stderr.write(f"\r\033[K[{done}/{total}] {what[:80]}")
             sys.stderr.flush()
 
-    def timed(runner):
-        memory = None
-        return common.measure(runner, runner.sync, budget, energy=energy, memory=memory)
+    def timed(runner, energy_s=0.0):
+        return common.measure(runner, runner.sync, budget, energy=energy, energy_s=energy_s)
 
     for op, a in cases:
         progress(f"{op} {a}")
@@ -177,7 +176,7 @@ def main():
                 try:
                     runner = OrtRunner(onnx_bytes, ["input_ids", "attention_mask"], [ids, np.ones_like(ids)], device,
                                        args.threads)
-                    m = timed(runner)
+                    m = timed(runner, budget["energy_s"])
                 except Exception as e:
                     results.append(common.error_result(r, "error", f"{type(e).__name__}: {e}"))
                     continue
@@ -188,6 +187,7 @@ def main():
                 sec = m["median_ms"] / 1000.0
                 r["tokens_per_s"] = B * T / sec
                 r["sequences_per_s"] = B / sec
+                r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
                 results.append(r)
                 del runner
     if sys.stderr.isatty():

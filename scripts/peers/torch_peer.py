@@ -137,7 +137,7 @@ class Runner:
             self.fn(*self.inputs)
 
 
-def time_workload(runner, device, budget, energy):
+def time_workload(runner, device, budget, energy, energy_s=0.0):
     cuda = device.startswith("cuda")
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     timer = (torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) if cuda else None
@@ -145,7 +145,7 @@ def time_workload(runner, device, budget, energy):
     if cuda:
         memory = (torch.cuda.reset_peak_memory_stats, lambda: float(torch.cuda.max_memory_allocated()))
     with torch.inference_mode():
-        return common.measure(runner, sync, budget, timer=timer, energy=energy, memory=memory)
+        return common.measure(runner, sync, budget, timer=timer, energy=energy, memory=memory, energy_s=energy_s)
 
 
 def main():
@@ -232,7 +232,7 @@ def main():
                     try:
                         with torch.inference_mode():
                             runner = Runner(fwd, [ids, mask], variant, device)
-                        m = time_workload(runner, device, budget, energy)
+                        m = time_workload(runner, device, budget, energy, budget["energy_s"])
                     except Exception as e:
                         results.append(common.error_result(r, "error", f"{type(e).__name__}: {e}"))
                         continue
@@ -243,6 +243,7 @@ def main():
                     sec = m["median_ms"] / 1000.0
                     r["tokens_per_s"] = B * T / sec
                     r["sequences_per_s"] = B / sec
+                    r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
                     results.append(r)
                     del runner
             del model

@@ -151,6 +151,8 @@ void bench_run_models(bench_ctx *bc, lc_device d, int nmodels, const char *const
                         double sec = meas.stats.median_ms / 1000.0;
                         cJSON_AddNumberToObject(r, "tokens_per_s", (double)(B * T) / sec);
                         cJSON_AddNumberToObject(r, "sequences_per_s", (double)B / sec);
+                        if (meas.energy_j > 0) cJSON_AddNumberToObject(r, "sequences_per_j", (double)B / meas.energy_j);
+                        else cJSON_AddNullToObject(r, "sequences_per_j");
                     }
                 }
                 lc_array_release(run.ids);

@@ -76,6 +76,7 @@ static lc_bench_budget probe_budget(double budget_s) {
     b.min_iterations = 3;
     b.max_iterations = 200;
     b.target_ci_rel = 0.02;
+    b.energy_s = 0;
     return b;
 }
 

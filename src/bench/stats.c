@@ -76,6 +76,7 @@ void lc_bench_budget_default(lc_bench_budget *b) {
     b->min_iterations = 5;
     b->max_iterations = 1000;
     b->target_ci_rel = 0.01;
+    b->energy_s = 1.0;
 }
 
 /* ---- device hooks: defaults for builds without a GPU backend that provides them ---------- */
@@ -154,20 +155,13 @@ lc_status lc_bench_measure(lc_device d, lc_bench_fn fn, void *ctx, const lc_benc
         warm++;
     } while (bench_now() - t0 < b.warmup_s && warm < 1000);
 
-    lc_energy_meter *em = NULL;
-    lc_energy_open(d, &em);
-    double e0 = NAN, e1 = NAN;
-    if (em && lc_energy_available(em) && lc_energy_read(em, &e0) != LC_OK) e0 = NAN;
     double mem_peak = NAN;
     if (d.kind == LC_DEVICE_CPU) bench_rss_peak_reset();
     else if (lc_bench_device_memory(d, true, &mem_peak) != LC_OK) mem_peak = NAN;
 
     size_t cap = 64, n = 0;
     double *samples = malloc(cap * sizeof *samples);
-    if (!samples) {
-        lc_energy_close(em);
-        return lc_error(LC_ERR_NOMEM, "lc_bench_measure: out of memory");
-    }
+    if (!samples) return lc_error(LC_ERR_NOMEM, "lc_bench_measure: out of memory");
     double start = bench_now();
     for (;;) {
         if ((s = run_once(d, fn, ctx, &use_events, &ms))) break;
@@ -191,12 +185,29 @@ lc_status lc_bench_measure(lc_device d, lc_bench_fn fn, void *ctx, const lc_benc
         }
     }
     double wall = bench_now() - start;
-    if (em && lc_energy_available(em) && isfinite(e0) && lc_energy_read(em, &e1) == LC_OK && e1 >= e0 && n > 0)
-        out->energy_j = (e1 - e0) / (double)n;
-    lc_energy_close(em);
     if (s == LC_OK) s = lc_bench_stats_compute(samples, n, &out->stats);
     free(samples);
     if (s) return s;
+    /* Energy: a window of its own, long against the counter's update period, between two reads
+     * taken with the device idle (synchronised). A counter that did not move gives no figure. */
+    if (b.energy_s > 0) {
+        lc_energy_meter *em = NULL;
+        double e0, e1;
+        if (lc_energy_open(d, &em) == LC_OK && lc_energy_available(em) && lc_synchronize(d) == LC_OK &&
+            lc_energy_read(em, &e0) == LC_OK) {
+            double t0e = bench_now();
+            int runs = 0;
+            while (s == LC_OK && (runs < 3 || bench_now() - t0e < b.energy_s)) {
+                s = fn(ctx);
+                runs++;
+            }
+            if (s == LC_OK) s = lc_synchronize(d);
+            if (s == LC_OK && lc_energy_read(em, &e1) == LC_OK && e1 > e0) out->energy_j = (e1 - e0) / runs;
+        }
+        lc_energy_close(em);
+        lc_clear_error();
+        if (s) return s;
+    }
     out->stats.total_s = wall;
     out->stats.warmup = warm;
     out->device_timing = use_events;

@@ -177,6 +177,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     if (opt->budget.min_iterations > 0) bc->budget.min_iterations = opt->budget.min_iterations;
     if (opt->budget.max_iterations > 0) bc->budget.max_iterations = opt->budget.max_iterations;
     if (opt->budget.target_ci_rel > 0) bc->budget.target_ci_rel = opt->budget.target_ci_rel;
+    if (opt->budget.energy_s > 0) bc->budget.energy_s = opt->budget.energy_s;
 
     /* devices: the given list, else every available one */
     if (opt->ndevices > 0) {
@@ -239,6 +240,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     cJSON_AddNumberToObject(budget, "min_iterations", bc->budget.min_iterations);
     cJSON_AddNumberToObject(budget, "max_iterations", bc->budget.max_iterations);
     cJSON_AddNumberToObject(budget, "target_ci_rel", bc->budget.target_ci_rel);
+    cJSON_AddNumberToObject(budget, "energy_s", bc->budget.energy_s);
     cJSON *devices = cJSON_AddArrayToObject(doc, "devices");
     cJSON *results = cJSON_AddArrayToObject(doc, "results");
 
