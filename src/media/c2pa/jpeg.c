@@ -261,17 +261,24 @@ lc_status c2pa_jpeg_box_map(const c2pa_src *s, c2pa_named_box **boxes_out, size_
         in_c2pa = false;
         if (m == 0xDA) {
             /* The scan: header plus entropy-coded data up to the next 0xFF that is not followed by
-             * a stuffed 0x00 or an RSTn (as c2pa-rs delimits it). Scanned in blocks. */
+             * a stuffed 0x00 or an RSTn (as c2pa-rs delimits it). Scanned in blocks. As in c2pa-rs,
+             * each restart marker inside is also a box of its own (its 2 bytes), listed after SOS. */
             uint64_t p = end;
             uint8_t blk[65536];
             bool done = false;
+            size_t sos_index = n;
+            if ((st = push_box(&boxes, &n, &cap, "SOS", off, 0))) goto fail;
             while (!done && p < s->size) {
                 size_t want = s->size - p < sizeof blk ? (size_t)(s->size - p) : sizeof blk;
                 if ((st = c2pa_src_read(s, p, blk, want, "JPEG scan data"))) goto fail;
                 for (size_t i = 0; i + 1 < want; i++) {
                     if (blk[i] != 0xFF) continue;
                     uint8_t nx = blk[i + 1];
-                    if (nx == 0x00 || (nx >= 0xD0 && nx <= 0xD7)) continue;
+                    if (nx == 0x00) continue;
+                    if (nx >= 0xD0 && nx <= 0xD7) {
+                        if ((st = push_box(&boxes, &n, &cap, marker_name(nx, nb), p + i, 2))) goto fail;
+                        continue;
+                    }
                     p += i;
                     done = true;
                     break;
@@ -279,7 +286,7 @@ lc_status c2pa_jpeg_box_map(const c2pa_src *s, c2pa_named_box **boxes_out, size_
                 if (!done) p += want > 1 ? want - 1 : want;
             }
             if (!done) p = s->size;
-            if ((st = push_box(&boxes, &n, &cap, "SOS", off, p - off))) goto fail;
+            boxes[sos_index].len = p - off;
             off = p;
             continue;
         }
