@@ -102,6 +102,15 @@ def regenerate():
                 files[f"fuzz_c2pa_cose/{stem}.cose"] = payload
             elif t == b"cbor":
                 files[f"fuzz_c2pa_cbor/{stem}_{leaf}.cbor"] = payload
+    # Box-hashed (c2pa.hash.boxes) seeds, signed through c2pa-rs's embeddable workflow.
+    import tempfile
+    from test_c2pa_verify import c2pa_sign_box_hashed
+    with tempfile.TemporaryDirectory() as d:
+        for name, plain, fmt in (("fuzz_c2pa_jpeg/boxhash.jpg", plain_jpg, "image/jpeg"),
+                                 ("fuzz_c2pa_png/boxhash.png", plain_png, "image/png")):
+            src = Path(d) / Path(name).name
+            src.write_bytes(plain)
+            files[name] = c2pa_sign_box_hashed(src, Path(d) / ("signed_" + src.name), fmt).read_bytes()
     for rel, data in files.items():
         p = CORPUS / rel
         p.parent.mkdir(parents=True, exist_ok=True)
