@@ -22,4 +22,8 @@ int lc_exif_orientation(const uint8_t *data, size_t size);
  * return a new reference-free copy-free result: *out = NULL means "unchanged". */
 lc_status lc_image_apply_orientation(const lc_image *in, int orientation, lc_image **out);
 
+/* lc_image_resize through the plain scalar passes only: the reference the fast path is tested
+ * against. */
+lc_status lc_image_resize_reference(const lc_image *in, int width, int height, lc_resample filter, lc_image **out);
+
 #endif
