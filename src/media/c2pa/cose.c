@@ -84,11 +84,20 @@ static char *tst_time(const cbor_item_t *tst) {
     size_t len;
     const uint8_t *der = cbor_bytes(val, &len);
     if (!der || len > (1u << 20)) return NULL;
+    /* A TimeStampToken (CMS ContentInfo), or in older files the whole TimeStampResp. */
     const unsigned char *p = der;
+    TS_TST_INFO *info = NULL;
     PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
-    if (!p7) return NULL;
+    if (p7) {
+        info = PKCS7_to_TS_TST_INFO(p7);
+        PKCS7_free(p7);
+    } else {
+        p = der;
+        TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
+        if (resp && TS_RESP_get_tst_info(resp)) info = TS_TST_INFO_dup(TS_RESP_get_tst_info(resp));
+        TS_RESP_free(resp);
+    }
     char *out = NULL;
-    TS_TST_INFO *info = PKCS7_to_TS_TST_INFO(p7);
     if (info) {
         const ASN1_GENERALIZEDTIME *t = TS_TST_INFO_get_time(info);
         struct tm tm;
@@ -99,7 +108,6 @@ static char *tst_time(const cbor_item_t *tst) {
         }
         TS_TST_INFO_free(info);
     }
-    PKCS7_free(p7);
     return out;
 }
 
