@@ -173,6 +173,23 @@ def unicode_compat(out_path):
                 print(f"warning: lowercase of U+{c:04X} is {len(r)} characters; not representable")
                 continue
             lower.append((c, ord(r)))
+    # Canonical combining classes: marks newer than tokenizers' tables are starters (ccc 0) there, so
+    # canonical ordering does not move them
+    class Prop(ctypes.Structure):
+        _fields_ = [("category", ctypes.c_int16), ("combining_class", ctypes.c_int16)]
+    u.utf8proc_get_property.restype = ctypes.POINTER(Prop)
+    ccc = {c: u.utf8proc_get_property(c).contents.combining_class for c in cps}
+    marks = [c for c in cps if ccc[c] > 0]
+    nfd = N.NFD()
+    ccc_zero = []
+    for c in marks:
+        if ccc[c] > 1:
+            swapped = nfd.normalize_str(chr(c) + "\u0334") == "\u0334" + chr(c)
+        else:
+            swapped = nfd.normalize_str("\u0301" + chr(c)) == chr(c) + "\u0301"
+        if not swapped:
+            ccc_zero.append(c)
+    flips["ccc_zero"] = ccc_zero
     # Unicode normalization forms: characters tokenizers leaves alone (decompositions newer than its tables)
     keep = {}
     for form, norm in (("NFD", N.NFD()), ("NFC", N.NFC()), ("NFKD", N.NFKD()), ("NFKC", N.NFKC())):
@@ -194,7 +211,8 @@ def unicode_compat(out_path):
                 " * (the oracle): code points where its character classes differ from utf8proc's categories\n"
                 " * (older Unicode tables in the Rust crates it uses). Do not edit by hand. */\n")
         for k, v in flips.items():
-            name = {"mn": "compat_mn_flip", "mark": "compat_mark_flip"}.get(k, f"compat_{k}_flip")
+            name = {"mn": "compat_mn_flip", "mark": "compat_mark_flip", "ccc_zero": "compat_ccc_zero"}.get(
+                k, f"compat_{k}_flip")
             vals = ", ".join(f"0x{c:x}" for c in sorted(v)) or "0xffffffffu"
             f.write(f"static const uint32_t {name}[] = {{{vals}}};\n")
         for form in ("NFD", "NFKD"):

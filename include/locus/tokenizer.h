@@ -18,6 +18,8 @@ typedef struct lc_encoding {
 
 /* Load tokenizer.json. Unknown components are LC_ERR_UNSUPPORTED naming the component. */
 lc_status lc_tokenizer_load(const char *path, lc_tokenizer **out);
+/* The same from memory: json[0..len) is the file's content, name is used in error messages. */
+lc_status lc_tokenizer_load_json(const char *json, size_t len, const char *name, lc_tokenizer **out);
 void lc_tokenizer_free(lc_tokenizer *t);
 /* Encode UTF-8 text (len bytes; invalid UTF-8 is LC_ERR_FORMAT). pair may be NULL. */
 lc_status lc_tokenizer_encode(const lc_tokenizer *t, const char *text, size_t len, bool add_special_tokens,

@@ -41,6 +41,7 @@ typedef struct u32buf {
 } u32buf;
 
 bool tk_unicode_keep(uint32_t cp, bool compat); /* unicode.c: decompositions tokenizers lacks */
+int tk_combining_class(uint32_t cp);            /* unicode.c: ccc as tokenizers' tables give it */
 
 /* Decompose (canonically or with compatibility) character by character, skipping the characters
  * whose decomposition is newer than tokenizers' tables, then canonical ordering and, for NFC/NFKC,
@@ -75,10 +76,10 @@ static lc_status unicode_form(tk_text *t, tk_buf *tmp, bool compat, bool compose
     }
     /* canonical ordering: stable sort of each run of non-starters by combining class */
     for (size_t i = 1; i < m; i++) {
-        int cc = utf8proc_get_property(buf[i])->combining_class;
+        int cc = tk_combining_class((uint32_t)buf[i]);
         if (cc == 0) continue;
         for (size_t j = i; j > 0; j--) {
-            int pc = utf8proc_get_property(buf[j - 1])->combining_class;
+            int pc = tk_combining_class((uint32_t)buf[j - 1]);
             if (pc <= cc) break;
             utf8proc_int32_t x = buf[j];
             buf[j] = buf[j - 1];

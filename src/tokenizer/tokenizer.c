@@ -466,18 +466,33 @@ lc_status lc_tokenizer_load(const char *path, lc_tokenizer **out) {
     size_t len;
     lc_status st = read_file(path, &data, &len);
     if (st) return st;
-    if (!tk_utf8_valid(data, len)) {
-        free(data);
-        return lc_error(LC_ERR_FORMAT, "%s: not valid UTF-8", path);
+    st = lc_tokenizer_load_json(data, len, path, out);
+    free(data);
+    return st;
+}
+
+lc_status lc_tokenizer_load_json(const char *data, size_t len, const char *path, lc_tokenizer **out) {
+    if (!out || (!data && len)) return lc_error(LC_ERR_ARG, "lc_tokenizer_load_json: NULL argument");
+    *out = NULL;
+    if (!path) path = "tokenizer.json";
+    if (!data) data = "";
+    lc_status st;
+    if (!tk_utf8_valid(data, len)) return lc_error(LC_ERR_FORMAT, "%s: not valid UTF-8", path);
+    const char *at = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(data, len, &at, false);
+    if (root && at && at >= data && at <= data + len) { /* only white space may follow the value */
+        const char *e = at;
+        while (e < data + len && (*e == ' ' || *e == '\t' || *e == '\n' || *e == '\r')) e++;
+        if (e < data + len) {
+            cJSON_Delete(root);
+            root = NULL;
+            at = e;
+        }
     }
-    cJSON *root = cJSON_ParseWithLength(data, len);
     if (!root) {
-        const char *at = cJSON_GetErrorPtr();
         size_t off = at && at >= data && at <= data + len ? (size_t)(at - data) : 0;
-        free(data);
         return lc_error(LC_ERR_FORMAT, "%s: not valid JSON (near byte %zu)", path, off);
     }
-    free(data);
     lc_tokenizer *t = calloc(1, sizeof *t);
     if (!t || !(t->path = tk_strndup(path, strlen(path)))) {
         free(t);

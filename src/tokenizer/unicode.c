@@ -156,3 +156,10 @@ bool tk_unicode_keep(uint32_t cp, bool compat);
 bool tk_unicode_keep(uint32_t cp, bool compat) {
     return compat ? IN_LIST(compat_nfkd_keep, cp) : IN_LIST(compat_nfd_keep, cp);
 }
+
+int tk_combining_class(uint32_t cp);
+int tk_combining_class(uint32_t cp) {
+    if (cp < 0x300) return 0;
+    if (IN_LIST(compat_ccc_zero, cp)) return 0;
+    return utf8proc_get_property((utf8proc_int32_t)cp)->combining_class;
+}
