@@ -109,9 +109,11 @@ MODELS = {
     "xlm-roberta-base": dict(family="xlm-roberta", vocab=250002, hidden=768, layers=12, heads=12, inter=3072, max_pos=514,
                              type_vocab=1, pad=1),
     "minilm-l6": dict(family="bert", vocab=30522, hidden=384, layers=6, heads=12, inter=1536, max_pos=512, type_vocab=2, pad=0),
+    "vit-base": dict(family="vit", hidden=768, layers=12, heads=12, inter=3072, image=224, patch=16, max_pos=197),
 }
 QUICK_MODELS, QUICK_BATCHES, QUICK_SEQS = ["minilm-l6", "bert-base"], [1, 8], [128]
-FULL_MODELS, FULL_BATCHES, FULL_SEQS = ["bert-base", "bert-large", "roberta-base", "xlm-roberta-base", "minilm-l6"], [1, 16, 32], [32, 128, 512]
+FULL_MODELS = ["bert-base", "bert-large", "roberta-base", "xlm-roberta-base", "minilm-l6", "vit-base"]
+FULL_BATCHES, FULL_SEQS = [1, 16, 32], [32, 128, 512]
 
 QUICK_BUDGET = dict(warmup_s=0.05, budget_s=0.25, min_iterations=3, max_iterations=200, target_ci_rel=0.02, energy_s=1.0)
 FULL_BUDGET = dict(warmup_s=0.2, budget_s=2.0, min_iterations=10, max_iterations=1000, target_ci_rel=0.01, energy_s=1.0)
@@ -206,7 +208,24 @@ def op_cost(op, args, esize):
 def model_flops(cfg, B, T):
     """FLOPs of one encoder forward, the same formula as lc_model_flops (src/models/model.c)."""
     C, I = cfg["hidden"], cfg["inter"]
-    return cfg["layers"] * (8.0 * B * T * C * C + 4.0 * B * T * C * I + 4.0 * B * T * T * C)
+    layers = cfg["layers"] * (8.0 * B * T * C * C + 4.0 * B * T * C * I + 4.0 * B * T * T * C)
+    if cfg["family"] == "vit":
+        n = (cfg["image"] // cfg["patch"]) ** 2
+        return 2.0 * B * n * C * (3 * cfg["patch"] * cfg["patch"]) + layers
+    return layers
+
+
+def model_points(name, batches, seqs):
+    """The grid points of a model as (batch, tokens per sequence, args, image side or None): an image model
+    runs once per batch size (its image fixes the token count), as in locus's model suite."""
+    cfg = MODELS.get(name)
+    if cfg and cfg["family"] == "vit":
+        return [(B, cfg["max_pos"], f"batch={B} image={cfg['image']}", cfg["image"]) for B in batches]
+    return [(B, T, f"batch={B} seq={T}", None) for B in batches for T in seqs]
+
+
+def model_input_bytes(B, T, image):
+    return 4.0 * B * 3 * image * image if image else 8.0 * B * T
 
 
 def model_ids(B, T):

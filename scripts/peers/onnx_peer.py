@@ -46,6 +46,17 @@ class Encoder(torch.nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
 
+class VisionEncoder(torch.nn.Module):
+    """A transformers image encoder as a submodule, returning the last hidden state."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values):
+        return self.model(pixel_values=pixel_values).last_hidden_state
+
+
 def export(module, inputs, names, dynamic_axes=None):
     f = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
@@ -141,55 +152,66 @@ def main():
         del runner, inputs
 
     for name in models:
+        points = common.model_points(name, batches, seqs)
         if name not in common.MODELS:
-            for B in batches:
-                for T in seqs:
-                    r = common.result("model", name, f"batch={B} seq={T}", device, args.dtype, variant)
-                    r.update(batch=B, seq=T)
-                    results.append(common.error_result(r, "unsupported", f"the peer knows no built-in shape '{name}'"))
+            for B, T, a, image in points:
+                r = common.result("model", name, a, device, args.dtype, variant)
+                r.update(batch=B, seq=T)
+                results.append(common.error_result(r, "unsupported", f"the peer knows no built-in shape '{name}'"))
             continue
         model, cfg = torch_peer.hf_model(name, "cpu", tdtype)
         weight_bytes = sum(t.numel() * t.element_size() for t in model.parameters())
-
-        ids0 = torch.tensor(common.model_ids(1, 8), dtype=torch.int64)
+        vision = cfg["family"] == "vit"
         try:
-            onnx_bytes = export(Encoder(model).eval(), [ids0, torch.ones_like(ids0)], ["input_ids", "attention_mask"],
-                                dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"},
-                                              "out": {0: "b", 1: "t"}})
+            if vision:
+                px0 = torch.rand((1, 3, cfg["image"], cfg["image"]), dtype=tdtype)
+                onnx_bytes = export(VisionEncoder(model).eval(), [px0], ["pixel_values"],
+                                    dynamic_axes={"pixel_values": {0: "b"}, "out": {0: "b"}})
+                names = ["pixel_values"]
+            else:
+                ids0 = torch.tensor(common.model_ids(1, 8), dtype=torch.int64)
+                onnx_bytes = export(Encoder(model).eval(), [ids0, torch.ones_like(ids0)], ["input_ids", "attention_mask"],
+                                    dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"},
+                                                  "out": {0: "b", 1: "t"}})
+                names = ["input_ids", "attention_mask"]
             export_error = None
         except Exception as e:
             export_error = f"{type(e).__name__}: {e}"
         del model
-        for B in batches:
-            for T in seqs:
-                progress(f"{name} {B}x{T}")
-                r = common.result("model", name, f"batch={B} seq={T}", device, args.dtype, variant)
-                r.update(batch=B, seq=T, weights="synthetic")
-                r["check"] = {"status": "skipped", "reference": "peer: ONNX Runtime itself is the reference"}
-                if export_error:
-                    results.append(common.error_result(r, "error", export_error))
-                    continue
-                if T > cfg["max_pos"]:
-                    results.append(common.error_result(r, "skipped", f"sequence {T} exceeds the model's positions"))
-                    continue
+        for B, T, a, image in points:
+            progress(f"{name} {a}")
+            r = common.result("model", name, a, device, args.dtype, variant)
+            r.update(batch=B, seq=T, weights="synthetic")
+            if image:
+                r["image"] = image
+            r["check"] = {"status": "skipped", "reference": "peer: ONNX Runtime itself is the reference"}
+            if export_error:
+                results.append(common.error_result(r, "error", export_error))
+                continue
+            if T > cfg["max_pos"]:
+                results.append(common.error_result(r, "skipped", f"sequence {T} exceeds the model's positions"))
+                continue
+            if vision:
+                arrays = [np.random.default_rng(5).uniform(-1, 1, (B, 3, image, image)).astype(NP_DTYPES[args.dtype])]
+            else:
                 ids = np.array(common.model_ids(B, T), dtype=np.int64)
-                try:
-                    runner = OrtRunner(onnx_bytes, ["input_ids", "attention_mask"], [ids, np.ones_like(ids)], device,
-                                       args.threads)
-                    m = timed(runner, budget["energy_s"])
-                except Exception as e:
-                    results.append(common.error_result(r, "error", f"{type(e).__name__}: {e}"))
-                    continue
-                r["status"] = "ok"
-                r.update(m)
-                nbytes = weight_bytes + 8.0 * B * T + esize * B * T * cfg["hidden"]
-                common.add_rates(r, common.model_flops(cfg, B, T), nbytes, m["median_ms"])
-                sec = m["median_ms"] / 1000.0
-                r["tokens_per_s"] = B * T / sec
-                r["sequences_per_s"] = B / sec
-                r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
-                results.append(r)
-                del runner
+                arrays = [ids, np.ones_like(ids)]
+            try:
+                runner = OrtRunner(onnx_bytes, names, arrays, device, args.threads)
+                m = timed(runner, budget["energy_s"])
+            except Exception as e:
+                results.append(common.error_result(r, "error", f"{type(e).__name__}: {e}"))
+                continue
+            r["status"] = "ok"
+            r.update(m)
+            nbytes = weight_bytes + common.model_input_bytes(B, T, image) + esize * B * T * cfg["hidden"]
+            common.add_rates(r, common.model_flops(cfg, B, T), nbytes, m["median_ms"])
+            sec = m["median_ms"] / 1000.0
+            r["tokens_per_s"] = B * T / sec
+            r["sequences_per_s"] = B / sec
+            r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
+            results.append(r)
+            del runner
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
 

@@ -98,6 +98,13 @@ def hf_model(name, device, dtype):
     from transformers import BertConfig, BertModel, RobertaConfig, RobertaModel, XLMRobertaConfig, XLMRobertaModel
 
     c = common.MODELS[name]
+    if c["family"] == "vit":
+        from transformers import ViTConfig, ViTModel
+
+        cfg = ViTConfig(hidden_size=c["hidden"], num_hidden_layers=c["layers"], num_attention_heads=c["heads"],
+                        intermediate_size=c["inter"], image_size=c["image"], patch_size=c["patch"],
+                        attn_implementation="sdpa")
+        return ViTModel(cfg, add_pooling_layer=False).eval().to(device=device, dtype=dtype), c
     kw = dict(vocab_size=c["vocab"], hidden_size=c["hidden"], num_hidden_layers=c["layers"],
               num_attention_heads=c["heads"], intermediate_size=c["inter"], max_position_embeddings=c["max_pos"],
               type_vocab_size=c["type_vocab"], pad_token_id=c["pad"], attn_implementation="sdpa")
@@ -135,6 +142,15 @@ class Runner:
             self.graph.replay()
         else:
             self.fn(*self.inputs)
+
+
+def model_inputs(cfg, B, T, image, device, dtype):
+    """(inputs, fn) of one forward: ids and mask like locus's model suite, or pixel values for an image model."""
+    if image:
+        g = torch.Generator(device="cpu").manual_seed(5)
+        return [(torch.rand((B, 3, image, image), generator=g) * 2 - 1).to(device=device, dtype=dtype)], "pixels"
+    ids = torch.tensor(common.model_ids(B, T), dtype=torch.int64, device=device)
+    return [ids, torch.ones_like(ids)], "ids"
 
 
 def time_workload(runner, device, budget, energy, energy_s=0.0):
@@ -205,47 +221,49 @@ def main():
             if cuda:
                 torch.cuda.empty_cache()
         for name in models:
+            points = common.model_points(name, batches, seqs)
             if name not in common.MODELS:
-                for B in batches:
-                    for T in seqs:
-                        r = common.result("model", name, f"batch={B} seq={T}", device, args.dtype, variant)
-                        r.update(batch=B, seq=T)
-                        results.append(common.error_result(r, "unsupported", f"the peer knows no built-in shape '{name}'"))
+                for B, T, a, image in points:
+                    r = common.result("model", name, a, device, args.dtype, variant)
+                    r.update(batch=B, seq=T)
+                    results.append(common.error_result(r, "unsupported", f"the peer knows no built-in shape '{name}'"))
                 continue
             model, cfg = hf_model(name, device, dtype)
             weight_bytes = sum(t.numel() * t.element_size() for t in model.parameters())
-            for B in batches:
-                for T in seqs:
-                    progress(f"{variant} {name} {B}x{T}")
-                    r = common.result("model", name, f"batch={B} seq={T}", device, args.dtype, variant)
-                    r.update(batch=B, seq=T, weights="synthetic")
-                    r["check"] = {"status": "skipped", "reference": "peer: transformers itself is the reference"}
-                    if T > cfg["max_pos"]:
-                        results.append(common.error_result(r, "skipped", f"sequence {T} exceeds the model's positions"))
-                        continue
-                    ids = torch.tensor(common.model_ids(B, T), dtype=torch.int64, device=device)
-                    mask = torch.ones_like(ids)
+            for B, T, a, image in points:
+                progress(f"{variant} {name} {a}")
+                r = common.result("model", name, a, device, args.dtype, variant)
+                r.update(batch=B, seq=T, weights="synthetic")
+                if image:
+                    r["image"] = image
+                r["check"] = {"status": "skipped", "reference": "peer: transformers itself is the reference"}
+                if T > cfg["max_pos"]:
+                    results.append(common.error_result(r, "skipped", f"sequence {T} exceeds the model's positions"))
+                    continue
+                inputs, kind = model_inputs(cfg, B, T, image, device, dtype)
 
-                    def fwd(i, m_):
-                        return model(input_ids=i, attention_mask=m_).last_hidden_state
+                def fwd(*xs):
+                    if kind == "pixels":
+                        return model(pixel_values=xs[0]).last_hidden_state
+                    return model(input_ids=xs[0], attention_mask=xs[1]).last_hidden_state
 
-                    try:
-                        with torch.inference_mode():
-                            runner = Runner(fwd, [ids, mask], variant, device)
-                        m = time_workload(runner, device, budget, energy, budget["energy_s"])
-                    except Exception as e:
-                        results.append(common.error_result(r, "error", f"{type(e).__name__}: {e}"))
-                        continue
-                    r["status"] = "ok"
-                    r.update(m)
-                    nbytes = weight_bytes + 8.0 * B * T + esize * B * T * cfg["hidden"]
-                    common.add_rates(r, common.model_flops(cfg, B, T), nbytes, m["median_ms"])
-                    sec = m["median_ms"] / 1000.0
-                    r["tokens_per_s"] = B * T / sec
-                    r["sequences_per_s"] = B / sec
-                    r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
-                    results.append(r)
-                    del runner
+                try:
+                    with torch.inference_mode():
+                        runner = Runner(fwd, inputs, variant, device)
+                    m = time_workload(runner, device, budget, energy, budget["energy_s"])
+                except Exception as e:
+                    results.append(common.error_result(r, "error", f"{type(e).__name__}: {e}"))
+                    continue
+                r["status"] = "ok"
+                r.update(m)
+                nbytes = weight_bytes + common.model_input_bytes(B, T, image) + esize * B * T * cfg["hidden"]
+                common.add_rates(r, common.model_flops(cfg, B, T), nbytes, m["median_ms"])
+                sec = m["median_ms"] / 1000.0
+                r["tokens_per_s"] = B * T / sec
+                r["sequences_per_s"] = B / sec
+                r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
+                results.append(r)
+                del runner
             del model
             if cuda:
                 torch.cuda.empty_cache()

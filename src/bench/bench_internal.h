@@ -38,7 +38,7 @@ int bench_op_count(bool full, const char *names);
 /* Run the op cases for one device, appending result objects to `results`. */
 void bench_run_ops(bench_ctx *bc, lc_device d, bool full, const char *names, cJSON *results);
 
-int bench_model_count(int nmodels, int nb, int ns);
+int bench_model_count(int nmodels, const char *const *models, int nb, int ns);
 void bench_run_models(bench_ctx *bc, lc_device d, int nmodels, const char *const *models, int nb,
                       const int64_t *batches, int ns, const int64_t *seqs, cJSON *results);
 

@@ -10,7 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int bench_model_count(int nmodels, int nb, int ns) { return nmodels * nb * ns; }
+int bench_model_count(int nmodels, const char *const *models, int nb, int ns) {
+    int n = 0;
+    for (int i = 0; i < nmodels; i++) n += strncmp(models[i], "vit", 3) == 0 ? nb : nb * ns; /* images: batches only */
+    return n;
+}
 
 typedef struct {
     lc_model *m;
@@ -97,17 +101,28 @@ void bench_run_models(bench_ctx *bc, lc_device d, int nmodels, const char *const
         bool real = is_dir(name);
         lc_status s = LC_OK;
         if (!bench_list_only(bc)) s = real ? lc_model_load(name, &opt, &m) : lc_model_synthetic(name, &opt, &m);
+        /* A vision model's token count is fixed by its image: one run per batch size. */
+        bool vision = m ? lc_model_is_vision(m) : strncmp(name, "vit", 3) == 0;
+        int64_t side = 224, vtokens = 197; /* ViT-B/16's, until a loaded model says otherwise */
+        if (vision && m) {
+            if (lc_model_image_size(m, &side) != LC_OK) side = 224;
+            vtokens = lc_model_max_positions(m);
+        }
         for (int bi = 0; bi < nb; bi++)
-            for (int si = 0; si < ns; si++) {
-                int64_t B = batches[bi], T = seqs[si];
+            for (int si = 0; si < (vision ? 1 : ns); si++) {
+                int64_t B = batches[bi], T = vision ? side : seqs[si];
                 char what[256], args[64];
-                snprintf(args, sizeof args, "batch=%lld seq=%lld", (long long)B, (long long)T);
+                if (vision) snprintf(args, sizeof args, "batch=%lld image=%lld", (long long)B, (long long)T);
+                else snprintf(args, sizeof args, "batch=%lld seq=%lld", (long long)B, (long long)T);
                 snprintf(what, sizeof what, "%s %s", name, args);
                 bench_progress(bc, what);
                 cJSON *r = bench_result_new("model", name, args, d, t);
                 cJSON_AddItemToArray(results, r);
+                /* seq: tokens per sequence (for an image model, patches + [CLS]) */
+                int64_t tokens = vision ? vtokens : T;
                 cJSON_AddNumberToObject(r, "batch", (double)B);
-                cJSON_AddNumberToObject(r, "seq", (double)T);
+                cJSON_AddNumberToObject(r, "seq", (double)tokens);
+                if (vision) cJSON_AddNumberToObject(r, "image", (double)side);
                 cJSON_AddStringToObject(r, "weights", real ? "checkpoint" : "synthetic");
                 if (bench_list_only(bc)) {
                     bench_result_error(r, "skipped", "listed only (--list)");
@@ -142,14 +157,15 @@ void bench_run_models(bench_ctx *bc, lc_device d, int nmodels, const char *const
                     } else {
                         cJSON_AddStringToObject(r, "status", "ok");
                         bench_result_measurement(r, &meas);
-                        double flops = lc_model_flops(m, B, T);
+                        double flops = lc_model_flops(m, B, tokens);
                         double es = (double)lc_dtype_size(t);
                         /* minimum bytes: every weight read once, ids in, hidden states out */
-                        double bytes = (double)lc_model_weight_bytes(m) + 8.0 * (double)(B * T) +
-                                       es * (double)(B * T * lc_model_hidden_size(m));
+                        double in_bytes = vision ? 4.0 * (double)(B * 3 * side * side) : 8.0 * (double)(B * T);
+                        double bytes = (double)lc_model_weight_bytes(m) + in_bytes +
+                                       es * (double)(B * tokens * lc_model_hidden_size(m));
                         bench_add_rates(bc, d, r, flops, bytes, meas.stats.median_ms);
                         double sec = meas.stats.median_ms / 1000.0;
-                        cJSON_AddNumberToObject(r, "tokens_per_s", (double)(B * T) / sec);
+                        cJSON_AddNumberToObject(r, "tokens_per_s", (double)(B * tokens) / sec);
                         cJSON_AddNumberToObject(r, "sequences_per_s", (double)B / sec);
                         if (meas.energy_j > 0) cJSON_AddNumberToObject(r, "sequences_per_j", (double)B / meas.energy_j);
                         else cJSON_AddNullToObject(r, "sequences_per_j");

@@ -37,6 +37,7 @@ void bench_progress(bench_ctx *bc, const char *what) {
     bc->done++;
     if (!bc->progress) return;
     int width = 28, filled = bc->total ? bc->done * width / bc->total : width;
+    if (filled > width) filled = width;
     char bar[64];
     for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
     bar[width] = 0;
@@ -131,7 +132,8 @@ void bench_add_rates(bench_ctx *bc, lc_device d, cJSON *r, double flops, double 
 /* ---- the run ------------------------------------------------------------------------------ */
 static const char *const quick_models[] = {"minilm-l6", "bert-base"};
 static const int64_t quick_batches[] = {1, 8}, quick_seqs[] = {128};
-static const char *const full_models[] = {"bert-base", "bert-large", "roberta-base", "xlm-roberta-base", "minilm-l6"};
+static const char *const full_models[] = {"bert-base", "bert-large", "roberta-base", "xlm-roberta-base", "minilm-l6",
+                                          "vit-base"};
 static const int64_t full_batches[] = {1, 16, 32}, full_seqs[] = {32, 128, 512};
 
 static void iso_now(char *buf, size_t len) {
@@ -218,7 +220,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     if (!ops && opt->models) ops = "none";
     if (!opt->models && opt->ops) nmodels = 0;
 
-    bc->total = bc->ndev * (bench_op_count(full, ops) + bench_model_count(nmodels, nb, ns) + (opt->skip_probe || opt->list_only ? 0 : 1));
+    bc->total = bc->ndev * (bench_op_count(full, ops) + bench_model_count(nmodels, models, nb, ns) + (opt->skip_probe || opt->list_only ? 0 : 1));
     bc->t0 = bench_now();
 
     cJSON *doc = cJSON_CreateObject();

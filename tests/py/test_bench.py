@@ -151,14 +151,15 @@ def test_list_selects_without_running():
     ops = [r for r in doc["results"] if r["kind"] == "op"]
     models = [r for r in doc["results"] if r["kind"] == "model"]
     assert all(r["status"] == "skipped" for r in doc["results"])
-    # the full suite: every op of the issue, the five encoders on the 3 x 3 grid
+    # the full suite: every op of the issue, the five text encoders on the 3 x 3 grid, ViT-B/16 per batch
     expected_ops = {"MatMul", "Linear", "Conv1d", "Conv2d", "Softmax", "LayerNorm", "ScaledDotProductAttention", "ReLU",
                     "LeakyReLU", "PReLU", "SeLU", "GELU", "Sigmoid", "Softplus", "Sum", "SumAll", "Argmax", "Sort",
                     "Concat", "Gather", "Scatter", "BCE"}
     assert {r["name"] for r in ops} == expected_ops
     assert {(r["name"], r["batch"], r["seq"]) for r in models} == {
         (m, b, s) for m in ("bert-base", "bert-large", "roberta-base", "xlm-roberta-base", "minilm-l6")
-        for b in (1, 16, 32) for s in (32, 128, 512)}
+        for b in (1, 16, 32) for s in (32, 128, 512)} | {("vit-base", b, 197) for b in (1, 16, 32)}
+    assert all(r["args"] == f"batch={r['batch']} image=224" for r in models if r["name"] == "vit-base")
     quick = run_json("bench", "--list", "--json")
     assert {r["name"] for r in quick["results"] if r["kind"] == "op"} == expected_ops, "quick suite covers every op"
 

@@ -30,8 +30,10 @@ def test_peer_cases_match_locus():
     assert locus_ops == [(op, args) for op, args, _ in common.CASES]
     quick = run_json("bench", "--list", "--json")
     assert [(r["name"], r["args"]) for r in quick["results"] if r["kind"] == "op"] == common.select_cases("quick", None)
-    locus_models = sorted({(r["name"], r["batch"], r["seq"]) for r in full["results"] if r["kind"] == "model"})
-    assert locus_models == sorted((m, b, s) for m in common.FULL_MODELS for b in common.FULL_BATCHES for s in common.FULL_SEQS)
+    locus_models = [(r["name"], r["args"], r["batch"], r["seq"]) for r in full["results"] if r["kind"] == "model"]
+    peer_models = [(m, a, b, t) for m in common.FULL_MODELS
+                   for b, t, a, _ in common.model_points(m, common.FULL_BATCHES, common.FULL_SEQS)]
+    assert locus_models == peer_models
 
 
 def test_peer_statistics_against_numpy():
