@@ -140,6 +140,15 @@ def main():
     for o in range(1, 9):
         small.save(OUT / f"orient{o}.jpg", quality=95, exif=exif_with_orientation(o))
     small.save(OUT / "orient6.png", exif=exif_with_orientation(6))
+    # Orientation only in XMP (PIL falls back to it when EXIF has none).
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="8"/></rdf:RDF></x:xmpmeta>')
+    small.save(OUT / "orient_xmp.jpg", quality=95, xmp=xmp)
+    from PIL import PngImagePlugin
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp.replace(b'tiff:Orientation="8"/>', b'><tiff:Orientation>5</tiff:Orientation>'
+                                                   b'</rdf:Description>').decode())
+    small.save(OUT / "orient_xmp.png", pnginfo=info)
 
     # Hostile files.
     jpg = (OUT / "photo.jpg").read_bytes()

@@ -61,34 +61,48 @@ static uint32_t exif_u32(const uint8_t *p, bool le) {
 }
 
 int lc_exif_orientation(const uint8_t *data, size_t size) {
-    if (!data) return 0;
+    if (!data) return -1;
     if (size >= 6 && memcmp(data, "Exif\0\0", 6) == 0) {
         data += 6;
         size -= 6;
     }
-    if (size < 8) return 0;
+    if (size < 8) return -1;
     bool le;
     if (memcmp(data, "II*\0", 4) == 0) le = true;
     else if (memcmp(data, "MM\0*", 4) == 0) le = false;
-    else return 0;
+    else return -1;
     uint32_t ifd = exif_u32(data + 4, le);
-    if (ifd > size || size - ifd < 2) return 0;
+    if (ifd > size || size - ifd < 2) return -1;
     unsigned count = exif_u16(data + ifd, le);
     for (unsigned i = 0; i < count; i++) {
         size_t at = (size_t)ifd + 2 + (size_t)i * 12;
-        if (at > size || size - at < 12) return 0;
+        if (at > size || size - at < 12) return -1;
         const uint8_t *e = data + at;
         if (exif_u16(e, le) != 0x0112) continue;
         unsigned type = exif_u16(e + 2, le);
-        uint32_t n = exif_u32(e + 4, le);
-        if (n < 1) return 0;
-        unsigned v;
-        if (type == 3) v = exif_u16(e + 8, le);       /* SHORT */
-        else if (type == 4) v = exif_u32(e + 8, le);  /* LONG */
-        else return 0;
-        return v >= 1 && v <= 8 ? (int)v : 0;
+        if (exif_u32(e + 4, le) < 1) return -1;
+        if (type == 3) return (int)exif_u16(e + 8, le); /* SHORT */
+        if (type == 4) {                                  /* LONG */
+            uint32_t v = exif_u32(e + 8, le);
+            return v > 65535 ? 0 : (int)v;
+        }
+        return 0; /* present but of another type: no transposition, and no XMP fallback */
     }
-    return 0;
+    return -1;
+}
+
+int lc_xmp_orientation(const uint8_t *data, size_t size) {
+    static const char key[] = "tiff:Orientation";
+    const size_t klen = sizeof key - 1;
+    for (size_t i = 0; data && i + klen + 1 < size; i++) {
+        if (data[i] != 't' || memcmp(data + i, key, klen) != 0) continue;
+        size_t j = i + klen;
+        if (data[j] == '>') j += 1;
+        else if (data[j] == '=' && j + 1 < size && data[j + 1] == '"') j += 2;
+        else continue;
+        if (j < size && data[j] >= '0' && data[j] <= '9') return data[j] - '0';
+    }
+    return -1;
 }
 
 lc_status lc_image_apply_orientation(const lc_image *in, int orientation, lc_image **out) {

@@ -14,9 +14,12 @@ lc_status lc_image_decode_jpeg(const uint8_t *data, size_t size, const char *lab
 lc_status lc_image_decode_png(const uint8_t *data, size_t size, const char *label, uint64_t max_pixels,
                               bool want_exif, int *orientation, lc_image **out);
 
-/* EXIF orientation from a TIFF-structured block ("II*\0..." or "MM\0*..."), optionally preceded by
- * "Exif\0\0"; 0 when there is no valid orientation tag. Bounds-checked; never fails. */
+/* Orientation tag (0x0112) of IFD0 in a TIFF-structured block ("II*\0..." or "MM\0*..."),
+ * optionally preceded by "Exif\0\0": its value, or -1 when the block has no such tag. */
 int lc_exif_orientation(const uint8_t *data, size_t size);
+/* PIL's XMP fallback: the digit after the first `tiff:Orientation="` or `tiff:Orientation>`
+ * in an XMP packet, or -1. */
+int lc_xmp_orientation(const uint8_t *data, size_t size);
 
 /* Apply an EXIF orientation (2..8) as PIL.ImageOps.exif_transpose does; 1 or unknown values
  * return a new reference-free copy-free result: *out = NULL means "unchanged". */

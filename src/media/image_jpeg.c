@@ -120,13 +120,24 @@ lc_status lc_image_decode_jpeg(const uint8_t *data, size_t size, const char *lab
         goto fail;
     }
     if (want_exif) {
+        /* PIL: the first Exif segment; when it has no orientation, the last XMP packet's. */
+        int o = -1;
+        bool seen_exif = false;
+        const uint8_t *xmp = NULL;
+        size_t xmp_len = 0;
+        static const char xmp_id[] = "http://ns.adobe.com/xap/1.0/";
         for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next) {
-            if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
-                int o = lc_exif_orientation(m->data, m->data_length);
-                if (o) *orientation = o;
-                break; /* PIL reads the first Exif segment */
+            if (m->marker != JPEG_APP0 + 1) continue;
+            if (!seen_exif && m->data_length >= 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
+                seen_exif = true;
+                o = lc_exif_orientation(m->data, m->data_length);
+            } else if (m->data_length >= sizeof xmp_id && memcmp(m->data, xmp_id, sizeof xmp_id) == 0) {
+                xmp = m->data + sizeof xmp_id;
+                xmp_len = m->data_length - sizeof xmp_id;
             }
         }
+        if (o < 0 && xmp) o = lc_xmp_orientation(xmp, xmp_len);
+        if (o >= 0) *orientation = o;
     }
     bool cmyk = false;
     switch (cinfo->jpeg_color_space) {

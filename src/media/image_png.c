@@ -196,10 +196,21 @@ lc_status lc_image_decode_png(const uint8_t *data, size_t size, const char *labe
         png_read_end(st->png, st->info);
         png_bytep exif = NULL;
         png_uint_32 n = 0;
-        if (png_get_eXIf_1(st->png, st->info, &n, &exif) && n && exif) {
-            int o = lc_exif_orientation(exif, n);
-            if (o) *orientation = o;
+        int o = -1;
+        if (png_get_eXIf_1(st->png, st->info, &n, &exif) && n && exif) o = lc_exif_orientation(exif, n);
+        if (o < 0) {
+            /* PIL's fallback: the XMP packet of an iTXt chunk "XML:com.adobe.xmp". */
+            png_textp text = NULL;
+            int nt = 0;
+            png_get_text(st->png, st->info, &text, &nt);
+            for (int i = 0; i < nt && o < 0; i++) {
+                if (text[i].key && strcmp(text[i].key, "XML:com.adobe.xmp") == 0 && text[i].text) {
+                    size_t len = text[i].compression > 0 ? text[i].itxt_length : text[i].text_length;
+                    o = lc_xmp_orientation((const uint8_t *)text[i].text, len);
+                }
+            }
         }
+        if (o >= 0) *orientation = o;
     }
     st->img->has_transparent_color = has_trns;
     memcpy(st->img->transparent_color, trns, sizeof trns);

@@ -300,6 +300,32 @@ static void test_resize_invariants(void) {
     lc_image_free(img);
 }
 
+static void test_exif_parsing(void) {
+    /* Little- and big-endian IFD0 with one SHORT orientation entry. */
+    const uint8_t le[] = {'E', 'x', 'i', 'f', 0, 0, 'I', 'I', '*', 0, 8, 0, 0, 0, 1, 0,
+                          0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0};
+    const uint8_t be[] = {'M', 'M', 0, '*', 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 3, 0, 0};
+    CHECK(lc_exif_orientation(le, sizeof le) == 6, "little-endian");
+    CHECK(lc_exif_orientation(be, sizeof be) == 3, "big-endian");
+    /* Every truncation is handled (bounds), answering "absent". */
+    for (size_t n = 0; n < sizeof le - 8; n++) CHECK(lc_exif_orientation(le, n) == -1, "cut at %zu", n);
+    /* IFD offset pointing outside; entry count larger than the data. */
+    uint8_t bad[sizeof le];
+    memcpy(bad, le, sizeof le);
+    bad[10] = 0xff;
+    CHECK(lc_exif_orientation(bad, sizeof bad) == -1, "ifd outside");
+    memcpy(bad, le, sizeof le);
+    bad[14] = 0xff, bad[15] = 0xff, bad[16] = 0; /* 65535 entries, first not 0x0112 */
+    CHECK(lc_exif_orientation(bad, sizeof bad) == -1, "count too large");
+    const char *x1 = "<rdf tiff:Orientation=\"7\"/>", *x2 = "<tiff:Orientation>4</tiff:Orientation>",
+               *x3 = "tiff:Orientation", *x4 = "tiff:Orientation=\"", *x5 = "tiff:OrientationX tiff:Orientation>2";
+    CHECK(lc_xmp_orientation((const uint8_t *)x1, strlen(x1)) == 7, "xmp attribute");
+    CHECK(lc_xmp_orientation((const uint8_t *)x2, strlen(x2)) == 4, "xmp element");
+    CHECK(lc_xmp_orientation((const uint8_t *)x3, strlen(x3)) == -1, "xmp key only");
+    CHECK(lc_xmp_orientation((const uint8_t *)x4, strlen(x4)) == -1, "xmp cut");
+    CHECK(lc_xmp_orientation((const uint8_t *)x5, strlen(x5)) == 2, "xmp second match");
+}
+
 /* The vectorised resize equals the scalar reference on random images, sizes and filters. */
 static void test_resize_fast_matches_reference(void) {
     unsigned seed = 777;
@@ -392,6 +418,7 @@ int main(int argc, char **argv) {
     if (argc >= 5 && strcmp(argv[1], "--preprocess") == 0) return mode_preprocess(argc, argv);
     if (argc == 5 && strcmp(argv[1], "--bench") == 0) return mode_bench(argv);
     test_hostile();
+    test_exif_parsing();
     test_resize_invariants();
     test_resize_fast_matches_reference();
     test_preprocessor_config();
