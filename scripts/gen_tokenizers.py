@@ -356,7 +356,30 @@ def build_all():
     t.train_from_iterator(text, trainers.WordPieceTrainer(vocab_size=2000, special_tokens=specials))
     save(t, "split-behaviors")
 
-    # 11. SentencePiece conversions (what transformers does for XLM-R and Llama): Precompiled charsmap
+    # 11. Unigram with Nmt, NFC, right Strip, Replace(String), Punctuation(contiguous), Digits,
+    #     Metaspace (prepend never, no split); a template whose special token has two ids; left truncation
+    t = Tokenizer(models.Unigram())
+    t.normalizer = N.Sequence([N.Nmt(), N.NFC(), N.Strip(left=False, right=True), N.Replace("``", '"')])
+    t.pre_tokenizer = P.Sequence([P.Punctuation(behavior="contiguous"), P.Digits(individual_digits=False),
+                                  P.Metaspace(prepend_scheme="never", split=False)])
+    t.train_from_iterator(small, trainers.UnigramTrainer(vocab_size=1500, special_tokens=["<unk>", "<s>", "</s>"],
+                                                         unk_token="<unk>"))
+    t.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> $B:1 </s>:1",
+        special_tokens=[("<s>", 1), ("</s>", 2)])
+    t.enable_truncation(24, strategy="longest_first", direction="left")
+    t.add_tokens([added("<sep>", rstrip=True, single_word=True, normalized=False)])
+    save(t, "unigram-misc")
+
+    # 12. byte-level BPE without the regex (add_prefix_space), added tokens with rstrip and single_word
+    t = Tokenizer(models.BPE(unk_token=None))
+    t.pre_tokenizer = P.ByteLevel(add_prefix_space=True, use_regex=False)
+    t.train_from_iterator(small, trainers.BpeTrainer(vocab_size=1200, initial_alphabet=P.ByteLevel.alphabet()))
+    t.add_tokens([added("quick", single_word=True), added(" <mask>", rstrip=True), added("Hello", lstrip=True)])
+    t.add_special_tokens([added("<s>", special=True)])
+    save(t, "bpe-bytelevel-noregex")
+
+    # 13. SentencePiece conversions (what transformers does for XLM-R and Llama): Precompiled charsmap
     try:
         sentencepiece_fixtures(small)
     except ImportError as e:
