@@ -225,7 +225,6 @@ static lc_status find_added(const lc_tokenizer *t, const tk_trie *trie, const ch
             if (start_offset < start && (st = fn(ctx, start_offset, start, -1))) return st;
             if ((st = fn(ctx, start, stop, idx))) return st;
             start_offset = stop;
-            if (i < stop) i = stop;
         }
     }
     if (start_offset < n && (st = fn(ctx, start_offset, n, -1))) return st;
