@@ -177,6 +177,13 @@ lc_status c2pa_trust_load(c2pa_trust *t, const lc_c2pa_options *opt);
 void c2pa_trust_free(c2pa_trust *t);
 c2pa_trust_result c2pa_trust_check(const c2pa_trust *t, STACK_OF(X509) *chain, int64_t at_time, char *why,
                                    size_t why_len);
+typedef enum c2pa_profile_result {
+    C2PA_PROFILE_OK,
+    C2PA_PROFILE_INVALID, /* breaks the C2PA signer certificate profile */
+    C2PA_PROFILE_NO_EKU   /* invalid, and lacks an EKU a trust list accepts (so also untrusted) */
+} c2pa_profile_result;
+/* Check the signer certificate against the C2PA profile; why gets the reason. */
+c2pa_profile_result c2pa_cert_profile(X509 *cert, char *why, size_t why_len);
 /* Subject O (or "") and CN (or "") of a certificate, malloc'd. */
 char *c2pa_cert_subject_field(X509 *cert, int nid);
 

@@ -149,7 +149,14 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
         else if (ok == -2) c2pa_fail(v, "signingCredential.invalid", url, "signing key does not fit algorithm %s", alg_name);
         else if (ok < 0) c2pa_fail(v, "claimSignature.mismatch", url, "claim signature could not be verified");
         char why[256];
+        c2pa_profile_result pr = c2pa_cert_profile(sk_X509_value(cose.chain, 0), why, sizeof why);
+        if (pr != C2PA_PROFILE_OK) c2pa_fail(v, "signingCredential.invalid", url, "%s", why);
         c2pa_trust_result tr = c2pa_trust_check(&v->trust, cose.chain, v->verify_time, why, sizeof why);
+        /* A trust list accepts only signers with an allowed EKU (c2pa-rs's trust configuration). */
+        if (tr == C2PA_CERT_TRUSTED && pr == C2PA_PROFILE_NO_EKU) {
+            tr = C2PA_CERT_UNTRUSTED;
+            snprintf(why, sizeof why, "signing certificate untrusted");
+        }
         if (tr == C2PA_CERT_EXPIRED) c2pa_fail(v, "signingCredential.expired", url, "%s", why);
         else if (tr == C2PA_CERT_INVALID) c2pa_fail(v, "signingCredential.invalid", url, "%s", why);
         else if (tr == C2PA_CERT_UNTRUSTED && is_active) c2pa_fail(v, "signingCredential.untrusted", url, "%s", why);
