@@ -33,6 +33,8 @@ typedef struct bench_ctx bench_ctx; /* the running suite: devices, ceilings, pro
 
 /* Names of the ops in the operation suite, in order; NULL-terminated. */
 extern const char *const bench_op_names[];
+/* LC_ERR_ARG naming the first unknown op of a comma-separated list. */
+lc_status bench_check_op_names(const char *names);
 /* Number of op cases (shapes) the suite would run for a filter ("quick"/"full" and names). */
 int bench_op_count(bool full, const char *names);
 /* Run the op cases for one device, appending result objects to `results`. */

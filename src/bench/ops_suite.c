@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum op_kind {
     K_MATMUL, K_LINEAR, K_CONV1D, K_CONV2D, K_SOFTMAX, K_LAYERNORM, K_SDPA, K_RELU, K_LEAKY, K_PRELU, K_SELU,
@@ -168,12 +169,31 @@ static bool name_selected(const char *names, const char *name) {
 }
 
 static bool case_selected(const op_case *c, bool full, const char *names) {
+    if (names && strcasecmp(names, "all") == 0) names = NULL;
     if (names) return name_selected(names, bench_op_names[c->kind]) && (full || c->quick);
     return full || c->quick;
 }
 
+lc_status bench_check_op_names(const char *names) {
+    if (!names || strcasecmp(names, "all") == 0 || strcasecmp(names, "none") == 0) return LC_OK;
+    for (const char *p = names; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        bool known = false;
+        for (int k = 0; bench_op_names[k] && !known; k++)
+            known = strlen(bench_op_names[k]) == len && strncasecmp(p, bench_op_names[k], len) == 0;
+        if (!known)
+            return lc_error(LC_ERR_ARG, "unknown op '%.*s' (MatMul, Linear, Conv1d, Conv2d, Softmax, LayerNorm, "
+                            "ScaledDotProductAttention, ReLU, LeakyReLU, PReLU, SeLU, GELU, Sigmoid, Softplus, Sum, "
+                            "SumAll, Argmax, Sort, Concat, Gather, Scatter, BCE, all or none)", (int)len, p);
+        if (!e) break;
+        p = e + 1;
+    }
+    return LC_OK;
+}
+
 int bench_op_count(bool full, const char *names) {
-    if (names && strcmp(names, "none") == 0) return 0;
+    if (names && strcasecmp(names, "none") == 0) return 0;
     int n = 0;
     for (size_t i = 0; i < NCASES; i++) n += case_selected(&cases[i], full, names);
     return n;
@@ -749,7 +769,7 @@ static void tolerances(lc_dtype t, checker *c) {
 }
 
 void bench_run_ops(bench_ctx *bc, lc_device d, bool full, const char *names, cJSON *results) {
-    if (names && strcmp(names, "none") == 0) return;
+    if (names && strcasecmp(names, "none") == 0) return;
     lc_dtype t = bench_dtype(bc);
     for (size_t i = 0; i < NCASES; i++) {
         const op_case *c = &cases[i];

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,6 +158,8 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     bool full = opt->suite && strcmp(opt->suite, "full") == 0;
     if (opt->suite && strcmp(opt->suite, "full") != 0 && strcmp(opt->suite, "quick") != 0)
         return lc_error(LC_ERR_ARG, "lc_bench_run: unknown suite '%s' (quick or full)", opt->suite);
+    lc_status cs = bench_check_op_names(opt->ops);
+    if (cs) return cs;
     bench_ctx *bc = calloc(1, sizeof *bc);
     if (!bc) return lc_error(LC_ERR_NOMEM, "lc_bench_run: out of memory");
     bc->dtype = opt->dtype;
@@ -202,7 +205,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     char *mstore = NULL;
     const char *models[32];
     int nmodels;
-    if (opt->models && strcmp(opt->models, "none") == 0) nmodels = 0;
+    if (opt->models && strcasecmp(opt->models, "none") == 0) nmodels = 0;
     else if (opt->models) nmodels = split_list(opt->models, &mstore, models, 32);
     else if (full) {
         nmodels = (int)(sizeof full_models / sizeof *full_models);

@@ -203,3 +203,8 @@ def test_unknown_model_is_reported_not_crashed():
     validate(doc)
     (r,) = doc["results"]
     assert r["status"] in ("error", "unsupported") and "no-such-model" in r["error"]
+
+
+def test_unknown_op_is_an_error():
+    proc = run_locus("bench", "--ops", "ReLU,Frobnicate", "--no-progress")
+    assert proc.returncode == 1 and "unknown op 'Frobnicate'" in proc.stderr
