@@ -116,7 +116,7 @@ FULL_MODELS = ["bert-base", "bert-large", "roberta-base", "xlm-roberta-base", "m
 FULL_BATCHES, FULL_SEQS = [1, 16, 32], [32, 128, 512]
 
 QUICK_BUDGET = dict(warmup_s=0.05, budget_s=0.25, min_iterations=3, max_iterations=200, target_ci_rel=0.02, energy_s=1.0)
-FULL_BUDGET = dict(warmup_s=0.2, budget_s=2.0, min_iterations=10, max_iterations=1000, target_ci_rel=0.01, energy_s=1.0)
+FULL_BUDGET = dict(warmup_s=0.2, budget_s=2.0, min_iterations=5, max_iterations=1000, target_ci_rel=0.01, energy_s=1.0)
 
 
 def parse_args(args):

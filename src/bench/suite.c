@@ -169,7 +169,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     if (full) {
         bc->budget.warmup_s = 0.2;
         bc->budget.budget_s = 2.0;
-        bc->budget.min_iterations = 10;
+        bc->budget.min_iterations = 5;
     } else {
         bc->budget.warmup_s = 0.05;
         bc->budget.budget_s = 0.25;
