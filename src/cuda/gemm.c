@@ -14,6 +14,7 @@
  * forwards make no heuristic queries. */
 #include "cuda/cuda_internal.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,54 @@ static lc_status layout(cublasLtMatrixLayout_t *l, int dtype, int64_t rows, int6
     return LC_OK;
 }
 
-static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, gemm_plan *p) {
+typedef struct gemm_args {
+    const void *A, *B, *bias;
+    void *C;
+} gemm_args;
+
+static bool autotune_enabled(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("LOCUS_CUDA_AUTOTUNE");
+        v = !(e && strcmp(e, "0") == 0);
+    }
+    return v;
+}
+
+/* Time the heuristic's candidates on the real operands (outside graph capture) and keep the
+ * fastest: for small problems (batch 1) the first suggestion is often a tile shape that leaves
+ * most multiprocessors idle, where a split-K variant further down the list is several times faster. */
+static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const cublasLtMatmulHeuristicResult_t *res, int found) {
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
+    if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
+    const float one = 1.0f, zero = 0.0f;
+    float best = INFINITY;
+    for (int i = 0; i < found; i++) {
+        if (res[i].state != CUBLAS_STATUS_SUCCESS) continue;
+        bool ok = true;
+        for (int r = 0; r < 4 && ok; r++) {
+            if (r == 1) cudaEventRecord(e0, dev->stream);
+            ok = cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &zero, g->C, p->lc, g->C, p->lc, &res[i].algo,
+                                dev->workspace, dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS;
+        }
+        if (!ok) continue;
+        float ms = INFINITY;
+        if (cudaEventRecord(e1, dev->stream) || cudaEventSynchronize(e1) || cudaEventElapsedTime(&ms, e0, e1)) continue;
+        if (ms < best) {
+            best = ms;
+            p->algo = res[i].algo;
+        }
+    }
+done:
+    if (e0) cudaEventDestroy(e0);
+    if (e1) cudaEventDestroy(e1);
+    (void)cudaGetLastError();
+}
+
+#define GEMM_CANDIDATES 8
+
+static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_args *g, gemm_plan *p) {
     memset(p, 0, sizeof *p);
     p->key = *k;
     cublasComputeType_t ct = k->dtype == LC_F32 && k->math == LC_CUDA_MATH_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -122,9 +170,10 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, gemm_plan *p) 
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab, sizeof ab);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ac, sizeof ac);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ac, sizeof ac);
-    cublasLtMatmulHeuristicResult_t res;
+    cublasLtMatmulHeuristicResult_t res[GEMM_CANDIDATES];
     int found = 0;
-    cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, pref, 1, &res, &found);
+    cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, pref,
+                                                       autotune_enabled() && !dev->capturing ? GEMM_CANDIDATES : 1, res, &found);
     cublasLtMatmulPreferenceDestroy(pref);
     p->used = true;
     if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
@@ -132,11 +181,12 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, gemm_plan *p) 
         return lc_error(LC_ERR_UNSUPPORTED, "cublasLt: no algorithm for %s GEMM m=%lld n=%lld k=%lld (status %d)", lc_dtype_name(k->dtype),
                         (long long)k->m, (long long)k->n, (long long)k->k, (int)st);
     }
-    p->algo = res.algo;
+    p->algo = res[0].algo;
+    if (found > 1) autotune(dev, p, g, res, found);
     return LC_OK;
 }
 
-static lc_status find_plan(lc_cuda_dev *dev, const gemm_key *k, gemm_plan **out) {
+static lc_status find_plan(lc_cuda_dev *dev, const gemm_key *k, const gemm_args *g, gemm_plan **out) {
     int di = dev->index;
     pthread_mutex_lock(&plan_lock);
     for (int i = 0; i < PLAN_SLOTS; i++) {
@@ -150,7 +200,7 @@ static lc_status find_plan(lc_cuda_dev *dev, const gemm_key *k, gemm_plan **out)
     gemm_plan *slot = &plans[di][plan_next[di]];
     plan_next[di] = (plan_next[di] + 1) % PLAN_SLOTS;
     plan_destroy(slot);
-    lc_status s = plan_create(dev, k, slot);
+    lc_status s = plan_create(dev, k, g, slot);
     pthread_mutex_unlock(&plan_lock);
     if (s) return s;
     *out = slot;
@@ -170,7 +220,8 @@ static lc_status gemm(lc_cuda_dev *dev, int dtype, bool ta, bool tb, int64_t m, 
     key.batch = batch, key.sa = sa, key.sb = sb, key.sc = sc;
     key.align_a = align_of(A), key.align_b = align_of(B), key.align_c = align_of(C);
     gemm_plan *p;
-    lc_status s = find_plan(dev, &key, &p);
+    gemm_args g = {A, B, bias, C};
+    lc_status s = find_plan(dev, &key, &g, &p);
     if (s) return s;
     if (bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
     const float one = 1.0f, zero = 0.0f;

@@ -22,23 +22,27 @@ __device__ __forceinline__ float load_row(float *buf, const T *x, const T *r, in
     constexpr int V = vec_of<T>::n;
     float sum = 0;
     if (vec) {
+        /* four 16-byte loads (eight with the residual) in flight per thread before any use */
         const uint4 *xv = (const uint4 *)x, *rv = (const uint4 *)r;
-        for (int64_t i = threadIdx.x; i < n / V; i += blockDim.x) {
-            uint4 a = xv[i];
-            const T *ea = (const T *)&a;
-            if (r) {
-                uint4 b = rv[i];
-                const T *eb = (const T *)&b;
+        const int64_t nv = n / V;
+        for (int64_t base = threadIdx.x; base < nv; base += 4 * (int64_t)blockDim.x) {
+            uint4 a[4], b[4];
 #pragma unroll
-                for (int j = 0; j < V; j++) {
-                    float v = to_f(ea[j]) + to_f(eb[j]);
-                    buf[i * V + j] = v;
-                    sum += v;
+            for (int u = 0; u < 4; u++) {
+                int64_t i = base + u * (int64_t)blockDim.x;
+                if (i < nv) {
+                    a[u] = xv[i];
+                    if (r) b[u] = rv[i];
                 }
-            } else {
+            }
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                int64_t i = base + u * (int64_t)blockDim.x;
+                if (i >= nv) break;
+                const T *ea = (const T *)&a[u], *eb = (const T *)&b[u];
 #pragma unroll
                 for (int j = 0; j < V; j++) {
-                    float v = to_f(ea[j]);
+                    float v = to_f(ea[j]) + (r ? to_f(eb[j]) : 0.0f);
                     buf[i * V + j] = v;
                     sum += v;
                 }
@@ -126,8 +130,9 @@ __global__ void layer_norm_long_kernel(T *out, const T *x, const T *res, const T
     }
 }
 
+/* About two vectors per thread: enough loads in flight per thread, enough rows in flight per SM. */
 static int threads_for(int64_t n, int vecw) {
-    int64_t work = (n + vecw - 1) / vecw;
+    int64_t work = ((n + vecw - 1) / vecw + 1) / 2;
     int t = (int)((work + 31) / 32 * 32);
     if (t < 32) t = 32;
     if (t > 512) t = 512;
@@ -175,6 +180,7 @@ __global__ void softmax_kernel(T *out, const T *x, int64_t rows, int64_t n, bool
     for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
         const T *xr = x + r * n;
         load_row(buf, xr, (const T *)nullptr, n, vec);
+        __syncthreads(); /* the max reads elements other threads loaded */
         float m = -INFINITY;
         for (int64_t i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, buf[i]);
         m = block_max(m, scratch);

@@ -11,6 +11,7 @@
 #include "locus.h"
 #ifdef LOCUS_WITH_CUDA
 #include "locus/cuda.h"
+#include <cuda_profiler_api.h>
 #include <cuda_runtime_api.h>
 #endif
 
@@ -92,7 +93,7 @@ static void forward_check(lc_model *m, const char *what, double tol, const int64
 
 static void fixture_parity(const char *dir, const char *name) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    snprintf(path, sizeof path, "%.1000s/expected.safetensors", dir);
     lc_safetensors *st = NULL;
     if (lc_safetensors_open(path, &st)) return;
     lc_array *ids = NULL, *mask = NULL, *hid = NULL;
@@ -124,15 +125,15 @@ static void fixture_parity(const char *dir, const char *name) {
                 int64_t len = 0;
                 for (int64_t t = 0; t < T; t++) len += hm[r * T + t] != 0;
                 int sel = (int)r;
-                snprintf(what, sizeof what, "%s %s batch 1 text %lld", name, modes[k].label, (long long)r);
+                snprintf(what, sizeof what, "%.100s %s batch 1 text %lld", name, modes[k].label, (long long)r);
                 forward_check(m, what, modes[k].tol, hi, hm, hw, &sel, 1, T, len ? len : 1, C, 2);
             }
             /* the ragged fixture batch, then 64 rows cycling through it */
             int sel[64];
             for (int i = 0; i < 64; i++) sel[i] = i % (int)N;
-            snprintf(what, sizeof what, "%s %s batch %lld ragged", name, modes[k].label, (long long)N);
+            snprintf(what, sizeof what, "%.100s %s batch %lld ragged", name, modes[k].label, (long long)N);
             forward_check(m, what, modes[k].tol, hi, hm, hw, sel, (int)N, T, T, C, 2);
-            snprintf(what, sizeof what, "%s %s batch 64 ragged", name, modes[k].label);
+            snprintf(what, sizeof what, "%.100s %s batch 64 ragged", name, modes[k].label);
             forward_check(m, what, modes[k].tol, hi, hm, hw, sel, 64, T, T, C, 2);
             lc_model_free(m);
         }
@@ -161,7 +162,7 @@ static int run_parity(void) {
     closedir(d);
     for (int i = 0; i < seen; i++) {
         char dir[1400];
-        snprintf(dir, sizeof dir, "%s/%s", root, names[i]);
+        snprintf(dir, sizeof dir, "%.1000s/%.255s", root, names[i]);
         fixture_parity(dir, names[i]);
     }
     printf("%d checks, %d failures\n", checks, failures);
@@ -364,6 +365,92 @@ static void bench_memory(void) {
         }
 }
 
+/* The pieces of one BERT-base layer at seq 128, each timed alone: where a forward's time goes. */
+lc_status lc_attention_into(lc_array *q, lc_array *k, lc_array *v, lc_array *mask, float scale, lc_array *out);
+
+typedef struct {
+    int kind; /* 0 linear, 1 linear+gelu, 2 attention, 3 add_layer_norm */
+    lc_array *x, *w, *b, *r, *q, *k, *v, *mask, *out;
+} piece_ctx;
+
+static lc_status piece_op(void *vctx) {
+    piece_ctx *c = vctx;
+    lc_array *o = NULL;
+    lc_status s;
+    switch (c->kind) {
+    case 0: s = lc_linear(c->x, c->w, c->b, &o); break;
+    case 1: s = lc_linear_gelu(c->x, c->w, c->b, &o); break;
+    case 2: s = lc_attention_into(c->q, c->k, c->v, c->mask, 0.125f, c->out); break;
+    default: s = lc_add_layer_norm(c->x, c->r, c->w, c->b, 1e-12f, &o); break;
+    }
+    lc_array_release(o);
+    return s;
+}
+
+static void bench_pieces(lc_dtype t) {
+    int64_t batches[3] = {1, 32, 128}, T = 128, C = 768, F = 3072, H = 12;
+    for (int bi = 0; bi < 3; bi++) {
+        int64_t B = batches[bi], R = B * T;
+        struct { const char *name; int kind; int64_t k, n; } lin[] = {
+            {"linear 768->768", 0, C, C}, {"linear 768->2304 (fused qkv)", 0, C, 3 * C}, {"linear+gelu 768->3072", 1, C, F},
+            {"linear 3072->768", 0, F, C}};
+        for (size_t i = 0; i < sizeof lin / sizeof lin[0]; i++) {
+            int64_t xs[2] = {R, lin[i].k}, ws[2] = {lin[i].n, lin[i].k}, bs[1] = {lin[i].n};
+            piece_ctx c = {.kind = lin[i].kind};
+            double ms = NAN;
+            lc_status s = lc_array_rand(t, 2, xs, -1, 1, 11, GPU, &c.x);
+            if (!s) s = lc_array_rand(t, 2, ws, -0.05f, 0.05f, 12, GPU, &c.w);
+            if (!s) s = lc_array_rand(t, 1, bs, -0.1f, 0.1f, 13, GPU, &c.b);
+            if (!s) s = time_device(piece_op, &c, 3, 5, 20, &ms, NULL, NULL);
+            double fl = 2.0 * R * lin[i].k * lin[i].n;
+            printf("ROW {\"kind\":\"piece\",\"op\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"ms\":%.4f,\"tflops\":%.1f%s}\n", lin[i].name,
+                   lc_dtype_name(t), (long long)B, ms, fl / (ms * 1e-3) / 1e12, s ? ",\"error\":true" : "");
+            lc_array_release(c.x), lc_array_release(c.w), lc_array_release(c.b);
+        }
+        { /* attention over head views of a fused (B, T, 3C) projection, the way the models call it */
+            piece_ctx c = {.kind = 2};
+            lc_array *qkv = NULL, *r = NULL, *hv[3] = {0}, *ctx = NULL, *cr = NULL;
+            int64_t qs[3] = {B, T, 3 * C}, r4[4] = {B, T, 3 * H, C / H}, cs[3] = {B, T, C}, c4[4] = {B, T, H, C / H}, ms2[2] = {B, T};
+            double ms = NAN;
+            lc_status s = lc_array_rand(t, 3, qs, -2, 2, 14, GPU, &qkv);
+            if (!s) s = lc_reshape(qkv, 4, r4, &r);
+            for (int i = 0; i < 3 && !s; i++) {
+                lc_array *sl = NULL;
+                s = lc_slice(r, 2, i * H, (i + 1) * H, &sl);
+                if (!s) s = lc_permute(sl, (const int[]){0, 2, 1, 3}, &hv[i]);
+                lc_array_release(sl);
+            }
+            if (!s) s = lc_array_rand(LC_F32, 2, ms2, 1, 1, 15, GPU, &c.mask);
+            if (!s) s = lc_array_empty(t, 3, cs, GPU, &ctx);
+            if (!s) s = lc_reshape(ctx, 4, c4, &cr);
+            if (!s) s = lc_permute(cr, (const int[]){0, 2, 1, 3}, &c.out);
+            c.q = hv[0], c.k = hv[1], c.v = hv[2];
+            if (!s) s = time_device(piece_op, &c, 3, 5, 20, &ms, NULL, NULL);
+            double fl = 4.0 * B * H * T * T * (C / H);
+            printf("ROW {\"kind\":\"piece\",\"op\":\"attention 12x128x64\",\"dtype\":\"%s\",\"batch\":%lld,\"ms\":%.4f,\"tflops\":%.1f%s}\n",
+                   lc_dtype_name(t), (long long)B, ms, fl / (ms * 1e-3) / 1e12, s ? ",\"error\":true" : "");
+            lc_array_release(qkv), lc_array_release(r), lc_array_release(ctx), lc_array_release(cr), lc_array_release(c.out);
+            lc_array_release(c.mask);
+            for (int i = 0; i < 3; i++) lc_array_release(hv[i]);
+        }
+        { /* residual add + LayerNorm */
+            piece_ctx c = {.kind = 3};
+            int64_t xs[2] = {R, C}, ws[1] = {C};
+            double ms = NAN;
+            lc_status s = lc_array_rand(t, 2, xs, -1, 1, 16, GPU, &c.x);
+            if (!s) s = lc_array_rand(t, 2, xs, -1, 1, 17, GPU, &c.r);
+            if (!s) s = lc_array_rand(t, 1, ws, 0.5f, 1.5f, 18, GPU, &c.w);
+            if (!s) s = lc_array_rand(t, 1, ws, -0.5f, 0.5f, 19, GPU, &c.b);
+            if (!s) s = time_device(piece_op, &c, 3, 5, 20, &ms, NULL, NULL);
+            double bytes = 3.0 * R * C * lc_dtype_size(t);
+            printf("ROW {\"kind\":\"piece\",\"op\":\"add_layer_norm 768\",\"dtype\":\"%s\",\"batch\":%lld,\"ms\":%.4f,\"gbps\":%.0f%s}\n",
+                   lc_dtype_name(t), (long long)B, ms, bytes / (ms * 1e-3) / 1e9, s ? ",\"error\":true" : "");
+            lc_array_release(c.x), lc_array_release(c.r), lc_array_release(c.w), lc_array_release(c.b);
+        }
+        fflush(stdout);
+    }
+}
+
 static int run_bench(int argc, char **argv) {
     char desc[256] = "";
     lc_device_describe(GPU, desc, sizeof desc);
@@ -371,6 +458,10 @@ static int run_bench(int argc, char **argv) {
     nvml_t nv;
     bool have_nvml = nvml_open(&nv);
     bool only_mem = argc > 2 && strcmp(argv[2], "memory") == 0, only_models = argc > 2 && strcmp(argv[2], "models") == 0;
+    if (argc > 2 && strcmp(argv[2], "pieces") == 0) {
+        bench_pieces(LC_F16);
+        return failures ? 1 : 0;
+    }
     if (!only_mem) {
         struct { const char *m; lc_dtype t; bool tf32; int64_t b; } rows[] = {
             {"bert-base", LC_F16, false, 1}, {"bert-base", LC_F16, false, 32}, {"bert-base", LC_F16, false, 128},
@@ -379,8 +470,39 @@ static int run_bench(int argc, char **argv) {
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
             for (int g = 1; g >= 0; g--) bench_model(rows[i].m, rows[i].t, rows[i].tf32, rows[i].b, 128, g, have_nvml ? &nv : NULL);
     }
-    if (!only_models) bench_memory();
+    if (!only_models) {
+        bench_memory();
+        bench_pieces(LC_F16);
+    }
     return failures ? 1 : 0;
+}
+
+/* --profile MODEL DTYPE BATCH: one eager forward at seq 128 between cudaProfilerStart/Stop, for
+ * `ncu --profile-from-start off` (per-kernel times of a whole forward). */
+static int run_profile(int argc, char **argv) {
+    if (argc < 5) return 2;
+    lc_dtype t;
+    if (lc_dtype_parse(argv[3], &t)) return 2;
+    int64_t B = atoll(argv[4]), T = 128, shape[2] = {B, T};
+    setenv("LOCUS_CUDA_GRAPHS", "0", 1);
+    lc_model_options opt = {GPU, t};
+    fwd_ctx c = {0};
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(B * T)), *mask = malloc(sizeof(int64_t) * (size_t)(B * T));
+    for (int64_t i = 0; i < B * T; i++) ids[i] = 1000 + i % 20000, mask[i] = 1;
+    lc_status s = lc_model_synthetic(argv[2], &opt, &c.m);
+    if (!s) s = lc_array_from_data(LC_I64, 2, shape, ids, &c.ids);
+    if (!s) s = lc_array_from_data(LC_I64, 2, shape, mask, &c.mask);
+    for (int i = 0; i < 3 && !s; i++) s = one_forward(&c);
+    if (!s) s = lc_synchronize(GPU);
+    cudaProfilerStart();
+    if (!s) s = one_forward(&c);
+    if (!s) s = lc_synchronize(GPU);
+    cudaProfilerStop();
+    if (s) fprintf(stderr, "profile: %s\n", lc_last_error());
+    lc_array_release(c.ids), lc_array_release(c.mask);
+    lc_model_free(c.m);
+    free(ids), free(mask);
+    return s ? 1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -389,6 +511,7 @@ int main(int argc, char **argv) {
         return 77;
     }
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) return run_bench(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "--profile") == 0) return run_profile(argc, argv);
     return run_parity();
 }
 #endif

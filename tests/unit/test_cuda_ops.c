@@ -533,9 +533,12 @@ int main(void) {
     char desc[256] = "";
     lc_device_describe(GPU, desc, sizeof desc);
     printf("device: %s, seed %llu (LOCUS_TEST_SEED to repeat)\n", desc, (unsigned long long)seed);
+    /* LOCUS_TEST_DTYPES=f32,f16 limits the dtypes (the sanitizer runs use it to stay short) */
+    const char *only = getenv("LOCUS_TEST_DTYPES");
     lc_dtype dts[3] = {LC_F32, LC_F16, LC_BF16};
     for (int i = 0; i < 3; i++) {
         lc_dtype t = dts[i];
+        if (only && !strstr(only, lc_dtype_name(t))) continue;
         test_copy_and_binary(t);
         test_unary(t);
         test_rows(t);
