@@ -9,9 +9,10 @@
  * Directories are walked; images stream through the model --batch at a time and each file's line
  * (or JSON object) is printed as soon as its batch is done.
  *
- * Exit status: 0 every file was read; 3 some file could not be read (missing, not a JPEG/PNG,
- * corrupt, malformed C2PA data; the others are still reported); 2 usage (bad option, no images,
- * no label of the model to call synthetic); 1 the model or the trust file could not be loaded. */
+ * Exit status: 0 every file was read; 3 some file could not be read or scored (missing, not a
+ * JPEG/PNG, corrupt, malformed C2PA data; the others are still reported); 2 usage (bad option, no
+ * images, no label of the model to call synthetic); 1 the model or the trust file could not be
+ * loaded. */
 #include "cli.h"
 #include "locus/c2pa.h"
 #include "locus/image.h"
@@ -58,8 +59,11 @@ static void usage(FILE *f) {
             "     manifest's actions as written, ingredient_source_types those of the ingredient manifests it\n"
             "     chains to; status lists the validation codes, e.g. assertion.dataHash.mismatch)\n"
             "\n"
-            "exit status: 0 every file was read, 3 some file could not be read (reported on its own line, the\n"
-            "others still reported), 2 usage, 1 the model or trust file could not be loaded\n");
+            "A file that cannot be read (missing, not a JPEG or PNG, corrupt pixels, malformed C2PA data) gets\n"
+            "\"error\" on its line; with malformed C2PA data the detector still scores the pixels.\n"
+            "\n"
+            "exit status: 0 every file was read, 3 some file could not be read or scored (the others are still\n"
+            "reported), 2 usage, 1 the model or trust file could not be loaded\n");
 }
 
 /* ---- digitalSourceType ------------------------------------------------------------------------ */
@@ -357,7 +361,7 @@ static void detector_add(detector *d, file_result *f, const lc_image_options *io
     }
     lc_image_free(img);
     if (s) {
-        f->error = error_message(f->path);
+        if (!f->error) f->error = error_message(f->path); /* the first problem of the file is the clearest */
         return;
     }
     f->slot = (int)d->count;
@@ -514,12 +518,10 @@ static void print_signer(FILE *out, const lc_c2pa_manifest *m) {
 
 static void print_line(FILE *out, const file_result *f, const detector *d, bool have_trust) {
     fprintf(out, "%s: ", f->path);
+    lc_c2pa_state st = f->report ? lc_c2pa_report_state(f->report) : LC_C2PA_ABSENT;
     if (!f->report) {
-        fprintf(out, "error: %s\n", f->error ? f->error : "cannot be read");
-        return;
-    }
-    lc_c2pa_state st = lc_c2pa_report_state(f->report);
-    if (st == LC_C2PA_ABSENT) {
+        fprintf(out, "error: %s", f->error ? f->error : "cannot be read");
+    } else if (st == LC_C2PA_ABSENT) {
         fputs("no content credentials: provenance unknown", out);
     } else if (st == LC_C2PA_INVALID) {
         const lc_c2pa_status *first = NULL;
@@ -551,7 +553,7 @@ static void print_line(FILE *out, const file_result *f, const detector *d, bool 
         print_declarations(out, f);
         fputc(')', out);
     }
-    if (d) {
+    if (d && (f->report || f->has_p)) {
         if (f->has_p) {
             float p = f->p_synthetic;
             /* Two decimals, never rounded to a certainty the model does not claim. */
@@ -563,7 +565,7 @@ static void print_line(FILE *out, const file_result *f, const detector *d, bool 
             fputs("; detector: not run", out);
         }
     }
-    if (f->error) fprintf(out, "; error: %s", f->error);
+    if (f->error && f->report) fprintf(out, "; error: %s", f->error);
     fputc('\n', out);
 }
 
@@ -691,9 +693,13 @@ int cmd_detect(int argc, char **argv) {
             file_result *f = &res[k];
             result_clear(f);
             f->path = files[at + k];
-            if (lc_c2pa_verify_file(f->path, &copt, &f->report)) {
+            lc_status s = lc_c2pa_verify_file(f->path, &copt, &f->report);
+            if (s) {
                 f->report = NULL;
-                f->error = error_message(f->path); /* missing, not a JPEG/PNG, malformed: no pixels either */
+                f->error = error_message(f->path);
+                /* Malformed C2PA data must not keep the detector from looking at the pixels; a file
+                 * that cannot be opened has none to look at. */
+                if (d && s != LC_ERR_IO) detector_add(d, f, &iopt);
                 continue;
             }
             if (!gather_credentials(f)) {
@@ -713,8 +719,8 @@ int cmd_detect(int argc, char **argv) {
     }
     if (json && !rc) fputs("\n]}\n", stdout);
     if (!rc && unreadable) {
-        fprintf(stderr, "locus %s: %zu of %zu file%s could not be read or scored (see %s line)\n", CMD, unreadable, n,
-                n == 1 ? "" : "s", unreadable == 1 ? "its" : "their");
+        fprintf(stderr, "locus %s: %zu of %zu file%s could not be read or scored (see %s)\n", CMD, unreadable, n,
+                n == 1 ? "" : "s", unreadable == 1 ? "its line" : "their lines");
         rc = 3;
     }
     free(res);

@@ -16,7 +16,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import REPO, command_help, load_model_fixture, run_locus
+from conftest import REPO, command_help, device_args, load_model_fixture, run_locus
 from test_c2pa_sign_helpers import CERTS, FIXTURES, IPTC, TRUST, c2pa_module, c2pa_read, fixture, locus_sign
 
 VIT = "vit-tiny-bilinear"
@@ -198,7 +198,7 @@ def test_generative_ai_declared_by_an_ingredient(tmp_path):
 # ---- the detector ---------------------------------------------------------------------------------
 
 def classify_scores(model, files, label, batch):
-    proc = run_locus("classify", model, "--batch", batch, *files, check=True)
+    proc = run_locus("classify", model, *device_args(), "--batch", batch, *files, check=True)
     out = json.loads(proc.stdout)
     return [next(l["score"] for l in item["labels"] if l["label"] == label) for item in out["data"]]
 
@@ -209,7 +209,7 @@ def test_detector_probability_equals_classify_and_hf(detector):
     for f in files:
         if not (REPO / f).is_file():
             pytest.skip(f"test image {f} missing")
-    doc, _ = detect("--model", detector, "--batch", 2, *files)
+    doc, _ = detect("--model", detector, *device_args(), "--batch", 2, *files)
     got = by_file(doc)
     assert [f["file"] for f in doc["files"]] == files
     want_classify = classify_scores(detector, files, "Fake", 2)
@@ -221,7 +221,7 @@ def test_detector_probability_equals_classify_and_hf(detector):
         assert p == want_classify[i], f"{f}: detect says {p}, classify says {want_classify[i]}"
         assert abs(p - hf[i]) <= TOL_HF, f"{f}: p_synthetic {p}, transformers' softmax score {hf[i]}"
     # Batching does not change the answer beyond float rounding.
-    doc1, _ = detect("--model", detector, "--batch", 1, *files)
+    doc1, _ = detect("--model", detector, *device_args(), "--batch", 1, *files)
     for f in doc1["files"]:
         assert abs(f["detector"]["p_synthetic"] - got[f["file"]]["detector"]["p_synthetic"]) <= 1e-5
 
@@ -302,7 +302,7 @@ def test_unreadable_files_reported_on_their_own_line_exit_3(detector, tmp_path):
     assert not_image["credentials"] is None and "not a JPEG or PNG" in not_image["error"]
     assert gone["credentials"] is None and "cannot open" in gone["error"]
     assert corrupt["credentials"] is None and "corrupt" in corrupt["error"].lower()
-    assert "4 of 6 files could not be read or scored" in proc.stderr
+    assert "4 of 6 files could not be read or scored (see their lines)" in proc.stderr
     lines, _ = human("--model", detector, *files, expect_rc=3)
     assert len(lines) == len(files)
     assert lines[2] == f"{BAD / 'bad_not_image.jpg'}: error: not a JPEG or PNG file"
@@ -310,6 +310,26 @@ def test_unreadable_files_reported_on_their_own_line_exit_3(detector, tmp_path):
     assert "; detector: not run; error: " in lines[1]
     # Without a model, a file that is not an image is still an error.
     _, proc = detect(BAD / "bad_not_image.jpg", rel("C.jpg"), expect_rc=3)
+
+
+def test_malformed_credentials_do_not_stop_the_detector(detector, tmp_path):
+    """A JPEG whose C2PA store declares an absurd length: the credentials cannot be read (error, exit 3), but
+    the pixels are intact and the detector still scores them, as on the untouched file."""
+    data = bytearray(fixture("C.jpg").read_bytes())
+    i = 2
+    while data[i + 1] != 0xEB:  # walk the JPEG segments to the first APP11
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    jumbf = i + 4 + 8  # after the marker, the length, "JP", instance, sequence
+    assert data[jumbf + 4:jumbf + 8] == b"jumb"
+    data[jumbf:jumbf + 4] = (0xFFFFFFF0).to_bytes(4, "big")
+    bad = tmp_path / "bad_store.jpg"
+    bad.write_bytes(bytes(data))
+    doc, _ = detect("--model", detector, *device_args(), bad, rel("C.jpg"), expect_rc=3)
+    broken, good = doc["files"]
+    assert broken["credentials"] is None and "absurd length" in broken["error"]
+    assert abs(broken["detector"]["p_synthetic"] - good["detector"]["p_synthetic"]) <= 1e-5  # same pixels
+    lines, _ = human("--model", detector, bad, expect_rc=3)
+    assert lines[0].startswith(f"{bad}: error: ") and "; detector: p(synthetic) " in lines[0]
 
 
 def test_fake_label_choice_and_errors(detector, tmp_path):
