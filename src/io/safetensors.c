@@ -102,14 +102,19 @@ typedef struct st_file {
     size_t data_start; /* 8 + N */
 } st_file;
 
+typedef struct st_meta {
+    char *key, *value;
+    size_t file, order;
+} st_meta;
+
 struct lc_safetensors {
     st_file *files;
     size_t nfiles;
     st_entry *entries; /* header order, shard after shard */
     size_t count, cap;
     size_t *by_name;   /* indices into entries, sorted by name */
-    char **meta_keys, **meta_values;
-    size_t nmeta;
+    st_meta *meta;     /* sorted by key once every file is read */
+    size_t nmeta, meta_cap;
 };
 
 static void st_free(lc_safetensors *st) {
@@ -121,11 +126,10 @@ static void st_free(lc_safetensors *st) {
     free(st->entries);
     free(st->by_name);
     for (size_t i = 0; i < st->nmeta; i++) {
-        free(st->meta_keys[i]);
-        free(st->meta_values[i]);
+        free(st->meta[i].key);
+        free(st->meta[i].value);
     }
-    free(st->meta_keys);
-    free(st->meta_values);
+    free(st->meta);
     for (size_t i = 0; i < st->nfiles; i++) {
         free(st->files[i].path);
         st_mapping_release(st->files[i].map);
@@ -289,18 +293,21 @@ static lc_status st_parse_metadata(const char *label, lc_safetensors *st, const 
         if (!cJSON_IsString(m))
             return lc_error(LC_ERR_FORMAT, "%s: __metadata__ value of '%s' is not a string", label,
                             st_show(m->string, shown));
-        if (lc_safetensors_metadata(st, m->string)) continue; /* first shard wins */
-        char **k = realloc(st->meta_keys, (st->nmeta + 1) * sizeof *k);
-        if (!k) return lc_error(LC_ERR_NOMEM, "%s: out of memory", label);
-        st->meta_keys = k;
-        char **v = realloc(st->meta_values, (st->nmeta + 1) * sizeof *v);
-        if (!v) return lc_error(LC_ERR_NOMEM, "%s: out of memory", label);
-        st->meta_values = v;
-        k[st->nmeta] = st_strdup(m->string);
-        v[st->nmeta] = st_strdup(m->valuestring);
-        if (!k[st->nmeta] || !v[st->nmeta]) {
-            free(k[st->nmeta]);
-            free(v[st->nmeta]);
+        if (st->nmeta == st->meta_cap) {
+            size_t cap = st->meta_cap ? st->meta_cap * 2 : 8;
+            st_meta *nm = realloc(st->meta, cap * sizeof *nm);
+            if (!nm) return lc_error(LC_ERR_NOMEM, "%s: out of memory", label);
+            st->meta = nm;
+            st->meta_cap = cap;
+        }
+        st_meta *e = &st->meta[st->nmeta];
+        e->key = st_strdup(m->string);
+        e->value = st_strdup(m->valuestring);
+        e->file = st->nfiles - 1;
+        e->order = st->nmeta;
+        if (!e->key || !e->value) {
+            free(e->key);
+            free(e->value);
             return lc_error(LC_ERR_NOMEM, "%s: out of memory", label);
         }
         st->nmeta++;
@@ -433,6 +440,34 @@ static lc_status st_index_names(lc_safetensors *st) {
     return LC_OK;
 }
 
+static int st_cmp_meta(const void *a, const void *b) {
+    const st_meta *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c) return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sort metadata for lookup; a key twice in one file is an error, across shards the first wins. */
+static lc_status st_index_meta(lc_safetensors *st) {
+    if (st->nmeta > 1) qsort(st->meta, st->nmeta, sizeof *st->meta, st_cmp_meta);
+    size_t kept = 0;
+    for (size_t i = 0; i < st->nmeta; i++) {
+        if (kept && strcmp(st->meta[kept - 1].key, st->meta[i].key) == 0) {
+            if (st->meta[kept - 1].file == st->meta[i].file) {
+                char shown[ST_SHOW];
+                return lc_error(LC_ERR_FORMAT, "%s: __metadata__ key '%s' appears twice",
+                                st->files[st->meta[i].file].path, st_show(st->meta[i].key, shown));
+            }
+            free(st->meta[i].key);
+            free(st->meta[i].value);
+            continue;
+        }
+        st->meta[kept++] = st->meta[i];
+    }
+    st->nmeta = kept;
+    return LC_OK;
+}
+
 static const st_entry *st_find(const lc_safetensors *st, const char *name) {
     if (!st || !name || !st->by_name) return NULL;
     size_t lo = 0, hi = st->count;
@@ -513,6 +548,7 @@ lc_status lc_safetensors_open(const char *path, lc_safetensors **out) {
     lc_status s = st_map_file(path, &m);
     if (s == LC_OK) s = st_add_file(st, path, m);
     if (s == LC_OK) s = st_index_names(st);
+    if (s == LC_OK) s = st_index_meta(st);
     if (s != LC_OK) {
         st_free(st);
         return s;
@@ -543,6 +579,7 @@ lc_status lc_safetensors_open_memory(const void *data, size_t size, const char *
     m->is_mmap = false;
     lc_status s = st_add_file(st, label, m);
     if (s == LC_OK) s = st_index_names(st);
+    if (s == LC_OK) s = st_index_meta(st);
     if (s != LC_OK) {
         st_free(st);
         return s;
@@ -667,6 +704,7 @@ static lc_status st_open_index(const char *index_path, lc_safetensors **out) {
         free(path);
     }
     if (s == LC_OK) s = st_index_names(st);
+    if (s == LC_OK) s = st_index_meta(st);
     /* Index and shards must agree both ways. */
     for (const cJSON *m = map->child; m && s == LC_OK; m = m->next) {
         const st_entry *e = st_find(st, m->string);
@@ -738,8 +776,14 @@ bool lc_safetensors_has(const lc_safetensors *st, const char *name) { return st_
 
 const char *lc_safetensors_metadata(const lc_safetensors *st, const char *key) {
     if (!st || !key) return NULL;
-    for (size_t i = 0; i < st->nmeta; i++)
-        if (strcmp(st->meta_keys[i], key) == 0) return st->meta_values[i];
+    size_t lo = 0, hi = st->nmeta;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(key, st->meta[mid].key);
+        if (c == 0) return st->meta[mid].value;
+        if (c < 0) hi = mid;
+        else lo = mid + 1;
+    }
     return NULL;
 }
 

@@ -270,6 +270,7 @@ static void test_hostile(void) {
     expect_fail("tensor not an object", "{\"a\":[1,2]}", NULL, 0, LC_ERR_FORMAT);
     expect_fail("metadata not an object", "{\"__metadata__\":[]}", NULL, 0, LC_ERR_FORMAT);
     expect_fail("metadata value not a string", "{\"__metadata__\":{\"k\":1}}", NULL, 0, LC_ERR_FORMAT);
+    expect_fail("metadata key twice", "{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", NULL, 0, LC_ERR_FORMAT);
     expect_fail("metadata twice", "{\"__metadata__\":{},\"__metadata__\":{}}", NULL, 0, LC_ERR_FORMAT);
 
     /* Fields. */
