@@ -668,10 +668,11 @@ int cmd_detect(int argc, char **argv) {
         return cli_failf(CMD, 2, "no JPEG or PNG files found in the arguments");
     }
 
+    size_t chunk = (size_t)o.batch < n ? (size_t)o.batch : n; /* no bigger than the work */
     detector det = {0};
     detector *d = NULL;
     if (model_dir) {
-        rc = detector_open(&det, model_dir, fake_label, &o.mopt, (size_t)o.batch);
+        rc = detector_open(&det, model_dir, fake_label, &o.mopt, chunk);
         if (rc) {
             detector_close(&det);
             cli_free_texts(n, files);
@@ -681,7 +682,6 @@ int cmd_detect(int argc, char **argv) {
         d = &det;
     }
 
-    size_t chunk = (size_t)o.batch;
     file_result *res = calloc(chunk, sizeof *res);
     if (!res) rc = cli_failf(CMD, 1, "out of memory");
     lc_image_options iopt = {.exif_transpose = cli_exif_transpose};

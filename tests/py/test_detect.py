@@ -282,14 +282,15 @@ def test_directories_are_walked(tmp_path, detector):
     assert all(isinstance(f["detector"]["p_synthetic"], float) for f in doc["files"])
 
 
-def test_unreadable_files_reported_on_their_own_line_exit_3(detector, tmp_path):
+@pytest.mark.parametrize("batch", [2, 16])
+def test_unreadable_files_reported_on_their_own_line_exit_3(detector, tmp_path, batch):
     for name in ("bad_truncated.jpg", "bad_not_image.jpg", "bad_corrupt.png"):
         if not (BAD / name).is_file():
             pytest.skip(f"{BAD / name} missing")
     missing = tmp_path / "missing.jpg"
     files = [rel("C.jpg"), BAD / "bad_truncated.jpg", BAD / "bad_not_image.jpg", missing, BAD / "bad_corrupt.png",
              rel("no_manifest.jpg")]
-    doc, proc = detect("--model", detector, *files, expect_rc=3)
+    doc, proc = detect("--model", detector, "--batch", batch, *files, expect_rc=3)
     got = [f["file"] for f in doc["files"]]
     assert got == [str(f) for f in files]
     good = [doc["files"][0], doc["files"][-1]]
