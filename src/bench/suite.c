@@ -37,7 +37,7 @@ const char *bench_device_name(lc_device d, char *buf, size_t len) {
 void bench_progress(bench_ctx *bc, const char *what) {
     bc->done++;
     if (!bc->progress) return;
-    int width = 28, filled = bc->total ? bc->done * width / bc->total : width;
+    int width = 28, filled = bc->total ? (bc->done - 1) * width / bc->total : width; /* finished ones */
     if (filled > width) filled = width;
     char bar[64];
     for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
