@@ -33,12 +33,14 @@ def sweep_lines(step=48, assigned_only=False):
     return lines
 
 
-REGEX_CLASSES = {"unigram-byte-fallback"}  # Replace(\d+)
+REGEX_CLASSES = {"unigram-byte-fallback", "bpe-ignore-merges-split"}  # Replace(\d+), Split(\p{L}...)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["wordpiece-bert", "wordpiece-cased", "bpe-bytelevel-roberta", "bpe-prefix-suffix",
-                                  "unigram-byte-fallback", "split-behaviors", "spm-xlmr-unigram-precompiled"])
+                                  "unigram-byte-fallback", "split-behaviors", "spm-xlmr-unigram-precompiled",
+                                  "unigram-misc", "bpe-bytelevel-noregex", "bpe-ignore-merges-split",
+                                  "unigram-metaspace", "bpe-byte-fallback"])
 def test_all_code_points(name):
     path = os.path.join(FIX, name, "tokenizer.json")
     if not os.path.exists(path):
