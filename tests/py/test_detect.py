@@ -249,16 +249,25 @@ def test_human_line_states_sources_and_no_certainty(detector):
 
 
 def test_probability_display_never_rounds_to_certainty(tmp_path, detector):
-    """A head whose Fake logit dwarfs the rest: shown as >0.99, never 1.00."""
-    from safetensors.numpy import load_file, save_file
+    """A head whose Fake logit dwarfs the rest (classifier weight 0, bias (0, 50, 0)): shown as >0.99, never
+    1.00. The tensors are overwritten in place in the safetensors file (8-byte header length, JSON header,
+    raw little-endian data)."""
     d = tmp_path / "sure"
     shutil.copytree(detector, d)
-    w = load_file(str(d / "model.safetensors"))
-    bias = next(k for k in w if k.endswith("classifier.bias"))
-    w[bias] = np.asarray([0, 50, 0], dtype=w[bias].dtype)
-    weight = next(k for k in w if k.endswith("classifier.weight"))
-    w[weight] = np.zeros_like(w[weight])
-    save_file(w, str(d / "model.safetensors"))
+    raw = bytearray((d / "model.safetensors").read_bytes())
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    for name, info in header.items():
+        if name.endswith("classifier.weight") or name.endswith("classifier.bias"):
+            assert info["dtype"] == "F32"
+            start, end = (8 + n + o for o in info["data_offsets"])
+            values = np.zeros((end - start) // 4, dtype="<f4")
+            if name.endswith("bias"):
+                values[1] = 50
+            raw[start:end] = values.tobytes()
+    (d / "model.safetensors").write_bytes(bytes(raw))
+    doc, _ = detect("--model", d, rel("C.jpg"))
+    assert doc["files"][0]["detector"]["p_synthetic"] > 0.999
     lines, _ = human("--model", d, rel("C.jpg"))
     assert "p(synthetic) >0.99" in lines[0] and "1.00" not in lines[0]
 
