@@ -411,8 +411,9 @@ static lc_status make_plan(const lc_image_preprocessor *p, int w, int h, plan *p
         }
         if (rh < 1 || rw < 1)
             return lc_error(LC_ERR_ARG, "image of %dx%d pixels resizes to nothing (%dx%d)", w, h, rw, rh);
-        if ((int64_t)rh * rw > (int64_t)1 << 28)
-            return lc_error(LC_ERR_ARG, "image of %dx%d pixels would resize to %dx%d, too large", w, h, rw, rh);
+        if ((uint64_t)rh * (uint64_t)rw > LC_IMAGE_DEFAULT_MAX_PIXELS)
+            return lc_error(LC_ERR_ARG, "image of %dx%d pixels would resize to %dx%d, over the %llu-pixel limit", w, h,
+                            rw, rh, (unsigned long long)LC_IMAGE_DEFAULT_MAX_PIXELS);
         pl->resize = true;
     }
     pl->rh = rh, pl->rw = rw;

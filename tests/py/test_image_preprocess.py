@@ -174,6 +174,15 @@ def test_exif_transpose_then_preprocess(tmp_path):
         compare(CONFIGS["clip"], p, tmp_path, exif=True)
 
 
+PIL_MAJOR = int(PIL.__version__.split(".")[0])
+
+
+def vertical_first(w_in, h_in, w, h):
+    """Pillow 13's pass order (locus follows it): vertical first when the height shrinks and loses
+    more than twice as many pixels as the width. Pillow 12 and older always go horizontal first."""
+    return w != w_in and h < h_in and 2 * (w_in - w) < h_in - h
+
+
 @pytest.mark.parametrize("filt", [0, 1, 2, 3, 4, 5])
 def test_resize_matches_pil_exactly(filt, tmp_path):
     srcs = [DATA / "photo.jpg", DATA / "tiny.png", DATA / "wide.png"] + PHOTOS[:1]
@@ -182,6 +191,8 @@ def test_resize_matches_pil_exactly(filt, tmp_path):
         with Image.open(src) as im:
             im = im.convert("RGB")
             for w, h in sizes:
+                if PIL_MAJOR < 13 and filt != 0 and vertical_first(im.width, im.height, w, h):
+                    continue  # this Pillow filters the two axes in the other order
                 out = tmp_path / "r.rgb"
                 p = subprocess.run([str(BIN), "--resize", str(src), str(w), str(h), str(filt), str(out)],
                                    capture_output=True, text=True, timeout=120)
