@@ -509,6 +509,7 @@ static int dump(const char *path, const char *outdir) {
         if (s == LC_ERR_UNSUPPORTED) continue;
         if (s != LC_OK) {
             fprintf(stderr, "%s\n", lc_last_error());
+            lc_safetensors_close(st);
             return 1;
         }
         size_t numel = (size_t)lc_array_numel(a);
@@ -518,6 +519,9 @@ static int dump(const char *path, const char *outdir) {
         s = is_float ? lc_array_read_f32(a, buf, numel) : lc_array_read_i64(a, buf, numel);
         if (s != LC_OK) {
             fprintf(stderr, "%s\n", lc_last_error());
+            free(buf);
+            lc_array_release(a);
+            lc_safetensors_close(st);
             return 1;
         }
         char out[4096];
