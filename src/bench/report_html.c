@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                                      "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"};
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+                                      "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#843c39", "#7b4173",
+                                      "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363", "#fd8d3c", "#74c476",
+                                      "#9e9ac8", "#6baed6", "#e7969c"};
 #define NPAL (sizeof palette / sizeof *palette)
 
 static void esc(FILE *f, const char *s) {
@@ -135,6 +137,113 @@ typedef struct {
     char model[128], device[32], dtype[16];
 } model_key;
 
+static bool same_model(const cJSON *r, const model_key *k) {
+    return !strcmp(bench_str(r, "kind"), "model") && ok(r) && !strcmp(bench_str(r, "name"), k->model) &&
+           !strcmp(bench_str(r, "device"), k->device) && !strcmp(bench_str(r, "dtype"), k->dtype);
+}
+
+/* One latency chart of a model: x = `xkey` ("seq" or "batch", log scale), one series per runtime and
+ * value of `skey` (the other), labelled "<runtime> <sprefix><value>". */
+static void latency_chart(FILE *f, int n, cJSON *const *docs, const model_key *key, const char *xkey, const char *skey,
+                          const char *sprefix, const char *xlabel) {
+    double ylo = INFINITY, yhi = 0, xlo = INFINITY, xhi = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
+            if (!same_model(r, key)) continue;
+            range_update(bench_num(r, "median_ms"), &ylo, &yhi);
+            range_update(bench_num(r, xkey), &xlo, &xhi);
+        }
+    }
+    plot p = {.f = f, .logx = true, .no_xlabels = true, .W = 560, .H = 340, .L = 64, .R = 190, .T = 30, .B = 44};
+    log_range(ylo, yhi, &p.y0, &p.y1);
+    p.x0 = log10(xlo) - 0.15;
+    p.x1 = log10(xhi) + 0.15;
+    if (xhi <= xlo) p.x0 = log10(xlo) - 0.5, p.x1 = log10(xlo) + 0.5;
+    char title[256];
+    snprintf(title, sizeof title, "%.120s on %.30s (%.15s): median ms by %s", key->model, key->device, key->dtype, xkey);
+    fprintf(f, "<figure><svg class=\"chart\" data-chart=\"latency\" data-axis=\"%s\" data-model=\"", xkey);
+    esc(f, key->model);
+    fprintf(f, "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", p.W, p.H, p.W, p.H);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n<text x=\"10\" y=\"18\" class=\"title\">", p.W, p.H);
+    esc(f, title);
+    fputs("</text>\n", f);
+    axes(&p, xlabel, "median ms");
+    /* x ticks at the measured values */
+    double ticks[64];
+    int nt = 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
+            if (!same_model(r, key)) continue;
+            double v = bench_num(r, xkey);
+            bool seen = false;
+            for (int t = 0; t < nt && !seen; t++) seen = ticks[t] == v;
+            if (seen || nt == 64 || !(v > 0)) continue;
+            ticks[nt++] = v;
+            fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%g</text>", px(&p, v), p.H - p.B + 14, v);
+        }
+    }
+    int nser = 0;
+    for (int i = 0; i < n; i++) {
+        char labels[32][128];
+        double svals[32];
+        int nl = 0;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
+            if (!same_model(r, key)) continue;
+            char rl[96], label[128];
+            bench_runtime_label(docs[i], r, rl, sizeof rl);
+            snprintf(label, sizeof label, "%s %s%g", rl, sprefix, bench_num(r, skey));
+            bool seen = false;
+            for (int q = 0; q < nl && !seen; q++) seen = !strcmp(labels[q], label);
+            if (seen || nl == 32) continue;
+            snprintf(labels[nl], sizeof labels[nl], "%s", label);
+            svals[nl] = bench_num(r, skey);
+            nl++;
+        }
+        for (int q = 0; q < nl; q++) {
+            const char *color = palette[nser % NPAL];
+            bool dashed = i > 0;
+            fputs("<g class=\"series\" data-series=\"", f);
+            esc(f, labels[q]);
+            fputs("\">", f);
+            double xs[64], ys[64];
+            int np = 0;
+            cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
+                if (!same_model(r, key) || bench_num(r, skey) != svals[q]) continue;
+                char rl[96], label[128];
+                bench_runtime_label(docs[i], r, rl, sizeof rl);
+                snprintf(label, sizeof label, "%s %s%g", rl, sprefix, bench_num(r, skey));
+                if (strcmp(label, labels[q]) || np == 64) continue;
+                xs[np] = bench_num(r, xkey);
+                ys[np] = bench_num(r, "median_ms");
+                np++;
+            }
+            for (int a2 = 1; a2 < np; a2++) /* by x */
+                for (int b2 = a2; b2 > 0 && xs[b2] < xs[b2 - 1]; b2--) {
+                    double t = xs[b2];
+                    xs[b2] = xs[b2 - 1], xs[b2 - 1] = t;
+                    t = ys[b2];
+                    ys[b2] = ys[b2 - 1], ys[b2 - 1] = t;
+                }
+            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", color,
+                    dashed ? " stroke-dasharray=\"5 3\"" : "");
+            for (int a2 = 0; a2 < np; a2++) fprintf(f, "%.1f,%.1f ", px(&p, xs[a2]), py(&p, ys[a2]));
+            fputs("\"/>", f);
+            for (int a2 = 0; a2 < np; a2++) {
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>", px(&p, xs[a2]), py(&p, ys[a2]), color);
+                esc(f, labels[q]);
+                fprintf(f, ", %s %g: %.3f ms</title></circle>", xkey, xs[a2], ys[a2]);
+            }
+            fputs("</g>\n", f);
+            legend_item(&p, nser, labels[q], color, dashed);
+            nser++;
+        }
+    }
+    svg_end(&p, NULL);
+}
+
 static void latency_charts(FILE *f, int n, cJSON *const *docs) {
     model_key keys[64];
     int nk = 0;
@@ -154,107 +263,11 @@ static void latency_charts(FILE *f, int n, cJSON *const *docs) {
         }
     }
     if (!nk) return;
-    fputs("<h2>Latency against batch and sequence</h2>\n<div class=\"charts\">\n", f);
+    fputs("<h2>Latency against batch and sequence</h2>\n<p>Solid lines: the first runtime; dashed: the others.</p>\n"
+          "<div class=\"charts\">\n", f);
     for (int k = 0; k < nk; k++) {
-        /* the x axis: sequence lengths (log scale); series: runtime x batch */
-        double ylo = INFINITY, yhi = 0, xlo = INFINITY, xhi = 0;
-        for (int i = 0; i < n; i++) {
-            const cJSON *r;
-            cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
-                if (strcmp(bench_str(r, "kind"), "model") || !ok(r) || strcmp(bench_str(r, "name"), keys[k].model) ||
-                    strcmp(bench_str(r, "device"), keys[k].device) || strcmp(bench_str(r, "dtype"), keys[k].dtype))
-                    continue;
-                range_update(bench_num(r, "median_ms"), &ylo, &yhi);
-                range_update(bench_num(r, "seq"), &xlo, &xhi);
-            }
-        }
-        plot p = {.f = f, .logx = true, .no_xlabels = true, .W = 640, .H = 360, .L = 64, .R = 190, .T = 30, .B = 44};
-        log_range(ylo, yhi, &p.y0, &p.y1);
-        p.x0 = log10(xlo) - 0.15;
-        p.x1 = log10(xhi) + 0.15;
-        if (xhi <= xlo) p.x0 = log10(xlo) - 0.5, p.x1 = log10(xlo) + 0.5;
-        char title[256];
-        snprintf(title, sizeof title, "%.120s on %.30s (%.15s): median latency", keys[k].model, keys[k].device, keys[k].dtype);
-        svg_begin(&p, "latency", "model", keys[k].model, title);
-        axes(&p, "sequence length (tokens)", "median ms");
-        /* x ticks at the measured sequence lengths */
-        int nser = 0;
-        for (int i = 0; i < n; i++) {
-            /* batches present for this runtime/variant */
-            const cJSON *r;
-            cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
-                if (strcmp(bench_str(r, "kind"), "model") || !ok(r) || strcmp(bench_str(r, "name"), keys[k].model) ||
-                    strcmp(bench_str(r, "device"), keys[k].device) || strcmp(bench_str(r, "dtype"), keys[k].dtype))
-                    continue;
-                char tick[32];
-                snprintf(tick, sizeof tick, "%g", bench_num(r, "seq"));
-                fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>", px(&p, bench_num(r, "seq")),
-                        p.H - p.B + 14, tick);
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            char labels[32][128];
-            double batches[32];
-            int nl = 0;
-            const cJSON *r;
-            cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
-                if (strcmp(bench_str(r, "kind"), "model") || !ok(r) || strcmp(bench_str(r, "name"), keys[k].model) ||
-                    strcmp(bench_str(r, "device"), keys[k].device) || strcmp(bench_str(r, "dtype"), keys[k].dtype))
-                    continue;
-                char rl[96], label[128];
-                bench_runtime_label(docs[i], r, rl, sizeof rl);
-                snprintf(label, sizeof label, "%s B=%g", rl, bench_num(r, "batch"));
-                bool seen = false;
-                for (int q = 0; q < nl && !seen; q++) seen = !strcmp(labels[q], label);
-                if (seen || nl == 32) continue;
-                snprintf(labels[nl], sizeof labels[nl], "%s", label);
-                batches[nl] = bench_num(r, "batch");
-                nl++;
-            }
-            for (int q = 0; q < nl; q++) {
-                const char *color = palette[nser % NPAL];
-                bool dashed = i > 0;
-                fputs("<g class=\"series\" data-series=\"", f);
-                esc(f, labels[q]);
-                fputs("\">", f);
-                /* points sorted by sequence (results are in grid order; sort by seq here) */
-                double xs[64], ys[64];
-                int np = 0;
-                cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(docs[i], "results")) {
-                    if (strcmp(bench_str(r, "kind"), "model") || !ok(r) || strcmp(bench_str(r, "name"), keys[k].model) ||
-                        strcmp(bench_str(r, "device"), keys[k].device) || strcmp(bench_str(r, "dtype"), keys[k].dtype) ||
-                        bench_num(r, "batch") != batches[q])
-                        continue;
-                    char rl[96], label[128];
-                    bench_runtime_label(docs[i], r, rl, sizeof rl);
-                    snprintf(label, sizeof label, "%s B=%g", rl, bench_num(r, "batch"));
-                    if (strcmp(label, labels[q]) || np == 64) continue;
-                    xs[np] = bench_num(r, "seq");
-                    ys[np] = bench_num(r, "median_ms");
-                    np++;
-                }
-                for (int a = 1; a < np; a++)
-                    for (int b = a; b > 0 && xs[b] < xs[b - 1]; b--) {
-                        double t = xs[b];
-                        xs[b] = xs[b - 1], xs[b - 1] = t;
-                        t = ys[b];
-                        ys[b] = ys[b - 1], ys[b - 1] = t;
-                    }
-                fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", color,
-                        dashed ? " stroke-dasharray=\"5 3\"" : "");
-                for (int a = 0; a < np; a++) fprintf(f, "%.1f,%.1f ", px(&p, xs[a]), py(&p, ys[a]));
-                fputs("\"/>", f);
-                for (int a = 0; a < np; a++) {
-                    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"><title>", px(&p, xs[a]), py(&p, ys[a]), color);
-                    esc(f, labels[q]);
-                    fprintf(f, ", seq %g: %.3f ms</title></circle>", xs[a], ys[a]);
-                }
-                fputs("</g>\n", f);
-                legend_item(&p, nser, labels[q], color, dashed);
-                nser++;
-            }
-        }
-        svg_end(&p, NULL);
+        latency_chart(f, n, docs, &keys[k], "seq", "batch", "B=", "sequence length (tokens)");
+        latency_chart(f, n, docs, &keys[k], "batch", "seq", "T=", "batch size (sequences)");
     }
     fputs("</div>\n", f);
 }
@@ -350,7 +363,7 @@ static void roofline_charts(FILE *f, const cJSON *doc) {
         }
         if (nmem) { /* bars: share of the copy bandwidth for ops that only move data */
             int H = 40 + 22 * nmem + 30;
-            plot p = {.f = f, .W = 760, .H = H, .L = 330, .R = 110, .T = 30, .B = 30};
+            plot p = {.f = f, .W = 760, .H = H, .L = 330, .R = 110, .T = 30, .B = 40};
             char title[256];
             snprintf(title, sizeof title, "Data-movement ops on %s: achieved GB/s as %% of copy bandwidth (%.1f GB/s)", dev, bw);
             svg_begin(&p, "bandwidth", "device", dev, title);

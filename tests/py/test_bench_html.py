@@ -125,10 +125,12 @@ def test_chromium_dom_has_charts_and_series(report):
     kinds = [c["kind"] for c in charts]
     assert "latency" in kinds and "roofline" in kinds and "bandwidth" in kinds
 
-    latency = next(c for c in charts if c["kind"] == "latency")
+    latency = next(c for c in charts if c["kind"] == "latency" and c["attrs"].get("data-axis") == "seq")
     assert latency["attrs"].get("data-model") == "minilm-l6"
     assert {"locus B=1", "locus B=2"} <= set(latency["series"])
     assert latency["marks"] >= 4  # two points per series at least
+    by_batch = next(c for c in charts if c["kind"] == "latency" and c["attrs"].get("data-axis") == "batch")
+    assert {"locus T=8", "locus T=16"} <= set(by_batch["series"])
 
     roof = next(c for c in charts if c["kind"] == "roofline")
     assert roof["attrs"].get("data-device") == "cpu"
@@ -138,7 +140,7 @@ def test_chromium_dom_has_charts_and_series(report):
     assert {"Concat", "Gather"} <= set(bw["series"])
 
     if with_peer:
-        assert "pytorch eager B=1" in latency["series"]
+        assert "pytorch eager B=1" in latency["series"] and "pytorch eager T=16" in by_batch["series"]
         comp = next(c for c in charts if c["kind"] == "comparison")
         assert comp["series"] == ["pytorch eager"]
         assert comp["marks"] >= 4
