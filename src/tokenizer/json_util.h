@@ -60,4 +60,16 @@ static inline char *tk_strndup(const char *s, size_t n) {
     return d;
 }
 
+/* The models (models.c dispatches; wordpiece.c, bpe.c, unigram.c). */
+lc_status tk_vocab_from_object(const char *path, const char *what, const cJSON *v, tk_model *m);
+void tk_fill_byte_ids(tk_model *m); /* <0xXX> tokens for byte fallback */
+lc_status tk_parse_unk(const char *path, const char *what, const cJSON *j, tk_model *m);
+lc_status tk_missing_unk(const tk_model *m);
+lc_status tk_wordpiece_parse(const char *path, const cJSON *j, tk_model *m);
+lc_status tk_bpe_parse(const char *path, const cJSON *j, tk_model *m);
+lc_status tk_unigram_parse(const char *path, const cJSON *j, tk_model *m);
+lc_status tk_wordpiece_tokenize(const tk_model *m, const char *s, size_t n, tk_ids *out, tk_work *w);
+lc_status tk_bpe_tokenize(const tk_model *m, const char *s, size_t n, tk_ids *out, tk_work *w);
+lc_status tk_unigram_tokenize(const tk_model *m, const char *s, size_t n, tk_ids *out, tk_work *w);
+
 #endif
