@@ -122,7 +122,6 @@ typedef struct file_result {
     char *error;                                 /* malloc'd; the file could not be read */
     bool has_p;
     float p_synthetic;
-    int slot; /* row in the pending model batch, or -1 */
 } file_result;
 
 static void result_clear(file_result *f) {
@@ -132,7 +131,6 @@ static void result_clear(file_result *f) {
     free(f->codes.items);
     free(f->error);
     memset(f, 0, sizeof *f);
-    f->slot = -1;
 }
 
 /* The last error's message without a leading "PATH: " (the line names the file already). */
@@ -332,7 +330,6 @@ static void detector_flush(detector *d) {
             f->p_synthetic = synthetic_score(d, d->logits + i * d->n_labels);
             f->has_p = true;
         }
-        f->slot = -1;
     }
     lc_array_release(px);
     lc_array_release(lg);
@@ -364,13 +361,13 @@ static void detector_add(detector *d, file_result *f, const lc_image_options *io
         if (!f->error) f->error = error_message(f->path); /* the first problem of the file is the clearest */
         return;
     }
-    f->slot = (int)d->count;
     d->owners[d->count++] = f;
     if (d->count == d->cap) detector_flush(d);
 }
 
 /* ---- output ------------------------------------------------------------------------------------ */
-/* A JSON string; bytes that are not UTF-8 (file names can hold any) become U+FFFD. */
+/* A JSON string; when the text is not UTF-8 (file names can hold any bytes) its non-ASCII bytes
+ * become '?', so the document stays valid JSON. */
 static void json_str(FILE *out, const char *s) {
     if (!s) {
         fputs("null", out);

@@ -11,6 +11,7 @@ probabilities mean nothing about the images, only that the plumbing computes the
 """
 import json
 import math
+import os
 import shutil
 
 import numpy as np
@@ -289,6 +290,13 @@ def test_directories_are_walked(tmp_path, detector):
     states = [f["credentials"]["state"] for f in doc["files"]]
     assert states == ["Valid", "Absent", "Absent", "Invalid"]
     assert all(isinstance(f["detector"]["p_synthetic"], float) for f in doc["files"])
+    # A file name that is not UTF-8 still gives valid JSON (its non-ASCII bytes shown as '?').
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    shutil.copy(fixture("C.jpg"), os.path.join(os.fsencode(odd), b"caf\xe9.jpg"))
+    doc, _ = detect(odd)
+    assert [f["file"] for f in doc["files"]] == [f"{odd}/caf?.jpg"]
+    assert doc["files"][0]["credentials"]["state"] == "Valid"
 
 
 @pytest.mark.parametrize("batch", [2, 16])
