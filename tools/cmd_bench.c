@@ -242,6 +242,14 @@ int cmd_bench(int argc, char **argv) {
             (save_md && write_file(save_md, LC_BENCH_MARKDOWN, ntexts, ct)) ||
             (html && write_file(html, LC_BENCH_HTML, ntexts, ct)))
             goto done;
+        /* A workload that failed (an error, or a result that disagreed with its reference) fails the
+         * command; unsupported and skipped ones do not. */
+        int failed = 0;
+        if (mode == RUN && lc_bench_summary(texts[0], NULL, &failed, NULL) == LC_OK && failed > 0) {
+            cli_failf("bench", 1, "%d workload%s failed (status error or wrong-result in the report)", failed,
+                      failed > 1 ? "s" : "");
+            goto done;
+        }
     }
     rc = 0;
 done:

@@ -116,6 +116,10 @@ typedef enum lc_bench_format {
  * ratios of each workload's median time to the primary's. */
 lc_status lc_bench_write(FILE *f, lc_bench_format fmt, int nreports, const char *const *json_texts);
 
+/* Count a report's results: ran and checked ("ok"), failed ("error" or "wrong-result"), and the
+ * rest ("unsupported", "skipped"). Any pointer may be NULL. */
+lc_status lc_bench_summary(const char *json_text, int *ok, int *failed, int *other);
+
 /* Read a report file and check it follows the schema's required structure. */
 lc_status lc_bench_load(const char *path, char **json_out);
 

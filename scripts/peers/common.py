@@ -471,6 +471,17 @@ def machine(blas, gpus, threads):
     }
 
 
+def finite(x):
+    """The value with every non-finite float replaced by None (JSON has no NaN or infinity)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [finite(v) for v in x]
+    return x
+
+
 def document(runtime, machine_desc, devices, results, suite, budget, command):
     doc = {
         "schema": "locus-bench",
@@ -488,7 +499,7 @@ def document(runtime, machine_desc, devices, results, suite, budget, command):
         for k in ("median_ms", "p90_ms", "iterations", "gflops"):
             if k in results[0]:
                 doc[k] = results[0][k]
-    return doc
+    return finite(doc)
 
 
 def result(kind, name, args, device, dtype, variant):
@@ -496,7 +507,7 @@ def result(kind, name, args, device, dtype, variant):
 
 
 def add_rates(r, flops, nbytes, median_ms):
-    sec = median_ms / 1000.0
+    sec = max(median_ms, 1e-9) / 1000.0
     r["flops"] = flops
     r["bytes"] = nbytes
     r["gflops"] = flops / sec / 1e9

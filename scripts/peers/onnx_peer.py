@@ -230,7 +230,7 @@ def main():
                "libraries": {"providers": ",".join(ort.get_available_providers()), "exporter": f"torch {torch.__version__}"}}
     doc = common.document(runtime, common.machine("onnxruntime (MLAS)", gpus, threads), [dev_desc], results, suite,
                           budget, "python3 scripts/peers/onnx_peer.py " + " ".join(sys.argv[1:]))
-    text = json.dumps(doc, indent=1)
+    text = json.dumps(doc, indent=1, allow_nan=False)
     if args.output == "-":
         print(text)
     else:

@@ -293,7 +293,7 @@ def main():
         pass
     doc = common.document(runtime, common.machine(f"pytorch {blas}", gpus, threads), [dev_desc], results, suite, budget,
                           "python3 scripts/peers/torch_peer.py " + " ".join(sys.argv[1:]))
-    text = json.dumps(doc, indent=1)
+    text = json.dumps(doc, indent=1, allow_nan=False)
     if args.output == "-":
         print(text)
     else:

@@ -58,6 +58,25 @@ lc_status bench_check_report(const cJSON *doc, const char *what) {
     return LC_OK;
 }
 
+lc_status lc_bench_summary(const char *json_text, int *ok, int *failed, int *other) {
+    if (!json_text) return lc_error(LC_ERR_ARG, "lc_bench_summary: NULL argument");
+    cJSON *doc = cJSON_Parse(json_text);
+    if (!doc) return lc_error(LC_ERR_FORMAT, "lc_bench_summary: not valid JSON");
+    int n_ok = 0, n_failed = 0, n_other = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "results")) {
+        const char *st = bench_str(r, "status");
+        if (!strcmp(st, "ok")) n_ok++;
+        else if (!strcmp(st, "error") || !strcmp(st, "wrong-result")) n_failed++;
+        else n_other++;
+    }
+    cJSON_Delete(doc);
+    if (ok) *ok = n_ok;
+    if (failed) *failed = n_failed;
+    if (other) *other = n_other;
+    return LC_OK;
+}
+
 lc_status lc_bench_load(const char *path, char **json_out) {
     if (!path || !json_out) return lc_error(LC_ERR_ARG, "lc_bench_load: NULL argument");
     FILE *f = fopen(path, "rb");

@@ -199,7 +199,9 @@ def test_bad_report_files(tmp_path):
 
 
 def test_unknown_model_is_reported_not_crashed():
-    doc = run_json("bench", "--model", "no-such-model", "--batch", "1", "--seq", "8", "--no-probe", *FAST, "--json")
+    proc = run_locus("bench", "--model", "no-such-model", "--batch", "1", "--seq", "8", "--no-probe", *FAST, "--json")
+    assert proc.returncode == 1 and "1 workload failed" in proc.stderr
+    doc = json.loads(proc.stdout)  # the report is still printed, with the reason
     validate(doc)
     (r,) = doc["results"]
     assert r["status"] in ("error", "unsupported") and "no-such-model" in r["error"]
