@@ -45,8 +45,9 @@ typedef struct lc_c2pa_options {
     const char *trust_pem_path;
     const char *trust_pem;
     size_t trust_pem_len;
-    /* Seconds since the epoch at which certificates must be valid when the signature carries no
-     * time-stamp; 0 means now. */
+    /* Seconds since the epoch at which the signer's certificate must be valid; 0 means now. (An
+     * RFC 3161 time-stamp in the signature is shown as the signing time but not relied on here:
+     * it sits in the unsigned COSE header and locus does not validate the time-stamp authority.) */
     int64_t verify_time;
 } lc_c2pa_options;
 
