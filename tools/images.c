@@ -46,7 +46,9 @@ static lc_status walk(const char *dir, int depth, size_t *n, size_t *cap, char *
             s = lc_error(LC_ERR_NOMEM, "out of memory");
             break;
         }
-        snprintf(path, len, "%s/%s", dir, e->d_name);
+        size_t dl = strlen(dir);
+        while (dl > 1 && dir[dl - 1] == '/') dl--; /* "photos/" -> "photos/x.jpg", not "photos//x.jpg" */
+        snprintf(path, len, "%.*s/%s", (int)dl, dir, e->d_name);
         struct stat sb;
         if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) s = walk(path, depth + 1, n, cap, files);
         else if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && is_image_name(e->d_name)) s = push(n, cap, files, path);
