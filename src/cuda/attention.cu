@@ -13,6 +13,8 @@
 #include "cuda/common.cuh"
 
 #include <mma.h>
+#include <stdlib.h>
+#include <string.h>
 
 using namespace nvcuda;
 
@@ -285,6 +287,204 @@ template <typename T, int D> static int launch_tc(cudaStream_t s, const lc_cu_at
     return lc_cu_last_error();
 }
 
+/* ---- register-resident tensor-core kernel (mma.sync m16n8k16, FlashAttention-2 style) ------------
+ * Each warp owns 16 query rows; scores, probabilities and the output accumulator stay in
+ * registers in the documented m16n8k16 fragment layouts (PTX ISA, "Matrix fragments for
+ * mma.m16n8k16"): lane = 4 * group + t holds rows group and group + 8, columns 2t and 2t + 1 of
+ * each 8-column block. The score accumulators of two adjacent 8-key blocks are exactly the A
+ * fragment of the next product, so P never goes through shared memory. */
+template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
+    __half2 h = __floats2half2_rn(lo, hi);
+    return *(uint32_t *)&h;
+}
+template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
+    __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *(uint32_t *)&h;
+}
+__device__ __forceinline__ uint32_t pack_raw(uint16_t lo, uint16_t hi) { return (uint32_t)lo | ((uint32_t)hi << 16); }
+
+template <typename T> __device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4], const uint32_t b[2]);
+template <> __device__ __forceinline__ void mma16816<__half>(float c[4], const uint32_t a[4], const uint32_t b[2]) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float c[4], const uint32_t a[4], const uint32_t b[2]) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+
+template <int D> struct mma_layout {
+    static constexpr int LDH = D + TC_PAD; /* 8 halves of padding: conflict-free fragment reads */
+    static constexpr size_t q_off = 0;
+    static constexpr size_t k_off = tc_align((size_t)TC_BQ * LDH * 2);
+    static constexpr size_t v_off = k_off + tc_align((size_t)TC_BK * LDH * 2);
+    static constexpr size_t m_off = v_off + tc_align((size_t)TC_BK * LDH * 2);
+    static constexpr size_t bytes = m_off + tc_align(TC_BK * 4);
+};
+
+template <typename T, int D>
+__global__ void __launch_bounds__(TC_WARPS * 32) attention_mma_kernel(lc_cu_attn_args a) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+    __trap();
+#else
+    using L = mma_layout<D>;
+    extern __shared__ __align__(128) unsigned char smem[];
+    T *Qs = (T *)(smem + L::q_off), *Ks = (T *)(smem + L::k_off), *Vs = (T *)(smem + L::v_off);
+    float *Ms = (float *)(smem + L::m_off);
+    const uint16_t *Vh = (const uint16_t *)Vs;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, tq = lane & 3;
+    const int64_t nqb = (a.Tq + TC_BQ - 1) / TC_BQ;
+    const int64_t bh = blockIdx.x / nqb, qb = blockIdx.x % nqb;
+    const int64_t b = bh / a.H, h = bh % a.H;
+    const T *q = (const T *)a.q + b * a.qs[0] + h * a.qs[1];
+    const T *k = (const T *)a.k + b * a.ks[0] + h * a.ks[1];
+    const T *v = (const T *)a.v + b * a.vs[0] + h * a.vs[1];
+    const int64_t q0 = qb * TC_BQ;
+
+    tc_load_tile<T, D>(Qs, L::LDH, q, a.qs[2], q0, TC_BQ, a.Tq);
+    __syncthreads();
+    uint32_t qf[D / 16][4];
+    const int r0 = warp * 16 + g;
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ks++) {
+        qf[ks][0] = *(const uint32_t *)&Qs[r0 * L::LDH + ks * 16 + tq * 2];
+        qf[ks][1] = *(const uint32_t *)&Qs[(r0 + 8) * L::LDH + ks * 16 + tq * 2];
+        qf[ks][2] = *(const uint32_t *)&Qs[r0 * L::LDH + ks * 16 + 8 + tq * 2];
+        qf[ks][3] = *(const uint32_t *)&Qs[(r0 + 8) * L::LDH + ks * 16 + 8 + tq * 2];
+    }
+    float o[D / 8][4];
+#pragma unroll
+    for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
+    float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* rows g and g + 8 */
+
+    for (int64_t k0 = 0; k0 < a.Tk; k0 += TC_BK) {
+        __syncthreads(); /* the previous tile is consumed */
+        tc_load_tile<T, D>(Ks, L::LDH, k, a.ks[2], k0, TC_BK, a.Tk);
+        tc_load_tile<T, D>(Vs, L::LDH, v, a.vs[2], k0, TC_BK, a.Tk);
+        for (int j = threadIdx.x; j < TC_BK; j += blockDim.x) {
+            int64_t key = k0 + j;
+            Ms[j] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
+        }
+        __syncthreads();
+
+        float s[TC_BK / 8][4];
+#pragma unroll
+        for (int nb = 0; nb < TC_BK / 8; nb++) {
+            s[nb][0] = s[nb][1] = s[nb][2] = s[nb][3] = 0.0f;
+#pragma unroll
+            for (int ks = 0; ks < D / 16; ks++) {
+                uint32_t bf[2];
+                bf[0] = *(const uint32_t *)&Ks[(nb * 8 + g) * L::LDH + ks * 16 + tq * 2];
+                bf[1] = *(const uint32_t *)&Ks[(nb * 8 + g) * L::LDH + ks * 16 + 8 + tq * 2];
+                mma16816<T>(s[nb], qf[ks], bf);
+            }
+        }
+        float mx0 = -INFINITY, mx1 = -INFINITY;
+#pragma unroll
+        for (int nb = 0; nb < TC_BK / 8; nb++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                bool keep = Ms[nb * 8 + tq * 2 + (e & 1)] != 0.0f;
+                s[nb][e] = keep ? s[nb][e] * a.scale : -INFINITY;
+            }
+            mx0 = fmaxf(mx0, fmaxf(s[nb][0], s[nb][1]));
+            mx1 = fmaxf(mx1, fmaxf(s[nb][2], s[nb][3]));
+        }
+        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
+        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
+        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+        const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
+        const float al0 = m0 == -INFINITY ? 0.0f : __expf(m0 - mn0), al1 = m1 == -INFINITY ? 0.0f : __expf(m1 - mn1);
+        float rs0 = 0, rs1 = 0;
+#pragma unroll
+        for (int nb = 0; nb < TC_BK / 8; nb++) {
+            s[nb][0] = mn0 == -INFINITY ? 0.0f : __expf(s[nb][0] - mn0);
+            s[nb][1] = mn0 == -INFINITY ? 0.0f : __expf(s[nb][1] - mn0);
+            s[nb][2] = mn1 == -INFINITY ? 0.0f : __expf(s[nb][2] - mn1);
+            s[nb][3] = mn1 == -INFINITY ? 0.0f : __expf(s[nb][3] - mn1);
+            rs0 += s[nb][0] + s[nb][1];
+            rs1 += s[nb][2] + s[nb][3];
+        }
+        rs0 += __shfl_xor_sync(0xffffffffu, rs0, 1);
+        rs0 += __shfl_xor_sync(0xffffffffu, rs0, 2);
+        rs1 += __shfl_xor_sync(0xffffffffu, rs1, 1);
+        rs1 += __shfl_xor_sync(0xffffffffu, rs1, 2);
+        l0 = l0 * al0 + rs0, l1 = l1 * al1 + rs1;
+        m0 = mn0, m1 = mn1;
+#pragma unroll
+        for (int i = 0; i < D / 8; i++) {
+            o[i][0] *= al0, o[i][1] *= al0;
+            o[i][2] *= al1, o[i][3] *= al1;
+        }
+        /* O += P V: the scores of key blocks 2kk and 2kk+1 are the A fragment of keys [16kk, 16kk+16) */
+#pragma unroll
+        for (int kk = 0; kk < TC_BK / 16; kk++) {
+            uint32_t af[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                              pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            const int kr = kk * 16 + tq * 2;
+#pragma unroll
+            for (int db = 0; db < D / 8; db++) {
+                const int c = db * 8 + g;
+                uint32_t bf[2] = {pack_raw(Vh[kr * L::LDH + c], Vh[(kr + 1) * L::LDH + c]),
+                                  pack_raw(Vh[(kr + 8) * L::LDH + c], Vh[(kr + 9) * L::LDH + c])};
+                mma16816<T>(o[db], af, bf);
+            }
+        }
+    }
+
+    const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
+    const int64_t qa = q0 + r0, qb8 = qa + 8;
+    T *ob = (T *)a.out + b * a.os[0] + h * a.os[1];
+#pragma unroll
+    for (int db = 0; db < D / 8; db++) {
+        const int c = db * 8 + tq * 2;
+        if (qa < a.Tq) {
+            ob[qa * a.os[2] + c] = from_f<T>(o[db][0] * inv0);
+            ob[qa * a.os[2] + c + 1] = from_f<T>(o[db][1] * inv0);
+        }
+        if (qb8 < a.Tq) {
+            ob[qb8 * a.os[2] + c] = from_f<T>(o[db][2] * inv1);
+            ob[qb8 * a.os[2] + c + 1] = from_f<T>(o[db][3] * inv1);
+        }
+    }
+#endif
+}
+
+template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_attn_args *a) {
+    using L = mma_layout<D>;
+    int64_t blocks = a->B * a->H * ((a->Tq + TC_BQ - 1) / TC_BQ);
+    if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
+    if (L::bytes > 48 * 1024) {
+        static bool attr_set = false;
+        if (!attr_set) {
+            int e = (int)cudaFuncSetAttribute(attention_mma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::bytes);
+            if (e) return e;
+            attr_set = true;
+        }
+    }
+    attention_mma_kernel<T, D><<<(unsigned)blocks, TC_WARPS * 32, L::bytes, s>>>(*a);
+    return lc_cu_last_error();
+}
+
+/* LOCUS_CUDA_ATTENTION=wmma selects the earlier WMMA kernel (shared-memory accumulator), =plain
+ * the CUDA-core kernel: for comparisons. */
+static int attention_variant(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("LOCUS_CUDA_ATTENTION");
+        v = e && strcmp(e, "wmma") == 0 ? 1 : e && strcmp(e, "plain") == 0 ? 2 : 0;
+    }
+    return v;
+}
+
 static bool tc_fits(const lc_cu_attn_args *a, size_t esize) {
     /* 16-byte row loads: base pointers and row strides must keep 8-element alignment */
     const void *p[3] = {a->q, a->k, a->v};
@@ -307,7 +507,18 @@ static int device_major(void) {
 
 extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args *a) {
     if (a->B * a->H * a->Tq == 0 || a->D == 0) return 0;
-    if (device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
+    int variant = attention_variant();
+    if (variant == 0 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
+        if (dtype == LC_CU_F16) {
+            if (a->D == 32) return launch_mma<__half, 32>(s, a);
+            if (a->D == 64) return launch_mma<__half, 64>(s, a);
+            return launch_mma<__half, 128>(s, a);
+        }
+        if (a->D == 32) return launch_mma<__nv_bfloat16, 32>(s, a);
+        if (a->D == 64) return launch_mma<__nv_bfloat16, 64>(s, a);
+        return launch_mma<__nv_bfloat16, 128>(s, a);
+    }
+    if (variant == 1 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
         if (dtype == LC_CU_F16) {
             if (a->D == 32) return launch_tc<__half, 32>(s, a);
             if (a->D == 64) return launch_tc<__half, 64>(s, a);
