@@ -3,6 +3,7 @@
  * does with its priority queue. */
 #include "json_util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,11 +202,108 @@ static bool sym_push(tk_work *w, size_t *n, int32_t id, uint32_t len) {
     return true;
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Word cache: English text repeats its words, so the merges of a word are worked out once. Like    */
+/* tokenizers' cache it is bounded and skipped when another thread holds it (try-lock): results    */
+/* never depend on it.                                                                              */
+/* ---------------------------------------------------------------------------------------------- */
+#define BPE_CACHE_WORDS 16384
+#define BPE_CACHE_MAX_WORD 64
+
+typedef struct cache_entry {
+    uint32_t key_off, key_len, ids_off, n_ids, hash;
+} cache_entry;
+
+struct tk_bpe_cache {
+    pthread_mutex_t mu;
+    uint32_t slots[BPE_CACHE_WORDS * 2]; /* entry index + 1 */
+    cache_entry entries[BPE_CACHE_WORDS];
+    size_t n;
+    tk_buf keys;
+    tk_ids ids;
+};
+
+bool tk_bpe_cache_new(tk_model *m) {
+    struct tk_bpe_cache *c = calloc(1, sizeof *c);
+    if (!c) return false;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return false;
+    }
+    m->cache = c;
+    return true;
+}
+
+void tk_bpe_cache_free(struct tk_bpe_cache *c) {
+    if (!c) return;
+    pthread_mutex_destroy(&c->mu);
+    tk_buf_free(&c->keys);
+    tk_ids_free(&c->ids);
+    free(c);
+}
+
+/* 1: found (ids appended), 0: not cached, -1: out of memory */
+static int cache_get(struct tk_bpe_cache *c, const char *s, size_t n, uint32_t h, tk_ids *out) {
+    int r = 0;
+    if (pthread_mutex_trylock(&c->mu) != 0) return 0;
+    size_t mask = BPE_CACHE_WORDS * 2 - 1, j = h & mask;
+    while (c->slots[j]) {
+        const cache_entry *e = &c->entries[c->slots[j] - 1];
+        if (e->hash == h && e->key_len == n && memcmp(c->keys.p + e->key_off, s, n) == 0) {
+            r = 1;
+            for (uint32_t k = 0; k < e->n_ids && r == 1; k++)
+                if (!tk_ids_push(out, c->ids.v[e->ids_off + k])) r = -1;
+            break;
+        }
+        j = (j + 1) & mask;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return r;
+}
+
+static void cache_put(struct tk_bpe_cache *c, const char *s, size_t n, uint32_t h, const int32_t *ids, size_t k) {
+    if (pthread_mutex_trylock(&c->mu) != 0) return;
+    if (c->n < BPE_CACHE_WORDS) {
+        size_t mask = BPE_CACHE_WORDS * 2 - 1, j = h & mask;
+        bool present = false;
+        while (c->slots[j]) {
+            const cache_entry *e = &c->entries[c->slots[j] - 1];
+            if (e->hash == h && e->key_len == n && memcmp(c->keys.p + e->key_off, s, n) == 0) { present = true; break; }
+            j = (j + 1) & mask;
+        }
+        size_t ko = c->keys.len, io = c->ids.n;
+        bool ok = !present && tk_buf_append(&c->keys, s, n);
+        for (size_t i = 0; ok && i < k; i++) ok = tk_ids_push(&c->ids, ids[i]);
+        if (ok) {
+            c->entries[c->n] = (cache_entry){(uint32_t)ko, (uint32_t)n, (uint32_t)io, (uint32_t)k, h};
+            c->slots[j] = (uint32_t)++c->n;
+        } else {
+            c->keys.len = ko;
+            c->ids.n = io;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static lc_status bpe_merge_word(const tk_model *m, const char *s, size_t n, tk_ids *out, tk_work *w);
+
 lc_status tk_bpe_tokenize(const tk_model *m, const char *s, size_t n, tk_ids *out, tk_work *w) {
     if (m->ignore_merges) {
         int32_t id = tk_map_get(&m->vocab, s, n);
         if (id >= 0) return tk_ids_push(out, id) ? LC_OK : nomem(NULL);
     }
+    if (!m->cache || n > BPE_CACHE_MAX_WORD || n == 0) return bpe_merge_word(m, s, n, out, w);
+    uint32_t h = tk_hash(s, n);
+    int r = cache_get(m->cache, s, n, h, out);
+    if (r < 0) return nomem(NULL);
+    if (r > 0) return LC_OK;
+    size_t first = out->n;
+    lc_status st = bpe_merge_word(m, s, n, out, w);
+    if (!st) cache_put(m->cache, s, n, h, out->v + first, out->n - first);
+    return st;
+}
+
+static lc_status bpe_merge_word(const tk_model *m, const char *s, size_t n, tk_ids *out, tk_work *w) {
     size_t ns = 0;
     int32_t unk_id = -1;
     uint32_t unk_len = 0;

@@ -65,6 +65,8 @@ lc_status tk_vocab_from_object(const char *path, const char *what, const cJSON *
 void tk_fill_byte_ids(tk_model *m); /* <0xXX> tokens for byte fallback */
 lc_status tk_parse_unk(const char *path, const char *what, const cJSON *j, tk_model *m);
 lc_status tk_missing_unk(const tk_model *m);
+bool tk_bpe_cache_new(tk_model *m);           /* bpe.c: the word cache */
+void tk_bpe_cache_free(struct tk_bpe_cache *c);
 lc_status tk_wordpiece_parse(const char *path, const cJSON *j, tk_model *m);
 lc_status tk_bpe_parse(const char *path, const cJSON *j, tk_model *m);
 lc_status tk_unigram_parse(const char *path, const cJSON *j, tk_model *m);

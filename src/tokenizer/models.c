@@ -80,7 +80,9 @@ lc_status tk_model_parse(const char *path, const void *json, tk_model *m) {
     }
     if (strcmp(type, "BPE") == 0) {
         m->kind = TK_M_BPE;
-        return tk_bpe_parse(path, j, m);
+        lc_status st = tk_bpe_parse(path, j, m);
+        if (!st && !tk_bpe_cache_new(m)) st = lc_error(LC_ERR_NOMEM, "%s: out of memory", path);
+        return st;
     }
     if (strcmp(type, "Unigram") == 0) {
         m->kind = TK_M_UNIGRAM;
@@ -94,6 +96,7 @@ lc_status tk_model_parse(const char *path, const void *json, tk_model *m) {
 }
 
 void tk_model_free(tk_model *m) {
+    tk_bpe_cache_free(m->cache);
     tk_map_free(&m->vocab);
     free(m->unk_token);
     free(m->prefix);

@@ -226,7 +226,8 @@ typedef struct tk_model {
     tk_merge_entry *merges; /* open-addressed hash on key */
     size_t merges_mask;
     int32_t byte_ids[256]; /* <0xXX> tokens for byte fallback, -1 if absent */
-    int32_t *char_ids;     /* BPE: id of each single code point < 0x10000 (fast path), -2 = not cached */
+    int32_t *char_ids;     /* BPE: id of each single code point < U+0800 (fast path), -1 = not in vocab */
+    struct tk_bpe_cache *cache; /* BPE: word -> ids, shared by threads (try-locked) */
     /* Unigram */
     double *scores; /* per id */
     size_t n_pieces;
