@@ -21,7 +21,7 @@ static void print_manifest(const lc_c2pa_manifest *m, bool active) {
         printf("  signed by:  %s%s%s%s\n", m->sig_common_name ? m->sig_common_name : "?", m->sig_issuer ? " (" : "",
                m->sig_issuer ? m->sig_issuer : "", m->sig_issuer ? ")" : "");
     if (m->sig_alg) printf("  algorithm:  %s\n", m->sig_alg);
-    printf("  signed at:  %s\n", m->sig_time ? m->sig_time : "(no time-stamp)");
+    printf("  signed at:  %s\n", m->sig_time ? m->sig_time : "(no valid time-stamp)");
     if (m->claim_generator) printf("  tool:       %s\n", m->claim_generator);
     if (m->title) printf("  title:      %s\n", m->title);
     if (m->n_actions) {

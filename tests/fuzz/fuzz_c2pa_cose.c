@@ -1,5 +1,6 @@
-/* libFuzzer target: COSE_Sign1 parsing (headers, x5chain certificates, time-stamp tokens) and
- * signature verification over a fixed detached payload. A mutated signature must never verify. */
+/* libFuzzer target: COSE_Sign1 parsing (headers, x5chain certificates, time-stamp tokens),
+ * time-stamp and signature verification over a fixed detached payload. A mutated signature must
+ * never verify. */
 #include "media/c2pa/c2pa_internal.h"
 
 #include <openssl/err.h>
@@ -10,6 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (c2pa_cose_parse(data, size, &c) == LC_OK) {
         static const uint8_t payload[] = "fuzzed claim bytes";
         (void)c2pa_cose_verify(&c, payload, sizeof payload - 1);
+        char *t = c2pa_cose_timestamp(&c, payload, sizeof payload - 1);
+        free(t);
         if (c.chain && sk_X509_num(c.chain) > 0) {
             char *cn = c2pa_cert_subject_field(sk_X509_value(c.chain, 0), NID_commonName);
             free(cn);

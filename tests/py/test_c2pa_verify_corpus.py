@@ -2,7 +2,7 @@
 
 The seeds are small files signed by c2pa-python with the test certificates (no thumbnails, so they
 stay a few KB), and pieces cut out of them: the manifest stores (JUMBF), claim and assertion CBOR,
-COSE_Sign1 signatures. This test checks that the signed seeds still read as c2pa-python reads them,
+COSE_Sign1 signatures; plus two time-stamped COSE signatures from the c2pa-rs fixtures. This test checks that the signed seeds still read as c2pa-python reads them,
 and regenerates the whole corpus when LOCUS_REGEN_C2PA_CORPUS=1.
 """
 import io
@@ -111,6 +111,12 @@ def regenerate():
             src = Path(d) / Path(name).name
             src.write_bytes(plain)
             files[name] = c2pa_sign_box_hashed(src, Path(d) / ("signed_" + src.name), fmt).read_bytes()
+    # COSE signatures with RFC 3161 time-stamps (sigTst over the claim, sigTst2 over the signature),
+    # from the c2pa-rs fixtures (c2pa-python signs without a time-stamp authority here).
+    for fixture, stem in (("C.jpg", "C_sigTst"), ("CACA.jpg", "CACA_sigTst2")):
+        store = _store((FIX / fixture).read_bytes())
+        sigs = [payload for path, t, payload in _content_boxes(store) if path.endswith("/c2pa.signature")]
+        files[f"fuzz_c2pa_cose/{stem}.cose"] = sigs[-1]
     for rel, data in files.items():
         p = CORPUS / rel
         p.parent.mkdir(parents=True, exist_ok=True)

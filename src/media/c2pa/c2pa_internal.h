@@ -148,7 +148,9 @@ typedef struct c2pa_cose {
     size_t protected_len;
     const uint8_t *signature;
     size_t signature_len;
-    char *tst_time;           /* time-stamp genTime as RFC 3339, or NULL */
+    const uint8_t *tst;       /* first RFC 3161 time-stamp token (DER), or NULL */
+    size_t tst_len;
+    bool tst_v2;              /* sigTst2 (over the signature) rather than sigTst (over the claim) */
     cbor_item_t *root;        /* owns the above pointers */
     cbor_item_t *protected_map;
 } c2pa_cose;
@@ -158,6 +160,9 @@ lc_status c2pa_cose_parse(const uint8_t *data, size_t len, c2pa_cose *c);
 void c2pa_cose_free(c2pa_cose *c);
 /* c2pa-rs name of a COSE algorithm ("Es256", "Ps256", "Ed25519", ...) or NULL when unsupported. */
 const char *c2pa_cose_alg_name(int64_t alg);
+/* genTime (RFC 3339, malloc'd) of the time-stamp when it is intact and belongs to this signature
+ * and claim; NULL otherwise. */
+char *c2pa_cose_timestamp(const c2pa_cose *c, const uint8_t *claim, size_t claim_len);
 /* Verify the signature over the detached payload; 1 valid, 0 mismatch, <0 unsupported/bad key. */
 int c2pa_cose_verify(const c2pa_cose *c, const uint8_t *payload, size_t payload_len);
 

@@ -9,6 +9,7 @@
 #include "c2pa_internal.h"
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/ec.h>
 #include <openssl/pkcs7.h>
 #include <openssl/rsa.h>
@@ -76,38 +77,94 @@ static lc_status parse_x5chain(const cbor_item_t *v, c2pa_cose *c) {
     return LC_OK;
 }
 
-/* genTime of the first token of a sigTst/sigTst2 header, as c2pa-rs prints it. */
-static char *tst_time(const cbor_item_t *tst) {
+/* The first time-stamp token of a sigTst/sigTst2 header (DER), or NULL. */
+static const uint8_t *tst_token(const cbor_item_t *tst, size_t *len) {
     cbor_item_t *tokens = cbor_map_get(tst, "tstTokens");
     if (!tokens || !cbor_isa_array(tokens) || cbor_array_size(tokens) == 0) return NULL;
-    cbor_item_t *val = cbor_map_get(cbor_array_handle(tokens)[0], "val");
-    size_t len;
-    const uint8_t *der = cbor_bytes(val, &len);
-    if (!der || len > (1u << 20)) return NULL;
-    /* A TimeStampToken (CMS ContentInfo), or in older files the whole TimeStampResp. */
+    const uint8_t *der = cbor_bytes(cbor_map_get(cbor_array_handle(tokens)[0], "val"), len);
+    return der && *len > 0 && *len <= (1u << 20) ? der : NULL;
+}
+
+/* A TimeStampToken (CMS ContentInfo), or in older files the whole TimeStampResp, as PKCS7. */
+static PKCS7 *load_token(const uint8_t *der, size_t len) {
     const unsigned char *p = der;
-    TS_TST_INFO *info = NULL;
     PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
-    if (p7) {
-        info = PKCS7_to_TS_TST_INFO(p7);
-        PKCS7_free(p7);
-    } else {
-        p = der;
-        TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
-        if (resp && TS_RESP_get_tst_info(resp)) info = TS_TST_INFO_dup(TS_RESP_get_tst_info(resp));
-        TS_RESP_free(resp);
+    if (p7) return p7;
+    p = der;
+    TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
+    if (resp && TS_RESP_get_token(resp)) p7 = PKCS7_dup(TS_RESP_get_token(resp));
+    TS_RESP_free(resp);
+    return p7;
+}
+
+/*
+ * The time-stamp is a countersignature by a time-stamp authority (RFC 3161) over
+ * ["CounterSignature", protected, h'', payload], where payload is the claim (sigTst) or the CBOR
+ * byte string of the COSE signature (sigTst2). Its genTime is returned (RFC 3339, malloc'd) only
+ * when the token's message imprint matches and its CMS signature verifies with the certificate it
+ * carries (the authority is not checked against a trust list); otherwise NULL, as c2pa-rs then
+ * shows no signing time.
+ */
+char *c2pa_cose_timestamp(const c2pa_cose *c, const uint8_t *claim, size_t claim_len) {
+    if (!c->tst || (!claim && !c->tst_v2)) return NULL;
+    /* payload */
+    size_t plen = c->tst_v2 ? 9 + c->signature_len : claim_len;
+    uint8_t *payload = malloc(plen ? plen : 1);
+    if (!payload) return NULL;
+    if (c->tst_v2) {
+        size_t h = cbor_encode_bytestring_start(c->signature_len, payload, plen);
+        memcpy(payload + h, c->signature, c->signature_len);
+        plen = h + c->signature_len;
+    } else if (claim_len) {
+        memcpy(payload, claim, claim_len);
     }
+    size_t cap = 64 + c->protected_len + plen, o = 0;
+    uint8_t *tbs = malloc(cap);
     char *out = NULL;
-    if (info) {
-        const ASN1_GENERALIZEDTIME *t = TS_TST_INFO_get_time(info);
-        struct tm tm;
-        if (t && ASN1_TIME_to_tm(t, &tm)) {
-            char buf[64];
-            strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-            out = c2pa_strdup(buf);
-        }
-        TS_TST_INFO_free(info);
+    PKCS7 *p7 = NULL;
+    TS_TST_INFO *info = NULL;
+    if (!tbs) goto done;
+    o += cbor_encode_array_start(4, tbs + o, cap - o);
+    o += cbor_encode_string_start(16, tbs + o, cap - o);
+    memcpy(tbs + o, "CounterSignature", 16);
+    o += 16;
+    o += cbor_encode_bytestring_start(c->protected_len, tbs + o, cap - o);
+    if (c->protected_len) memcpy(tbs + o, c->protected_bytes, c->protected_len);
+    o += c->protected_len;
+    o += cbor_encode_bytestring_start(0, tbs + o, cap - o);
+    o += cbor_encode_bytestring_start(plen, tbs + o, cap - o);
+    memcpy(tbs + o, payload, plen);
+    o += plen;
+    p7 = load_token(c->tst, c->tst_len);
+    info = p7 ? PKCS7_to_TS_TST_INFO(p7) : NULL;
+    if (!info) goto done;
+    /* the imprint */
+    TS_MSG_IMPRINT *mi = TS_TST_INFO_get_msg_imprint(info);
+    X509_ALGOR *algo = mi ? TS_MSG_IMPRINT_get_algo(mi) : NULL;
+    const ASN1_OBJECT *oid = NULL;
+    if (algo) X509_ALGOR_get0(&oid, NULL, NULL, algo);
+    const EVP_MD *md = oid ? EVP_get_digestbyobj(oid) : NULL;
+    ASN1_OCTET_STRING *want = mi ? TS_MSG_IMPRINT_get_msg(mi) : NULL;
+    uint8_t got[EVP_MAX_MD_SIZE];
+    unsigned got_len = 0;
+    if (!md || !want || EVP_Digest(tbs, o, got, &got_len, md, NULL) != 1 ||
+        (int)got_len != ASN1_STRING_length(want) || memcmp(got, ASN1_STRING_get0_data(want), got_len) != 0)
+        goto done;
+    /* the authority's signature over the token (with the certificate the token carries) */
+    if (PKCS7_verify(p7, NULL, NULL, NULL, NULL, PKCS7_NOVERIFY) != 1) goto done;
+    const ASN1_GENERALIZEDTIME *t = TS_TST_INFO_get_time(info);
+    struct tm tm;
+    if (t && ASN1_TIME_to_tm(t, &tm)) {
+        char buf[64];
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+        out = c2pa_strdup(buf);
     }
+done:
+    TS_TST_INFO_free(info);
+    PKCS7_free(p7);
+    free(tbs);
+    free(payload);
+    ERR_clear_error();
     return out;
 }
 
@@ -155,10 +212,9 @@ lc_status c2pa_cose_parse(const uint8_t *data, size_t len, c2pa_cose *c) {
         return st;
     }
     cbor_item_t *tst = cbor_map_get(unprot, "sigTst2");
+    c->tst_v2 = tst != NULL;
     if (!tst) tst = cbor_map_get(unprot, "sigTst");
-    if (!tst) tst = cbor_map_get(c->protected_map, "sigTst2");
-    if (!tst) tst = cbor_map_get(c->protected_map, "sigTst");
-    if (tst) c->tst_time = tst_time(tst);
+    if (tst) c->tst = tst_token(tst, &c->tst_len);
     return LC_OK;
 }
 
@@ -166,7 +222,6 @@ void c2pa_cose_free(c2pa_cose *c) {
     if (c->chain) sk_X509_pop_free(c->chain, X509_free);
     if (c->root) cbor_decref(&c->root);
     if (c->protected_map) cbor_decref(&c->protected_map);
-    free(c->tst_time);
     memset(c, 0, sizeof *c);
 }
 

@@ -128,7 +128,9 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
     }
     const char *alg_name = cose.has_alg ? c2pa_cose_alg_name(cose.alg) : NULL;
     info->sig_alg = c2pa_report_str(v->r, alg_name);
-    info->sig_time = c2pa_report_str(v->r, cose.tst_time);
+    char *ts = c2pa_cose_timestamp(&cose, claim, claim_len);
+    info->sig_time = c2pa_report_str(v->r, ts);
+    free(ts);
     if (cose.chain && sk_X509_num(cose.chain) > 0) {
         X509 *signer = sk_X509_value(cose.chain, 0);
         char *o = c2pa_cert_subject_field(signer, NID_organizationName);
