@@ -46,8 +46,8 @@ typedef struct lc_c2pa_options {
     const char *trust_pem;
     size_t trust_pem_len;
     /* Seconds since the epoch at which the signer's certificate must be valid; 0 means now. (An
-     * RFC 3161 time-stamp in the signature is shown as the signing time but not relied on here:
-     * it sits in the unsigned COSE header and locus does not validate the time-stamp authority.) */
+     * intact RFC 3161 time-stamp is shown as the signing time but not relied on here: locus checks
+     * its imprint and signature, not the time-stamp authority against a trust list.) */
     int64_t verify_time;
 } lc_c2pa_options;
 
@@ -73,8 +73,9 @@ typedef struct lc_c2pa_manifest {
     const char *title;             /* dc:title, may be NULL */
     const char *format;            /* dc:format, may be NULL */
     const char *instance_id;
-    /* Signature: algorithm ("es256"...), certificate issuer O (or CN), signer CN, and the signing
-     * time from the time-stamp (RFC 3339) or NULL when there is none. */
+    /* Signature: algorithm as c2pa-rs names it ("Es256", "Ps256", "Ed25519"...), the signer
+     * certificate's O and CN, and the signing time from an intact time-stamp (RFC 3339, e.g.
+     * "2024-08-06T21:53:37+00:00") or NULL when there is none. */
     const char *sig_alg;
     const char *sig_issuer;
     const char *sig_common_name;
