@@ -5,7 +5,7 @@
 Every PNG/JPEG layout the decoders must handle as PIL's convert("RGB") does: grayscale, grayscale
 + alpha, RGBA, palette (with and without transparency), 1/4-bit grayscale, 16-bit grayscale, RGB,
 grayscale + alpha and RGBA, Adam7 interlacing, grayscale / CMYK / progressive JPEGs, the eight
-EXIF orientations in JPEG and one in PNG; and hostile files (truncated, corrupt, zero-sized, a
+EXIF orientations in JPEG and one in PNG and WebP, XMP orientations, lossy / lossless / alpha WebP; and hostile files (truncated, corrupt, zero-sized, a
 decompression bomb header). PIL writes what it can; a small PNG writer below writes the layouts
 PIL cannot (16-bit colour, 4-bit grayscale, interlaced).
 
@@ -150,12 +150,22 @@ def main():
                                                    b'</rdf:Description>').decode())
     small.save(OUT / "orient_xmp.png", pnginfo=info)
 
+    # WebP: lossy, lossless, with alpha, with an EXIF orientation; an animation (refused).
+    base.save(OUT / "photo.webp", quality=80)
+    base.save(OUT / "lossless.webp", lossless=True)
+    Image.fromarray(np.dstack([a, alpha]), "RGBA").save(OUT / "rgba.webp", quality=80)
+    small.save(OUT / "orient6.webp", quality=90, exif=exif_with_orientation(6))
+    frames = [small, small.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    frames[0].save(OUT / "unsupported_animated.webp", save_all=True, append_images=frames[1:], duration=100)
+
     # Hostile files.
     jpg = (OUT / "photo.jpg").read_bytes()
     png = (OUT / "rgb.png").read_bytes()
     (OUT / "bad_truncated.jpg").write_bytes(jpg[: len(jpg) // 2])
     (OUT / "bad_truncated.png").write_bytes(png[: len(png) // 2])
     (OUT / "bad_header_only.jpg").write_bytes(jpg[:200])
+    webp = (OUT / "photo.webp").read_bytes()
+    (OUT / "bad_truncated.webp").write_bytes(webp[: len(webp) // 2])
     corrupt = bytearray(png)
     corrupt[40:60] = b"\xff" * 20  # inside IDAT: zlib/CRC failure
     (OUT / "bad_corrupt.png").write_bytes(bytes(corrupt))

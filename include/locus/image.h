@@ -1,4 +1,5 @@
-/* Images: decoding (JPEG, PNG) and Hugging Face image-processor preprocessing.
+/* Images: decoding (JPEG, PNG, WebP when built with libwebp) and Hugging Face image-processor
+ * preprocessing.
  *
  * Decoding gives 8-bit RGB exactly as PIL's Image.open(path).convert("RGB") does: grayscale is
  * replicated, palette entries are looked up, alpha is dropped (not composited), 16-bit RGB keeps
@@ -40,9 +41,9 @@ typedef struct lc_image_options {
     uint64_t max_pixels;  /* 0 means LC_IMAGE_DEFAULT_MAX_PIXELS */
 } lc_image_options;
 
-/* Decode a JPEG or PNG (detected from its first bytes). opts may be NULL (defaults). Errors name
+/* Decode a JPEG, PNG or still WebP (detected from its first bytes). opts may be NULL (defaults). Errors name
  * the file: LC_ERR_IO (cannot read), LC_ERR_FORMAT (corrupt, truncated, zero-sized, too many
- * pixels), LC_ERR_UNSUPPORTED (another format). */
+ * pixels), LC_ERR_UNSUPPORTED (another format, animated WebP, WebP in a build without libwebp). */
 lc_status lc_image_decode_file(const char *path, const lc_image_options *opts, lc_image **out);
 /* Same from memory; `name` labels error messages (NULL gives "<memory>"). */
 lc_status lc_image_decode_memory(const void *data, size_t size, const char *name, const lc_image_options *opts,

@@ -1,6 +1,7 @@
 /*
  * Images in: format detection, reading files, EXIF orientation, and the lc_image object.
- * The decoders themselves are image_jpeg.c (libjpeg-turbo) and image_png.c (libpng).
+ * The decoders themselves are image_jpeg.c (libjpeg-turbo), image_png.c (libpng) and
+ * image_webp.c (libwebp, optional).
  */
 #include "media/image_internal.h"
 
@@ -140,7 +141,6 @@ lc_status lc_image_apply_orientation(const lc_image *in, int orientation, lc_ima
 /* ---- decoding -------------------------------------------------------------------------------- */
 static const char *format_name(const uint8_t *d, size_t n) {
     if (n >= 6 && (memcmp(d, "GIF87a", 6) == 0 || memcmp(d, "GIF89a", 6) == 0)) return "GIF";
-    if (n >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0) return "WebP";
     if (n >= 2 && memcmp(d, "BM", 2) == 0) return "BMP";
     if (n >= 4 && (memcmp(d, "II*\0", 4) == 0 || memcmp(d, "MM\0*", 4) == 0)) return "TIFF";
     if (n >= 12 && memcmp(d + 4, "ftyp", 4) == 0) return "HEIF/AVIF";
@@ -164,10 +164,12 @@ lc_status lc_image_decode_memory(const void *data, size_t size, const char *name
         s = lc_image_decode_jpeg(d, size, label, max_pixels, want_exif, &orientation, &img);
     } else if (size >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) {
         s = lc_image_decode_png(d, size, label, max_pixels, want_exif, &orientation, &img);
+    } else if (size >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0) {
+        s = lc_image_decode_webp(d, size, label, max_pixels, want_exif, &orientation, &img);
     } else {
         const char *f = format_name(d, size);
-        if (f) return lc_error(LC_ERR_UNSUPPORTED, "%s: %s images are not supported (JPEG and PNG are)", label, f);
-        return lc_error(LC_ERR_FORMAT, "%s: not a JPEG or PNG image", label);
+        if (f) return lc_error(LC_ERR_UNSUPPORTED, "%s: %s images are not supported (JPEG, PNG and WebP are)", label, f);
+        return lc_error(LC_ERR_FORMAT, "%s: not a JPEG, PNG or WebP image", label);
     }
     if (s != LC_OK) return s;
     if (want_exif && orientation != 1) {

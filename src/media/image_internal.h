@@ -13,6 +13,9 @@ lc_status lc_image_decode_jpeg(const uint8_t *data, size_t size, const char *lab
                                bool want_exif, int *orientation, lc_image **out);
 lc_status lc_image_decode_png(const uint8_t *data, size_t size, const char *label, uint64_t max_pixels,
                               bool want_exif, int *orientation, lc_image **out);
+/* LC_ERR_UNSUPPORTED when built without libwebp. */
+lc_status lc_image_decode_webp(const uint8_t *data, size_t size, const char *label, uint64_t max_pixels,
+                               bool want_exif, int *orientation, lc_image **out);
 
 /* Orientation tag (0x0112) of IFD0 in a TIFF-structured block ("II*\0..." or "MM\0*..."),
  * optionally preceded by "Exif\0\0": its value, or -1 when the block has no such tag. */
