@@ -8,15 +8,15 @@
 /* Monotonic clock in seconds. */
 double bench_now(void);
 
-/* ---- optional device hooks -----------------------------------------------------------------
- * A GPU backend provides these (strong definitions) to give the suite device-side timing and
- * device memory statistics; without them the suite times with the host clock after
+/* ---- device hooks (device_cuda.c) ----------------------------------------------------------
+ * Device-side timing and device memory statistics where the device's backend allows them; they
+ * return LC_ERR_UNSUPPORTED otherwise, and the suite then times with the host clock after
  * lc_synchronize() and reports device memory as unknown. The CPU needs none of them. */
 /* Record a start event on the device's compute stream. */
 lc_status lc_bench_device_timer_start(lc_device d);
 /* Record a stop event, wait for it, and give the milliseconds between the two events. */
 lc_status lc_bench_device_timer_stop(lc_device d, double *ms);
-/* Bytes currently allocated by locus on the device and the peak since the last reset. */
+/* Peak bytes allocated by locus on the device since the last reset (reset_peak resets it first). */
 lc_status lc_bench_device_memory(lc_device d, bool reset_peak, double *peak_bytes);
 
 /* Host peak resident set: reset (where the kernel allows it) and read, in bytes (NAN if unknown). */

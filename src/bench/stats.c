@@ -79,23 +79,6 @@ void lc_bench_budget_default(lc_bench_budget *b) {
     b->energy_s = 1.0;
 }
 
-/* ---- device hooks: defaults for builds without a GPU backend that provides them ---------- */
-__attribute__((weak)) lc_status lc_bench_device_timer_start(lc_device d) {
-    (void)d;
-    return LC_ERR_UNSUPPORTED;
-}
-__attribute__((weak)) lc_status lc_bench_device_timer_stop(lc_device d, double *ms) {
-    (void)d;
-    (void)ms;
-    return LC_ERR_UNSUPPORTED;
-}
-__attribute__((weak)) lc_status lc_bench_device_memory(lc_device d, bool reset_peak, double *peak_bytes) {
-    (void)d;
-    (void)reset_peak;
-    (void)peak_bytes;
-    return LC_ERR_UNSUPPORTED;
-}
-
 /* ---- host peak memory: VmHWM, reset through /proc/self/clear_refs ("5", Linux >= 4.0) ----- */
 void bench_rss_peak_reset(void) {
     FILE *f = fopen("/proc/self/clear_refs", "w");
