@@ -19,11 +19,13 @@
  * HF's whenever the resized pixels are.
  */
 #include "media/image_internal.h"
+#include "cpu/threadpool.h"
 
 #include <cjson/cJSON.h>
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,6 +520,26 @@ lc_status lc_image_preprocess(const lc_image_preprocessor *p, const lc_image *im
     return s;
 }
 
+typedef struct batch_job {
+    const lc_image_preprocessor *p;
+    const lc_image *const *imgs;
+    float *data;
+    size_t per;
+    int64_t n;
+    atomic_llong first_failure;
+} batch_job;
+
+static void batch_run(void *ctx, int64_t begin, int64_t end) {
+    batch_job *job = ctx;
+    for (int64_t i = begin; i < end; i++) {
+        if (lc_image_preprocess_into(job->p, job->imgs[i], job->data + (size_t)i * job->per, job->per) != LC_OK) {
+            long long cur = atomic_load(&job->first_failure);
+            while (i < cur && !atomic_compare_exchange_weak(&job->first_failure, &cur, i)) {
+            }
+        }
+    }
+}
+
 lc_status lc_image_preprocess_batch(const lc_image_preprocessor *p, size_t n, const lc_image *const *imgs,
                                     lc_array **out) {
     if (!out) return lc_error(LC_ERR_ARG, "lc_image_preprocess_batch: out is NULL");
@@ -540,8 +562,18 @@ lc_status lc_image_preprocess_batch(const lc_image_preprocessor *p, size_t n, co
     if (s) return s;
     float *data = NULL;
     s = lc_array_host_data(a, (void **)&data);
-    size_t per = (size_t)3 * h * w;
-    for (size_t i = 0; i < n && s == LC_OK; i++) s = lc_image_preprocess_into(p, imgs[i], data + i * per, per);
+    if (s == LC_OK) {
+        /* Images in parallel on the CPU pool. Error messages are per thread, so a failed image
+         * is run again here to report its own message. */
+        batch_job job = {.p = p, .imgs = imgs, .data = data, .per = (size_t)3 * h * w, .n = (int64_t)n};
+        atomic_init(&job.first_failure, (int64_t)n);
+        lc_parallel_for((int64_t)n, 1, batch_run, &job);
+        int64_t bad = atomic_load(&job.first_failure);
+        if (bad < (int64_t)n) {
+            s = lc_image_preprocess_into(p, imgs[bad], data + (size_t)bad * job.per, job.per);
+            if (s == LC_OK) s = lc_error(LC_ERR_INTERNAL, "image %lld failed on a worker thread only", (long long)bad);
+        }
+    }
     if (s) {
         lc_array_release(a);
         return s;

@@ -405,6 +405,27 @@ static void test_preprocessor_config(void) {
     CHECK(lc_image_preprocess_batch(p, 2, both, &out) == LC_OK && lc_array_dim(out, 0) == 2, "batch: %s",
           lc_last_error());
     lc_array_release(out);
+    /* A larger batch (run on the thread pool) equals the images one by one. */
+    enum { N = 9 };
+    lc_image *many[N];
+    for (int i = 0; i < N; i++) {
+        uint8_t q[7 * 5 * 3];
+        for (size_t k = 0; k < sizeof q; k++) q[k] = (uint8_t)(k * 31 + i * 17);
+        lc_image_from_rgb(7 - i % 3, 5 + i % 2, q, &many[i]);
+    }
+    out = NULL;
+    CHECK(lc_image_preprocess_batch(p, N, (const lc_image *const *)many, &out) == LC_OK, "batch of %d: %s", N,
+          lc_last_error());
+    if (out) {
+        static float all[N * 3 * 8 * 6], one[3 * 8 * 6];
+        CHECK(lc_array_read_f32(out, all, sizeof all / sizeof all[0]) == LC_OK, "read batch");
+        for (int i = 0; i < N; i++) {
+            CHECK(lc_image_preprocess_into(p, many[i], one, 3 * 8 * 6) == LC_OK, "one");
+            CHECK(memcmp(one, all + i * 3 * 8 * 6, sizeof one) == 0, "batch image %d differs", i);
+        }
+    }
+    lc_array_release(out);
+    for (int i = 0; i < N; i++) lc_image_free(many[i]);
     lc_image_preprocessor_free(p);
     /* Shortest-edge sizing gives different shapes: batching them is a shape error. */
     const char *clip = "{\"image_processor_type\": \"CLIPImageProcessor\", \"size\": {\"shortest_edge\": 4}, "
