@@ -137,30 +137,42 @@ static lc_status bert_clean_chinese(const tk_norm *nm, tk_text *t, tk_buf *tmp) 
     const unsigned char *s = (const unsigned char *)t->s.p;
     size_t n = t->s.len, zero = 0;
     tmp->len = 0;
-    if (!tk_buf_reserve(tmp, n + 16)) return nomem();
+    /* a character of l bytes becomes at most l + 2 bytes (CJK spacing) */
+    if (n > SIZE_MAX / 3 || !tk_buf_reserve(tmp, 3 * n + 16)) return nomem();
+    char *o = tmp->p;
+    size_t k = 0;
     for (size_t i = 0; i < n;) {
-        size_t l = 1;
-        uint32_t cp = s[i] < 0x80 ? s[i] : tk_utf8_decode(s + i, n - i, &l);
+        unsigned c = s[i];
+        if (c < 0x80) { /* ASCII: controls other than \t \n \r are removed, those three become spaces */
+            i++;
+            if (c >= 0x20 && c != 0x7f) o[k++] = (char)c;
+            else if (!nm->clean_text) o[k++] = (char)c;
+            else if (c == '\t' || c == '\n' || c == '\r') o[k++] = ' ';
+            if (i <= t->zero) zero = k;
+            continue;
+        }
+        size_t l;
+        uint32_t cp = tk_utf8_decode(s + i, n - i, &l);
         bool keep = true;
         if (nm->clean_text) {
-            if (cp == 0 || cp == 0xfffd || (cp != '\t' && cp != '\n' && cp != '\r' && tk_is_other(cp))) keep = false;
+            if (cp == 0xfffd || tk_is_other(cp)) keep = false;
             else if (tk_is_whitespace(cp)) cp = ' ';
         }
         if (keep) {
-            if (!tk_buf_reserve(tmp, 6)) return nomem();
+            tmp->len = k;
             if (nm->handle_chinese && cp >= 0x3400 && tk_is_chinese(cp)) {
                 tmp->p[tmp->len++] = ' ';
                 tk_buf_push_cp(tmp, cp);
                 tmp->p[tmp->len++] = ' ';
-            } else if (cp < 0x80) {
-                tmp->p[tmp->len++] = (char)cp;
             } else {
                 tk_buf_push_cp(tmp, cp);
             }
+            k = tmp->len;
         }
         i += l;
-        if (i <= t->zero) zero = tmp->len;
+        if (i <= t->zero) zero = k;
     }
+    tmp->len = k;
     swap_in(t, tmp, zero);
     return LC_OK;
 }

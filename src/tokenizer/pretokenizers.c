@@ -115,11 +115,20 @@ static lc_status bert_split(tk_work *w, const tk_piece *p) {
     size_t n = p->len, word = 0;
     for (size_t i = 0; i < n;) {
         size_t l = 1;
-        uint32_t cp = s[i] < 0x80 ? s[i] : tk_utf8_decode(s + i, n - i, &l);
-        if (tk_is_whitespace(cp)) {
+        unsigned c = s[i];
+        bool space, punct;
+        if (c < 0x80) {
+            space = c == ' ' || (c >= 9 && c <= 13);
+            punct = !space && ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126));
+        } else {
+            uint32_t cp = tk_utf8_decode(s + i, n - i, &l);
+            space = tk_is_whitespace(cp);
+            punct = !space && tk_is_punctuation(cp);
+        }
+        if (space) {
             if (!emit(w, p, word, i)) return nomem();
             word = i + l;
-        } else if (tk_is_punctuation(cp)) {
+        } else if (punct) {
             if (!emit(w, p, word, i) || !emit(w, p, i, i + l)) return nomem();
             word = i + l;
         }

@@ -255,6 +255,7 @@ void tk_trie_prefixes(const tk_trie *t, const char *s, size_t n, tk_trie_fn fn, 
 /* Longest key that is a prefix of s: its length (0 if none) and value. */
 size_t tk_trie_longest(const tk_trie *t, const char *s, size_t n, int32_t *value);
 bool tk_trie_first_byte(const tk_trie *t, unsigned char c); /* could a key start with c? */
+bool tk_trie_empty(const tk_trie *t);
 void tk_trie_free(tk_trie *t);
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -183,10 +183,12 @@ typedef lc_status (*span_fn)(void *ctx, size_t start, size_t end, int32_t added_
 static lc_status find_added(const lc_tokenizer *t, const tk_trie *trie, const char *s, size_t n, span_fn fn, void *ctx) {
     lc_status st;
     size_t start_offset = 0;
-    if (t->n_added > 0) {
+    if (!tk_trie_empty(trie)) {
+        bool first[256];
+        for (int c = 0; c < 256; c++) first[c] = tk_trie_first_byte(trie, (unsigned char)c);
         size_t i = 0;
         while (i < n) {
-            if (!tk_trie_first_byte(trie, (unsigned char)s[i])) {
+            if (!first[(unsigned char)s[i]]) {
                 i++;
                 continue;
             }

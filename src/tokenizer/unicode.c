@@ -72,6 +72,7 @@ bool tk_is_punctuation(uint32_t cp) {
 }
 
 bool tk_is_other(uint32_t cp) {
+    if (cp < 0x80) return cp < 0x20 || cp == 0x7f;
     int c = category(cp);
     bool r = c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_CS ||
              c == UTF8PROC_CATEGORY_CO;

@@ -319,6 +319,8 @@ size_t tk_trie_longest(const tk_trie *t, const char *s, size_t n, int32_t *value
 
 bool tk_trie_first_byte(const tk_trie *t, unsigned char c) { return t->built && t->root_child[c] != 0; }
 
+bool tk_trie_empty(const tk_trie *t) { return !t || !t->built || t->keys.n == 0; }
+
 void tk_trie_free(tk_trie *t) {
     if (!t) return;
     tk_map_free(&t->keys);
