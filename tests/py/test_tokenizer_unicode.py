@@ -1,4 +1,4 @@
-"""Every Unicode code point through `locus tokenize` and Hugging Face `tokenizers`: lines of 48
+r"""Every Unicode code point through `locus tokenize` and Hugging Face `tokenizers`: lines of 48
 consecutive code points (NUL, LF, CR and surrogates left out), with a letter between them so that
 each character meets both neighbours, for tokenizers whose normalizers and pre-tokenizers classify
 characters (BERT, byte-level BPE, Unigram with NFKC / Precompiled, Whitespace, Digits...).
