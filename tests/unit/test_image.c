@@ -409,7 +409,7 @@ static void test_preprocessor_config(void) {
     enum { N = 9 };
     lc_image *many[N];
     for (int i = 0; i < N; i++) {
-        uint8_t q[7 * 5 * 3];
+        uint8_t q[7 * 6 * 3];
         for (size_t k = 0; k < sizeof q; k++) q[k] = (uint8_t)(k * 31 + i * 17);
         lc_image_from_rgb(7 - i % 3, 5 + i % 2, q, &many[i]);
     }
