@@ -28,7 +28,12 @@ def training_text():
     return [l for l in lines if l] + [extra]
 
 
+ONLY = None  # --only NAME: write that fixture alone
+
+
 def save(tok, name, edit=None):
+    if ONLY and name != ONLY:
+        return
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     p = os.path.join(d, "tokenizer.json")
@@ -379,7 +384,15 @@ def build_all():
     t.add_special_tokens([added("<s>", special=True)])
     save(t, "bpe-bytelevel-noregex")
 
-    # 13. SentencePiece conversions (what transformers does for XLM-R and Llama): Precompiled charsmap
+    # 13. WordLevel with CharDelimiterSplit and FixedLength, Lowercase; a decoder Sequence
+    t = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    t.normalizer = N.Lowercase()
+    t.pre_tokenizer = P.Sequence([P.CharDelimiterSplit(" "), P.FixedLength(4)])
+    t.decoder = decoders.Sequence([decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    t.train_from_iterator(small, trainers.WordLevelTrainer(vocab_size=3000, special_tokens=["[UNK]"]))
+    save(t, "wordlevel-delimiter-fixed")
+
+    # 14. SentencePiece conversions (what transformers does for XLM-R and Llama): Precompiled charsmap
     try:
         sentencepiece_fixtures(small)
     except ImportError as e:
@@ -406,7 +419,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--unicode-compat", action="store_true", help="also regenerate src/tokenizer/unicode_compat.h")
     ap.add_argument("--only-unicode-compat", action="store_true")
+    ap.add_argument("--only", metavar="NAME", help="write only this fixture")
     a = ap.parse_args()
+    global ONLY
+    ONLY = a.only
     if a.unicode_compat or a.only_unicode_compat:
         unicode_compat(os.path.join(ROOT, "src", "tokenizer", "unicode_compat.h"))
     if not a.only_unicode_compat:

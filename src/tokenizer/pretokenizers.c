@@ -1,5 +1,6 @@
 /* Pre-tokenizers of tokenizer.json: BertPreTokenizer, ByteLevel (GPT-2 split pattern), Metaspace,
- * Whitespace, WhitespaceSplit, Punctuation, Split, Digits and Sequence.
+ * Whitespace, WhitespaceSplit, Punctuation, Split, Digits, CharDelimiterSplit, FixedLength and
+ * Sequence.
  *
  * Each works on the list of pieces in tk_work: a piece is either text in the arena or an added token
  * (left alone). Splitting follows NormalizedString::split: the pattern yields spans (match or not),
@@ -372,6 +373,24 @@ static lc_status apply_one(const tk_pre *pre, tk_work *w, tk_piece p) {
         if (!char_spans(w, w->arena.p + p.off, p.len, pred_numeric, NULL)) return nomem();
         return emit_spans(w, &p, pre->individual_digits ? TK_SPLIT_ISOLATED : TK_SPLIT_CONTIGUOUS);
     case TK_P_SPLIT: return regex_split(pre, w, &p);
+    case TK_P_CHAR_DELIMITER:
+        if (!char_spans(w, w->arena.p + p.off, p.len, pred_equal, &pre->replacement)) return nomem();
+        return emit_spans(w, &p, TK_SPLIT_REMOVED);
+    case TK_P_FIXED_LENGTH: {
+        const unsigned char *s = (const unsigned char *)w->arena.p + p.off;
+        size_t start = 0, i = 0, chars = 0;
+        while (i < p.len) {
+            i += tk_utf8_len(s[i]);
+            if (i > p.len) i = p.len;
+            if (++chars == pre->length) {
+                if (!emit(w, &p, start, i)) return nomem();
+                start = i;
+                chars = 0;
+            }
+        }
+        if (!emit(w, &p, start, p.len)) return nomem();
+        return LC_OK;
+    }
     case TK_P_SEQUENCE: break;
     }
     return LC_OK;
@@ -479,6 +498,19 @@ static lc_status parse_rec(const char *path, const cJSON *j, int depth, tk_pre *
     } else if (strcmp(type, "Punctuation") == 0) {
         p->kind = TK_P_PUNCTUATION;
         st = parse_behavior(path, type, j, TK_SPLIT_ISOLATED, &p->behavior);
+    } else if (strcmp(type, "CharDelimiterSplit") == 0) {
+        p->kind = TK_P_CHAR_DELIMITER;
+        const char *d;
+        size_t dl;
+        if (!(st = tkj_str(path, type, j, "delimiter", &d))) {
+            if (!d || !d[0] || strlen(d) != tk_utf8_len((unsigned char)d[0]))
+                st = lc_error(LC_ERR_FORMAT, "%s: CharDelimiterSplit: \"delimiter\" must be one character", path);
+            else p->replacement = tk_utf8_decode((const unsigned char *)d, strlen(d), &dl);
+        }
+    } else if (strcmp(type, "FixedLength") == 0) {
+        p->kind = TK_P_FIXED_LENGTH;
+        if (!(st = tkj_uint(path, type, j, "length", 1e12, 5, &p->length)) && p->length == 0)
+            st = lc_error(LC_ERR_FORMAT, "%s: FixedLength: \"length\" must be at least 1", path);
     } else if (strcmp(type, "Digits") == 0) {
         p->kind = TK_P_DIGITS;
         st = tkj_bool(path, type, j, "individual_digits", false, &p->individual_digits);

@@ -158,7 +158,7 @@ typedef enum tk_split_behavior {
 
 typedef enum tk_pre_kind {
     TK_P_BERT, TK_P_BYTELEVEL, TK_P_METASPACE, TK_P_WHITESPACE, TK_P_WHITESPACE_SPLIT, TK_P_PUNCTUATION,
-    TK_P_SPLIT, TK_P_DIGITS, TK_P_SEQUENCE
+    TK_P_SPLIT, TK_P_DIGITS, TK_P_SEQUENCE, TK_P_CHAR_DELIMITER, TK_P_FIXED_LENGTH
 } tk_pre_kind;
 
 typedef enum tk_prepend_scheme { TK_PREPEND_ALWAYS, TK_PREPEND_FIRST, TK_PREPEND_NEVER } tk_prepend_scheme;
@@ -175,6 +175,7 @@ typedef struct tk_pre {
     bool invert;                /* Split */
     tk_regex *regex;            /* Split */
     bool individual_digits;     /* Digits */
+    size_t length;              /* FixedLength: characters per piece */
     void *bytemap;              /* ByteLevel: byte -> character table */
     struct tk_pre **children;
     size_t n_children;

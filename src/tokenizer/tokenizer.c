@@ -440,6 +440,29 @@ static lc_status read_file(const char *path, char **data, size_t *len) {
     return LC_OK;
 }
 
+/* The decoder does not change ids, but a file naming a decoder tokenizers does not know is one it
+ * refuses to load: refuse it too, naming the decoder. */
+static lc_status check_decoder(const char *path, const cJSON *d, int depth) {
+    static const char *const known[] = {"BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence",
+                                        "Replace", "Fuse", "Strip", "ByteFallback"};
+    if (!d || cJSON_IsNull(d)) return LC_OK;
+    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(d, "type");
+    if (!cJSON_IsObject(d) || !cJSON_IsString(ty) || depth > 16)
+        return lc_error(LC_ERR_FORMAT, "%s: decoder without a \"type\"", path);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(ty->valuestring, known[i]) == 0) {
+            if (i == 5) {
+                const cJSON *e;
+                cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(d, "decoders")) {
+                    lc_status st = check_decoder(path, e, depth + 1);
+                    if (st) return st;
+                }
+            }
+            return LC_OK;
+        }
+    return lc_error(LC_ERR_UNSUPPORTED, "%s: decoder type '%s' is not supported", path, ty->valuestring);
+}
+
 static lc_status parse_truncation(lc_tokenizer *t, const cJSON *tr) {
     const char *path = t->path;
     if (!tr || cJSON_IsNull(tr)) return LC_OK;
@@ -523,6 +546,7 @@ lc_status lc_tokenizer_load_json(const char *data, size_t len, const char *path,
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
     if (p && !cJSON_IsNull(p) && (st = tk_pre_parse(path, p, &t->pre))) goto done;
     if ((st = parse_post(t, cJSON_GetObjectItemCaseSensitive(root, "post_processor"), 0))) goto done;
+    if ((st = check_decoder(path, cJSON_GetObjectItemCaseSensitive(root, "decoder"), 0))) goto done;
     if ((st = parse_truncation(t, cJSON_GetObjectItemCaseSensitive(root, "truncation")))) goto done;
     const cJSON *pad = cJSON_GetObjectItemCaseSensitive(root, "padding");
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(pad, "pad_id");

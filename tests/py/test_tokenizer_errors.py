@@ -71,7 +71,8 @@ def test_malformed_json(tmp_path, raw):
 
 
 @pytest.mark.parametrize("where,kind", [("normalizer", "FancyNormalizer"), ("pre_tokenizer", "FancySplit"),
-                                        ("post_processor", "FancyProcessor"), ("model", "FancyModel")])
+                                        ("post_processor", "FancyProcessor"), ("model", "FancyModel"),
+                                        ("decoder", "FancyDecoder")])
 def test_unknown_component_named(tmp_path, where, kind):
     j = load("wordpiece-bert")
     j[where] = {"type": kind, **({"vocab": {}} if where == "model" else {})}
