@@ -13,9 +13,9 @@ extern "C" {
  * Limits: the JSON header is at most LC_SAFETENSORS_MAX_HEADER bytes (the format's own limit);
  * every dimension and every offset must be below 2^53 (JSON numbers are read exactly up to
  * there). Errors are one line: "<file>: <problem>".
- * As with any mapping, the file must not be truncated by another process while arrays from it
- * are in use (the kernel would raise SIGBUS); files written by save_file are replaced, not
- * truncated, so this does not happen in practice. */
+ * As with any memory-mapped loader (the safetensors library's own included), the file must not
+ * be truncated or rewritten in place while arrays from it are in use: reading a page that is
+ * gone raises SIGBUS. Write a new file and rename it over the old one instead. */
 #define LC_SAFETENSORS_MAX_HEADER (100u * 1024u * 1024u)
 
 typedef struct lc_safetensors lc_safetensors;
