@@ -68,8 +68,7 @@ def test_decode_matches_pil(path, tmp_path):
     assert diff.max() == 0, f"{path.name}: {np.count_nonzero(diff)} values differ, max {diff.max()}"
 
 
-@pytest.mark.parametrize("path", [p for p in good_images() if p.name.startswith("orient") or p.name == "no_alg.jpg"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", good_images(), ids=lambda p: p.name)
 def test_exif_transpose_matches_pil(path, tmp_path):
     got, err = decode(path, tmp_path, exif=True)
     assert got is not None, err
