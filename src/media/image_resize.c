@@ -23,8 +23,10 @@
  * it was checked against, through tests/py/test_image_preprocess.py).
  */
 #include "media/image_internal.h"
+#include "cpu/threadpool.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,7 +295,29 @@ static void pass_horizontal_fast(const uint8_t *in, int in_w, int y0, int rows, 
     }
 }
 
-/* Horizontal pass through the fast path, or the reference one when asked (tests compare them). */
+/* Rows per task for the thread pool: enough multiply-adds (about 2^16) to be worth a thread. */
+static int64_t rows_per_task(int out_w, int ksize) {
+    int64_t per_row = (int64_t)out_w * 3 * (ksize > 0 ? ksize : 1);
+    int64_t rows = ((int64_t)1 << 16) / (per_row > 0 ? per_row : 1);
+    return rows > 0 ? rows : 1;
+}
+
+typedef struct horizontal_job {
+    const uint8_t *in;
+    int in_w, y0, out_w;
+    const axis_weights *a;
+    const group_weights *g;
+    uint8_t *out;
+} horizontal_job;
+
+static void horizontal_rows(void *ctx, int64_t begin, int64_t end) {
+    const horizontal_job *j = ctx;
+    pass_horizontal_fast(j->in, j->in_w, j->y0 + (int)begin, (int)(end - begin), j->a, j->g, j->out_w,
+                         j->out + (size_t)begin * j->out_w * 3);
+}
+
+/* Horizontal pass through the fast path (rows spread over the CPU pool), or the single-threaded
+ * reference when asked (tests compare the two). */
 static lc_status horizontal(const uint8_t *in, int in_w, int y0, int rows, const axis_weights *a, int out_w,
                             uint8_t *out, bool reference) {
     if (reference) {
@@ -303,7 +327,8 @@ static lc_status horizontal(const uint8_t *in, int in_w, int y0, int rows, const
     group_weights g;
     lc_status s = group_weights_make(a, out_w, &g);
     if (s) return s;
-    pass_horizontal_fast(in, in_w, y0, rows, a, &g, out_w, out);
+    horizontal_job job = {in, in_w, y0, out_w, a, &g, out};
+    lc_parallel_for(rows, rows_per_task(out_w, a->ksize), horizontal_rows, &job);
     group_weights_free(&g);
     return LC_OK;
 }
@@ -323,6 +348,37 @@ static void pass_vertical(const uint8_t *in, int w, int y_offset, const axis_wei
         uint8_t *dst = out + (size_t)y * row;
         for (size_t i = 0; i < row; i++) dst[i] = clamp_shift(acc[i]);
     }
+}
+
+typedef struct vertical_job {
+    const uint8_t *in;
+    int w, y_offset;
+    const axis_weights *a;
+    uint8_t *out;
+    atomic_bool failed;
+} vertical_job;
+
+static void vertical_rows(void *ctx, int64_t begin, int64_t end) {
+    vertical_job *j = ctx;
+    int32_t *acc = malloc((size_t)j->w * 3 * sizeof *acc);
+    if (!acc) {
+        atomic_store(&j->failed, true);
+        return;
+    }
+    /* Output rows begin..end-1: shift the weights' view instead of copying them. */
+    axis_weights part = {j->a->ksize, j->a->first + begin, j->a->count + begin, j->a->w + (size_t)begin * j->a->ksize};
+    pass_vertical(j->in, j->w, j->y_offset, &part, (int)(end - begin), j->out + (size_t)begin * j->w * 3, acc);
+    free(acc);
+}
+
+/* Vertical pass over the CPU pool (reference: single-threaded). */
+static lc_status vertical(const uint8_t *in, int w, int y_offset, const axis_weights *a, int out_h, uint8_t *out,
+                          bool reference) {
+    vertical_job job = {.in = in, .w = w, .y_offset = y_offset, .a = a, .out = out};
+    atomic_init(&job.failed, false);
+    if (reference) vertical_rows(&job, 0, out_h);
+    else lc_parallel_for(out_h, rows_per_task(w, a->ksize), vertical_rows, &job);
+    return atomic_load(&job.failed) ? lc_error(LC_ERR_NOMEM, "resize: out of memory") : LC_OK;
 }
 
 static lc_status resize_nearest(const lc_image *in, int width, int height, lc_image *o) {
@@ -379,17 +435,9 @@ static lc_status resize(const lc_image *in, int width, int height, lc_resample f
                           2 * ((int64_t)in->width - width) < (int64_t)in->height - height;
     axis_weights ah = {0}, av = {0};
     uint8_t *tmp = NULL;
-    int32_t *acc = NULL;
     if (need_v) s = axis_compute(in->height, height, f, &av);
     if (s == LC_OK && need_h) s = axis_compute(in->width, width, f, &ah);
     if (s != LC_OK) goto done;
-    if (need_v) {
-        acc = malloc((size_t)(vertical_first ? in->width : width) * 3 * sizeof(int32_t));
-        if (!acc) {
-            s = lc_error(LC_ERR_NOMEM, "resize: out of memory");
-            goto done;
-        }
-    }
     if (vertical_first) {
         /* (H, W) -> (h, W) -> (h, w) */
         tmp = malloc((size_t)height * in->width * 3);
@@ -397,8 +445,8 @@ static lc_status resize(const lc_image *in, int width, int height, lc_resample f
             s = lc_error(LC_ERR_NOMEM, "resize: out of memory");
             goto done;
         }
-        pass_vertical(in->data, in->width, 0, &av, height, tmp, acc);
-        s = horizontal(tmp, in->width, 0, height, &ah, width, o->data, reference);
+        s = vertical(in->data, in->width, 0, &av, height, tmp, reference);
+        if (s == LC_OK) s = horizontal(tmp, in->width, 0, height, &ah, width, o->data, reference);
         goto done;
     }
     /* (H, W) -> (rows the vertical pass reads, w) -> (h, w) */
@@ -421,12 +469,11 @@ static lc_status resize(const lc_image *in, int width, int height, lc_resample f
         mid = tmp;
         mid_offset = y0;
     }
-    if (need_v) pass_vertical(mid, width, mid_offset, &av, height, o->data, acc);
+    if (need_v) s = vertical(mid, width, mid_offset, &av, height, o->data, reference);
 done:
     axis_free(&ah);
     axis_free(&av);
     free(tmp);
-    free(acc);
     if (s != LC_OK) {
         lc_image_free(o);
         return s;
