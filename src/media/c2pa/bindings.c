@@ -107,8 +107,10 @@ static void check_box_hash(vctx *v, manifest_ctx *m, int node) {
         for (size_t k = 0; k < nn; k++) {
             char *name = cbor_text_dup(cbor_array_handle(names)[k]);
             if (!name || cursor >= n_boxes || strcmp(name, boxes[cursor].name) != 0) {
-                c2pa_fail(v, "assertion.boxesHash.unknownBox", aurl, "box '%s' not found where the box hash expects it",
-                          name ? name : "?");
+                /* c2pa-rs: a box of another name where one is expected is a mismatch; running out of
+                 * boxes is an unknown box. */
+                c2pa_fail(v, cursor >= n_boxes ? "assertion.boxesHash.unknownBox" : "assertion.boxesHash.mismatch", aurl,
+                          "box '%s' not found where the box hash expects it", name ? name : "?");
                 free(name);
                 goto done;
             }

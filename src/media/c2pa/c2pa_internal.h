@@ -143,7 +143,8 @@ lc_status c2pa_hash_file_ranges(const c2pa_src *s, const EVP_MD *md, const c2pa_
 typedef struct c2pa_cose {
     int64_t alg;              /* COSE algorithm id; 0 when absent */
     bool has_alg;
-    STACK_OF(X509) *chain;    /* x5chain, signer first; NULL when absent */
+    STACK_OF(X509) *chain;    /* x5chain, signer first; NULL when absent or unreadable */
+    bool chain_unreadable;    /* an x5chain is there but is not DER certificates */
     const uint8_t *protected_bytes;
     size_t protected_len;
     const uint8_t *signature;
@@ -168,9 +169,9 @@ int c2pa_cose_verify(const c2pa_cose *c, const uint8_t *payload, size_t payload_
 
 typedef enum c2pa_trust_result {
     C2PA_CERT_TRUSTED,
-    C2PA_CERT_UNTRUSTED,  /* valid, but no trust anchor reached (or none given) */
-    C2PA_CERT_EXPIRED,    /* outside its validity period */
-    C2PA_CERT_INVALID     /* malformed chain, bad signature on a certificate */
+    C2PA_CERT_UNTRUSTED,  /* no trust anchor reached (none given, or the chain does not verify) */
+    C2PA_CERT_EXPIRED,    /* the signer's certificate is outside its validity period */
+    C2PA_CERT_INVALID     /* no certificate at all */
 } c2pa_trust_result;
 
 typedef struct c2pa_trust {
@@ -185,7 +186,8 @@ c2pa_trust_result c2pa_trust_check(const c2pa_trust *t, STACK_OF(X509) *chain, i
 typedef enum c2pa_profile_result {
     C2PA_PROFILE_OK,
     C2PA_PROFILE_INVALID, /* breaks the C2PA signer certificate profile */
-    C2PA_PROFILE_NO_EKU   /* invalid, and lacks an EKU a trust list accepts (so also untrusted) */
+    C2PA_PROFILE_NO_EKU,  /* invalid, and lacks an EKU a trust list accepts (so also untrusted) */
+    C2PA_PROFILE_BROKEN   /* the certificate contradicts itself: invalid, and no trust verdict */
 } c2pa_profile_result;
 /* Check the signer certificate against the C2PA profile; why gets the reason. */
 c2pa_profile_result c2pa_cert_profile(X509 *cert, char *why, size_t why_len);

@@ -96,25 +96,11 @@ c2pa_trust_result c2pa_trust_check(const c2pa_trust *t, STACK_OF(X509) *chain, i
         r = C2PA_CERT_TRUSTED;
         goto done;
     }
+    /* Any failure to build a verified chain to an anchor (missing issuer, a certificate's signature
+     * or validity, ...) leaves the signer untrusted, as c2pa-rs reports it. */
     int err = X509_STORE_CTX_get_error(ctx);
-    switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        r = C2PA_CERT_EXPIRED;
-        snprintf(why, why_len, "certificate in the chain outside its validity: %s", X509_verify_cert_error_string(err));
-        break;
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        r = C2PA_CERT_UNTRUSTED;
-        snprintf(why, why_len, "signing certificate untrusted");
-        break;
-    default:
-        r = C2PA_CERT_INVALID;
-        snprintf(why, why_len, "signing certificate chain invalid: %s", X509_verify_cert_error_string(err));
-    }
+    r = C2PA_CERT_UNTRUSTED;
+    snprintf(why, why_len, "signing certificate untrusted: %s", X509_verify_cert_error_string(err));
 done:
     ERR_clear_error();
     sk_X509_free(untrusted);
@@ -140,6 +126,7 @@ char *c2pa_cert_subject_field(X509 *cert, int nid) {
 /*
  * The signer's certificate profile, as c2pa-rs checks it when reading (each rule below was
  * confirmed against c2pa-python on files signed with certificates that break it):
+ *   - the signature algorithm inside the signed part matches the one outside;
  *   - an end-entity certificate: basicConstraints, when present, must not say CA;
  *   - an authorityKeyIdentifier, even on a self-signed certificate;
  *   - RSA keys of 2048 bits or more, EC keys on P-256, P-384 or P-521 (the specification's rule;
@@ -157,6 +144,13 @@ c2pa_profile_result c2pa_cert_profile(X509 *cert, char *why, size_t why_len) {
     if (is_ca) {
         snprintf(why, why_len, "expected end-entity certificate");
         return C2PA_PROFILE_INVALID;
+    }
+    /* The algorithm named inside the signed part must be the one the certificate is signed with. */
+    const X509_ALGOR *outer = NULL;
+    X509_get0_signature(NULL, &outer, cert);
+    if (!outer || X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(cert)) != 0) {
+        snprintf(why, why_len, "certificate signature algorithm does not match tbsCertificate");
+        return C2PA_PROFILE_BROKEN;
     }
     uint32_t flags = X509_get_extension_flags(cert);
     if (flags & EXFLAG_INVALID) {

@@ -207,9 +207,12 @@ lc_status c2pa_cose_parse(const uint8_t *data, size_t len, c2pa_cose *c) {
     if (!x5) x5 = cbor_map_get_int(unprot, 33);
     if (!x5) x5 = cbor_map_get(c->protected_map, "x5chain");
     if (!x5) x5 = cbor_map_get(unprot, "x5chain");
-    if (x5 && (st = parse_x5chain(x5, c))) {
-        c2pa_cose_free(c);
-        return st;
+    if (x5 && parse_x5chain(x5, c) != LC_OK) {
+        /* Not a reason to stop reading: the signature is then reported as not verifiable. */
+        sk_X509_pop_free(c->chain, X509_free);
+        c->chain = NULL;
+        c->chain_unreadable = true;
+        ERR_clear_error();
     }
     cbor_item_t *tst = cbor_map_get(unprot, "sigTst2");
     c->tst_v2 = tst != NULL;

@@ -143,12 +143,17 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
     if (!alg_name) {
         if (cose.has_alg) c2pa_fail(v, "algorithm.unsupported", url, "unsupported signature algorithm %lld", (long long)cose.alg);
         else c2pa_fail(v, "algorithm.unsupported", url, "signature has no algorithm");
+    } else if (cose.chain_unreadable) {
+        /* c2pa-rs either refuses such a file or reports these three. */
+        c2pa_fail(v, "claimSignature.mismatch", url, "claim signature cannot be verified");
+        c2pa_fail(v, "signingCredential.invalid", url, "the signing certificate cannot be read");
+        if (is_active) c2pa_fail(v, "signingCredential.untrusted", url, "signing certificate untrusted");
     } else if (!cose.chain) {
         c2pa_fail(v, "claimSignature.missing", url, "signature carries no certificate chain (x5chain)");
     } else {
         int ok = c2pa_cose_verify(&cose, claim, claim_len);
         if (ok == 0) c2pa_fail(v, "claimSignature.mismatch", url, "claim signature is not valid");
-        else if (ok == -2) c2pa_fail(v, "signingCredential.invalid", url, "signing key does not fit algorithm %s", alg_name);
+        else if (ok == -2) c2pa_fail(v, "claimSignature.mismatch", url, "signing key does not fit algorithm %s", alg_name);
         else if (ok < 0) c2pa_fail(v, "claimSignature.mismatch", url, "claim signature could not be verified");
         char why[256];
         c2pa_profile_result pr = c2pa_cert_profile(sk_X509_value(cose.chain, 0), why, sizeof why);
@@ -159,9 +164,13 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
             tr = C2PA_CERT_UNTRUSTED;
             snprintf(why, sizeof why, "signing certificate untrusted");
         }
+        /* A self-contradicting certificate gets no trust verdict when anchors are given (as in
+         * c2pa-rs); without anchors the signer is untrusted in any case. */
+        bool quiet = v->trust.store && pr == C2PA_PROFILE_BROKEN;
         if (tr == C2PA_CERT_EXPIRED) c2pa_fail(v, "signingCredential.expired", url, "%s", why);
         else if (tr == C2PA_CERT_INVALID) c2pa_fail(v, "signingCredential.invalid", url, "%s", why);
-        else if (tr == C2PA_CERT_UNTRUSTED && is_active) c2pa_fail(v, "signingCredential.untrusted", url, "%s", why);
+        else if (tr == C2PA_CERT_UNTRUSTED && is_active && !quiet)
+            c2pa_fail(v, "signingCredential.untrusted", url, "%s", why);
         if (is_active) v->active_trusted = tr == C2PA_CERT_TRUSTED;
     }
     ERR_clear_error();
@@ -214,7 +223,7 @@ static void check_ingredients(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, 
         huri_result res = check_hashed_uri(v, m, ref, &rurl, &mnode);
         manifest_ctx *im = mnode >= 0 ? find_manifest(v, mnode) : NULL;
         if (res == HURI_MISSING || (res == HURI_OK && !im))
-            c2pa_fail(v, "claim.missing", ing_url, "ingredient's manifest not found: %s", rurl ? rurl : "?");
+            c2pa_fail(v, "ingredient.manifest.missing", ing_url, "ingredient's manifest not found: %s", rurl ? rurl : "?");
         else if (res == HURI_MISMATCH)
             c2pa_fail(v, "ingredient.manifest.mismatch", ing_url, "ingredient's manifest does not match its hash");
         else if (res == HURI_BADALG)
