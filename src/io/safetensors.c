@@ -50,16 +50,17 @@
 /* ---- dtypes ---------------------------------------------------------------------------------- */
 typedef struct st_dtype {
     const char *name;
-    size_t size;   /* bytes per element */
+    size_t bits;   /* per element; the sub-byte ones (F4, F6_*) pack, and must fill whole bytes */
     int lc;        /* lc_dtype, or -1 when locus does not load it */
 } st_dtype;
 
 static const st_dtype st_dtypes[] = {
-    {"F32", 4, LC_F32},     {"F16", 2, LC_F16},      {"BF16", 2, LC_BF16},   {"I32", 4, LC_I32},
-    {"I64", 8, LC_I64},     {"BOOL", 1, -1},         {"U8", 1, -1},          {"I8", 1, -1},
-    {"I16", 2, -1},         {"U16", 2, -1},          {"F64", 8, -1},         {"U32", 4, -1},
-    {"U64", 8, -1},         {"F8_E4M3", 1, -1},      {"F8_E5M2", 1, -1},     {"F8_E8M0", 1, -1},
-    {"C64", 8, -1},
+    {"F32", 32, LC_F32},        {"F16", 16, LC_F16},        {"BF16", 16, LC_BF16},  {"I32", 32, LC_I32},
+    {"I64", 64, LC_I64},        {"BOOL", 8, -1},            {"U8", 8, -1},          {"I8", 8, -1},
+    {"I16", 16, -1},            {"U16", 16, -1},            {"F64", 64, -1},        {"U32", 32, -1},
+    {"U64", 64, -1},            {"F8_E4M3", 8, -1},         {"F8_E5M2", 8, -1},     {"F8_E8M0", 8, -1},
+    {"F8_E4M3FNUZ", 8, -1},     {"F8_E5M2FNUZ", 8, -1},     {"C64", 64, -1},        {"F4", 4, -1},
+    {"F6_E2M3", 6, -1},         {"F6_E3M2", 6, -1},
 };
 #define ST_NDTYPES (sizeof st_dtypes / sizeof st_dtypes[0])
 
@@ -264,8 +265,13 @@ static lc_status st_parse_tensor(const char *label, const cJSON *item, size_t da
     size_t nbytes = 0;
     bool has_zero = false;
     for (int i = 0; i < ndim; i++) has_zero |= e->shape[i] == 0;
-    if (!has_zero && (overflow || !lc_mul_size(numel, e->dtype->size, &nbytes)))
+    size_t nbits = 0;
+    if (!has_zero && (overflow || !lc_mul_size(numel, e->dtype->bits, &nbits)))
         return lc_error(LC_ERR_FORMAT, "%s: tensor '%s': shape overflows the size of memory", label, name);
+    if (nbits % 8)
+        return lc_error(LC_ERR_FORMAT, "%s: tensor '%s': %zu elements of %s do not fill whole bytes", label, name,
+                        numel, e->dtype->name);
+    nbytes = nbits / 8;
 
     if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2)
         return lc_error(LC_ERR_FORMAT, "%s: tensor '%s': data_offsets is not an array of two integers", label, name);
@@ -822,7 +828,7 @@ lc_status lc_safetensors_get(lc_safetensors *st, const char *name, lc_array **ou
     unsigned char *ptr = f->map->base + f->data_start + e->begin;
     lc_dtype t = (lc_dtype)e->dtype->lc;
     lc_status s;
-    if ((uintptr_t)ptr % e->dtype->size == 0) {
+    if ((uintptr_t)ptr % (e->dtype->bits / 8) == 0) {
         atomic_fetch_add(&f->map->refs, 1);
         s = lc_array_wrap(t, e->ndim, shape, ptr, st_mapping_release, f->map, out);
         if (s != LC_OK) {

@@ -312,6 +312,25 @@ static void test_hostile(void) {
     expect_fail("size mismatch (F8)", "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[4],\"data_offsets\":[0,8]}}", two, 8,
                 LC_ERR_FORMAT);
 
+    /* Sub-byte dtypes pack: 3 x F4 is 12 bits, not a whole number of bytes. */
+    expect_fail("F4 not filling bytes", "{\"a\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}", two, 2,
+                LC_ERR_FORMAT);
+    expect_fail("F6 size mismatch", "{\"a\":{\"dtype\":\"F6_E2M3\",\"shape\":[4],\"data_offsets\":[0,4]}}", two, 4,
+                LC_ERR_FORMAT);
+    {
+        lc_safetensors *sp = NULL;
+        char pp[512];
+        s = open_built("packed.safetensors",
+                       "{\"a\":{\"dtype\":\"F4\",\"shape\":[2,2],\"data_offsets\":[0,2]},"
+                       "\"b\":{\"dtype\":\"F6_E3M2\",\"shape\":[4],\"data_offsets\":[2,5]},"
+                       "\"c\":{\"dtype\":\"F8_E5M2FNUZ\",\"shape\":[3],\"data_offsets\":[5,8]}}",
+                       two, 8, &sp, pp);
+        CHECK(s == LC_OK, "packed dtypes: %s", lc_last_error());
+        lc_array *x = NULL;
+        if (s == LC_OK) CHECK(lc_safetensors_get(sp, "a", &x) == LC_ERR_UNSUPPORTED && !x, "F4 get");
+        lc_safetensors_close(sp);
+    }
+
     /* Offsets. */
     expect_fail("offsets not an array", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":8}}", two, 8,
                 LC_ERR_FORMAT);
