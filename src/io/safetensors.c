@@ -16,7 +16,8 @@
  *   - "__metadata__", if present, is an object of strings;
  *   - every other member is an object with exactly "dtype" (a known dtype), "shape" (array of
  *     integers >= 0) and "data_offsets" (two integers, begin <= end), no other keys;
- *   - byte size = product(shape) * dtype size with overflow checks, equal to end - begin;
+ *   - byte size = product(shape) * dtype bits / 8 with overflow checks (packed sub-byte dtypes
+ *     must fill whole bytes), equal to end - begin;
  *   - the tensors, sorted by offset, tile the data section exactly: no overlap, no gap, nothing
  *     past the end, nothing left over (the rules of the reference implementation);
  *   - names are unique (cJSON keeps duplicate keys, so this is checked here).
