@@ -9,7 +9,7 @@ DEB_BUILD=(build-essential cmake pkg-config git libopenblas-dev libblis-dev libc
            libcbor-dev libssl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev python3 python3-pip python3-venv)
 DEB_TEST=(clang libclang-rt-dev chromium)
 # PyPI packages the tests use as independent oracles (tokenizers, c2pa-python, PIL) and helpers.
-PIP_TEST=(pytest numpy pillow tokenizers jsonschema c2pa-python safetensors transformers onnx)
+PIP_TEST=(pytest numpy pillow tokenizers jsonschema c2pa-python safetensors transformers onnx cryptography)
 
 missing=()
 pkgs=("${DEB_BUILD[@]}")
