@@ -376,22 +376,29 @@ lc_status lc_cpu_bce(const lc_op *op) {
 /* out (O, P) = W (O, C*K) x cols; blocks keep the column buffer near 16 MiB whatever the image. */
 /* ------------------------------------------------------------------------------------------ */
 typedef struct {
-    const float *x; /* one image (C, H, W); conv1d uses H = 1, KH = 1 */
-    float *cols;    /* (C*KH*KW, nb) */
-    int64_t H, W, KH, KW, Wout, stride, pad_h, pad_w, p0, nb;
+    const float *x;  /* first image (C, H, W); conv1d uses H = 1, KH = 1 */
+    int64_t img;     /* elements from one image to the next */
+    int64_t rows;    /* C*KH*KW: rows per image */
+    float *cols;     /* (rows, ld): image j's nb columns start at column j*nb */
+    int64_t H, W, KH, KW, Wout, stride, pad_h, pad_w, p0, nb, ld;
 } im2col_ctx;
 
+/* Items t = j * rows + r: row r = (ch * KH + kh) * KW + kw of image j, output positions p0.. p0+nb. */
 static void im2col_range(void *pp, int64_t begin, int64_t end) {
     const im2col_ctx *c = pp;
-    for (int64_t r = begin; r < end; r++) { /* r = (ch * KH + kh) * KW + kw */
+    for (int64_t t = begin; t < end; t++) {
+        int64_t j = t / c->rows, r = t % c->rows;
         int64_t kw = r % c->KW, kh = (r / c->KW) % c->KH, ch = r / (c->KW * c->KH);
-        const float *xc = c->x + ch * c->H * c->W;
-        float *dst = c->cols + r * c->nb;
+        const float *xc = c->x + j * c->img + ch * c->H * c->W;
+        float *dst = c->cols + r * c->ld + j * c->nb;
+        int64_t oh = c->p0 / c->Wout, ow = c->p0 % c->Wout; /* then counted, no division per element */
         for (int64_t q = 0; q < c->nb; q++) {
-            int64_t p = c->p0 + q;
-            int64_t oh = p / c->Wout, ow = p % c->Wout;
             int64_t ih = oh * c->stride - c->pad_h + kh, iw = ow * c->stride - c->pad_w + kw;
             dst[q] = (ih >= 0 && ih < c->H && iw >= 0 && iw < c->W) ? xc[ih * c->W + iw] : 0.0f;
+            if (++ow == c->Wout) {
+                ow = 0;
+                oh++;
+            }
         }
     }
 }
@@ -418,22 +425,51 @@ static lc_status conv_nd(const lc_op *op, int dims, const char *name) {
     int64_t nb = (int64_t)(4 << 20) / (CK ? CK : 1);
     if (nb < 256) nb = 256;
     if (nb > P) nb = P;
-    float *cols = malloc((size_t)CK * (size_t)nb * sizeof *cols);
-    if (!cols) return lc_error(LC_ERR_NOMEM, "%s: out of memory for a (%lld, %lld) column buffer", name, (long long)CK, (long long)nb);
-    for (int64_t n = 0; n < N; n++) {
-        float *on = out + n * O * P;
-        for (int64_t p0 = 0; p0 < P; p0 += nb) {
-            int64_t nbb = p0 + nb <= P ? nb : P - p0;
-            im2col_ctx c = {xd + n * C * H * W, cols, H, W, KH, KW, Wout, stride, dims == 2 ? pad : 0, pad, p0, nbb};
-            lc_parallel_for(CK, 1 + 65536 / nbb, im2col_range, &c);
-            /* (O, CK) x (CK, nbb) -> columns p0.. of (O, P) */
-            lc_sgemm(false, false, O, nbb, CK, 1.0f, wd, CK, cols, nbb, 0.0f, on + p0, P);
-        }
-        if (bias)
-            for (int64_t o = 0; o < O; o++)
-                for (int64_t p = 0; p < P; p++) on[o * P + p] += bias[o];
+    /* Small images: several side by side in one GEMM (O, CK) x (CK, g*P), which the BLAS runs far
+     * better than many thin ones, then each image's (O, P) block copied into place. */
+    int64_t g = P < nb ? nb / P : 1;
+    if (g > N) g = N;
+    float *cols = malloc((size_t)CK * (size_t)(g > 1 ? g * P : nb) * sizeof *cols);
+    float *tmp = g > 1 ? malloc((size_t)O * (size_t)(g * P) * sizeof *tmp) : NULL;
+    if (!cols || (g > 1 && !tmp)) {
+        free(cols);
+        free(tmp);
+        return lc_error(LC_ERR_NOMEM, "%s: out of memory for a (%lld, %lld) column buffer", name, (long long)CK,
+                        (long long)(g > 1 ? g * P : nb));
     }
+    if (g > 1) {
+        for (int64_t n0 = 0; n0 < N; n0 += g) {
+            int64_t gg = n0 + g <= N ? g : N - n0;
+            im2col_ctx c = {xd + n0 * C * H * W, C * H * W, CK, cols, H, W, KH, KW, Wout, stride, dims == 2 ? pad : 0, pad,
+                            0, P, gg * P};
+            lc_parallel_for(gg * CK, 1 + 16384 / P, im2col_range, &c);
+            /* (O, CK) x (CK, gg*P) -> (O, gg*P) */
+            lc_sgemm(false, false, O, gg * P, CK, 1.0f, wd, CK, cols, gg * P, 0.0f, tmp, gg * P);
+            for (int64_t j = 0; j < gg; j++)
+                for (int64_t o = 0; o < O; o++)
+                    memcpy(out + ((n0 + j) * O + o) * P, tmp + o * gg * P + j * P, (size_t)P * sizeof(float));
+        }
+    } else {
+        for (int64_t n = 0; n < N; n++) {
+            float *on = out + n * O * P;
+            for (int64_t p0 = 0; p0 < P; p0 += nb) {
+                int64_t nbb = p0 + nb <= P ? nb : P - p0;
+                im2col_ctx c = {xd + n * C * H * W, C * H * W, CK, cols, H, W, KH, KW, Wout, stride, dims == 2 ? pad : 0, pad,
+                                p0, nbb, nbb};
+                lc_parallel_for(CK, 1 + 16384 / nbb, im2col_range, &c);
+                /* (O, CK) x (CK, nbb) -> columns p0.. of (O, P) */
+                lc_sgemm(false, false, O, nbb, CK, 1.0f, wd, CK, cols, nbb, 0.0f, on + p0, P);
+            }
+        }
+    }
+    if (bias)
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t o = 0; o < O; o++) {
+                float *row = out + (n * O + o) * P;
+                for (int64_t p = 0; p < P; p++) row[p] += bias[o];
+            }
     free(cols);
+    free(tmp);
     return LC_OK;
 }
 
