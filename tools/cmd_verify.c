@@ -31,7 +31,8 @@ static void print_manifest(const lc_c2pa_manifest *m, bool active) {
     }
     for (size_t i = 0; i < m->n_ingredients; i++) {
         const lc_c2pa_ingredient *g = &m->ingredients[i];
-        printf("  ingredient: %s (%s%s%s)\n", g->title ? g->title : "(untitled)", g->relationship ? g->relationship : "?",
+        printf("  ingredient: %s (%s%s%s)\n", g->title ? g->title : "(untitled)",
+               g->relationship ? g->relationship : "?",
                g->active_manifest ? ", manifest " : ", no manifest", g->active_manifest ? g->active_manifest : "");
     }
 }
@@ -95,7 +96,7 @@ int cmd_verify(int argc, char **argv) {
         }
         const char *why = state == LC_C2PA_TRUSTED ? "signed by a trusted certificate, nothing altered"
                           : state == LC_C2PA_VALID ? "intact, but the signer is not on a trust list"
-                                                   : "the content or its credentials were altered, or cannot be checked";
+                                                   : "altered, or its credentials cannot be checked";
         printf("Verdict: %s (%s)\n", lc_c2pa_state_name(state), why);
     }
     lc_c2pa_report_free(r);

@@ -38,8 +38,8 @@ static void check_data_hash(vctx *v, manifest_ctx *m, int node) {
         cbor_item_t **items = cbor_array_handle(ex);
         for (size_t i = 0; i < n; i++) {
             int64_t s, l;
-            if (!cbor_int_value(cbor_map_get(items[i], "start"), &s) || !cbor_int_value(cbor_map_get(items[i], "length"), &l) ||
-                s < 0 || l < 0) {
+            if (!cbor_int_value(cbor_map_get(items[i], "start"), &s) ||
+                !cbor_int_value(cbor_map_get(items[i], "length"), &l) || s < 0 || l < 0) {
                 c2pa_fail(v, "assertion.dataHash.malformed", aurl, "exclusion %zu is malformed", i);
                 goto done;
             }
@@ -109,8 +109,9 @@ static void check_box_hash(vctx *v, manifest_ctx *m, int node) {
             if (!name || cursor >= n_boxes || strcmp(name, boxes[cursor].name) != 0) {
                 /* c2pa-rs: a box of another name where one is expected is a mismatch; running out of
                  * boxes is an unknown box. */
-                c2pa_fail(v, cursor >= n_boxes ? "assertion.boxesHash.unknownBox" : "assertion.boxesHash.mismatch", aurl,
-                          "box '%s' not found where the box hash expects it", name ? name : "?");
+                const char *code =
+                    cursor >= n_boxes ? "assertion.boxesHash.unknownBox" : "assertion.boxesHash.mismatch";
+                c2pa_fail(v, code, aurl, "box '%s' not found where the box hash expects it", name ? name : "?");
                 free(name);
                 goto done;
             }

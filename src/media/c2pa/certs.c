@@ -41,7 +41,8 @@ lc_status c2pa_trust_load(c2pa_trust *t, const lc_c2pa_options *opt) {
         }
     }
     if (!st && opt->trust_pem) {
-        BIO *bio = BIO_new_mem_buf(opt->trust_pem, (int)(opt->trust_pem_len ? opt->trust_pem_len : strlen(opt->trust_pem)));
+        size_t n = opt->trust_pem_len ? opt->trust_pem_len : strlen(opt->trust_pem);
+        BIO *bio = BIO_new_mem_buf(opt->trust_pem, (int)n);
         if (!bio) st = lc_error(LC_ERR_NOMEM, "out of memory");
         else {
             st = add_pem(t, bio, "trust anchors (memory)");

@@ -176,7 +176,8 @@ static void collect_ingredient(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info,
     char *ref = cbor_text_dup(cbor_map_get(c2pa_ingredient_manifest_ref(a), "url"));
     const char *rpath = ref ? c2pa_jumbf_path(ref) : NULL;
     int mnode = rpath ? jumbf_resolve(&v->tree, m->node, rpath) : -1;
-    if (mnode >= 0 && v->tree.nodes[mnode].super) g->active_manifest = c2pa_report_str(v->r, v->tree.nodes[mnode].label);
+    if (mnode >= 0 && v->tree.nodes[mnode].super)
+        g->active_manifest = c2pa_report_str(v->r, v->tree.nodes[mnode].label);
     free(ref);
     cbor_decref(&a);
 }

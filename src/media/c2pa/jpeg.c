@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 static uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
 
 /* Is this a marker without a length field? */
@@ -115,8 +117,9 @@ lc_status c2pa_jpeg_read_store(const c2pa_src *s, c2pa_container *c) {
                 }
             } else if (is_jp && found && seg_en == en && have < total) {
                 if (z != next_z) {
-                    st = lc_error(LC_ERR_FORMAT, "%s: APP11 packets of the manifest store out of order (Z %u, expected %u)",
-                                  s->name, z, next_z);
+                    st = lc_error(LC_ERR_FORMAT,
+                                  "%s: APP11 packets of the manifest store out of order (Z %u, expected %u)", s->name,
+                                  z, next_z);
                     goto fail;
                 }
                 size_t box_hdr = be32(hdr + 8) == 1 ? 16 : 8;

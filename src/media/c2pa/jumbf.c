@@ -10,7 +10,9 @@
 
 static const uint8_t iso_suffix[12] = {0x00, 0x11, 0x00, 0x10, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static void printable_type(const uint8_t *p, char out[5]) {
     for (int i = 0; i < 4; i++) out[i] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
@@ -47,7 +49,8 @@ static lc_status parse_boxes(jumbf_tree *t, const char *name, size_t start, size
         char type[5];
         printable_type(d + o + 4, type);
         if (L == 1) {
-            if (end - o < 16) return lc_error(LC_ERR_FORMAT, "%s: JUMBF: box '%s' at offset %zu truncated", name, type, o);
+            if (end - o < 16)
+                return lc_error(LC_ERR_FORMAT, "%s: JUMBF: box '%s' at offset %zu truncated", name, type, o);
             L = (uint64_t)be32(d + o + 8) << 32 | be32(d + o + 12);
             hdr = 16;
         } else if (L == 0) {
@@ -84,8 +87,8 @@ static lc_status parse_boxes(jumbf_tree *t, const char *name, size_t start, size
                 const uint8_t *lab = d + c + 25;
                 const uint8_t *nul = memchr(lab, 0, (size_t)dl - 25);
                 if (!nul)
-                    return lc_error(LC_ERR_FORMAT, "%s: JUMBF: label of the description box at offset %zu is not terminated",
-                                    name, c);
+                    return lc_error(LC_ERR_FORMAT,
+                                    "%s: JUMBF: label of the description box at offset %zu is not terminated", name, c);
                 n->label = (const char *)lab;
             }
             lc_status st = parse_boxes(t, name, c + (size_t)dl, cend, i, depth + 1);

@@ -10,7 +10,9 @@
 
 static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* Visit each chunk: fn(type, chunk offset, data length, ctx); stops at IEND. */
 typedef lc_status (*chunk_fn)(const c2pa_src *s, const uint8_t type[4], uint64_t off, uint32_t len, void *ctx);

@@ -141,8 +141,10 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
         free(cn);
     }
     if (!alg_name) {
-        if (cose.has_alg) c2pa_fail(v, "algorithm.unsupported", url, "unsupported signature algorithm %lld", (long long)cose.alg);
-        else c2pa_fail(v, "algorithm.unsupported", url, "signature has no algorithm");
+        if (cose.has_alg)
+            c2pa_fail(v, "algorithm.unsupported", url, "unsupported signature algorithm %lld", (long long)cose.alg);
+        else
+            c2pa_fail(v, "algorithm.unsupported", url, "signature has no algorithm");
     } else if (cose.chain_unreadable) {
         /* c2pa-rs either refuses such a file or reports these three. */
         c2pa_fail(v, "claimSignature.mismatch", url, "claim signature cannot be verified");
@@ -153,7 +155,7 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
     } else {
         int ok = c2pa_cose_verify(&cose, claim, claim_len);
         if (ok == 0) c2pa_fail(v, "claimSignature.mismatch", url, "claim signature is not valid");
-        else if (ok == -2) c2pa_fail(v, "claimSignature.mismatch", url, "signing key does not fit algorithm %s", alg_name);
+        else if (ok == -2) c2pa_fail(v, "claimSignature.mismatch", url, "signing key does not fit %s", alg_name);
         else if (ok < 0) c2pa_fail(v, "claimSignature.mismatch", url, "claim signature could not be verified");
         char why[256];
         c2pa_profile_result pr = c2pa_cert_profile(sk_X509_value(cose.chain, 0), why, sizeof why);
@@ -191,8 +193,12 @@ static void check_assertion_uri(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info
         if (!redacted) c2pa_fail(v, "assertion.missing", abs, "assertion missing: %s", url);
         break;
     }
-    case HURI_MISMATCH: c2pa_fail(v, "assertion.hashedURI.mismatch", abs, "hash does not match assertion data: %s", url); break;
-    case HURI_BADALG: c2pa_fail(v, "algorithm.unsupported", abs, "unknown or missing hash algorithm for %s", url); break;
+    case HURI_MISMATCH:
+        c2pa_fail(v, "assertion.hashedURI.mismatch", abs, "hash does not match assertion data: %s", url);
+        break;
+    case HURI_BADALG:
+        c2pa_fail(v, "algorithm.unsupported", abs, "unknown or missing hash algorithm for %s", url);
+        break;
     case HURI_MALFORMED: c2pa_fail(v, "claim.malformed", abs, "malformed hashed URI in the claim"); break;
     }
     free(abs);
@@ -223,7 +229,8 @@ static void check_ingredients(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, 
         huri_result res = check_hashed_uri(v, m, ref, &rurl, &mnode);
         manifest_ctx *im = mnode >= 0 ? find_manifest(v, mnode) : NULL;
         if (res == HURI_MISSING || (res == HURI_OK && !im))
-            c2pa_fail(v, "ingredient.manifest.missing", ing_url, "ingredient's manifest not found: %s", rurl ? rurl : "?");
+            c2pa_fail(v, "ingredient.manifest.missing", ing_url, "ingredient's manifest not found: %s",
+                      rurl ? rurl : "?");
         else if (res == HURI_MISMATCH)
             c2pa_fail(v, "ingredient.manifest.mismatch", ing_url, "ingredient's manifest does not match its hash");
         else if (res == HURI_BADALG)
@@ -236,7 +243,8 @@ static void check_ingredients(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, 
             int snode;
             huri_result sres = check_hashed_uri(v, m, sref, &surl, &snode);
             if (sres == HURI_MISMATCH || sres == HURI_MISSING)
-                c2pa_fail(v, "ingredient.claimSignature.mismatch", ing_url, "ingredient's claim signature does not match");
+                c2pa_fail(v, "ingredient.claimSignature.mismatch", ing_url,
+                          "ingredient's claim signature does not match");
             free(surl);
         }
         if (im && !im->visited) validate_manifest(v, im, false, *depth + 1);
