@@ -122,6 +122,16 @@ def main():
     write_png(OUT / "rgb_trns.png", a, 8, 2, extra_chunks=[(b"tRNS", struct.pack(">HHH", r, g, b))])
     write_png(OUT / "gray_trns.png", gray[..., None], 8, 0,
               extra_chunks=[(b"tRNS", struct.pack(">H", int(gray[h // 2, w // 2])))])
+    # PIL's quirks with grey transparency: 1-bit and 16-bit keep an integer that PIL later reads
+    # as a packed colour (only 0 matches a grey pixel); 2/4-bit keep the raw, unscaled sample.
+    dark = np.where(xx < w // 4, 0, gray).astype(np.uint16)
+    write_png(OUT / "gray16_trns0.png", dark[..., None] * 3, 16, 0, extra_chunks=[(b"tRNS", struct.pack(">H", 0))])
+    write_png(OUT / "gray16_trns.png", dark[..., None], 16, 0, extra_chunks=[(b"tRNS", struct.pack(">H", 100))])
+    write_png(OUT / "gray4_trns0.png", (dark >> 4)[..., None], 4, 0, extra_chunks=[(b"tRNS", struct.pack(">H", 0))])
+    write_png(OUT / "gray1_trns0.png", (dark > 120)[..., None].astype(np.uint16), 1, 0,
+              extra_chunks=[(b"tRNS", struct.pack(">H", 0))])
+    write_png(OUT / "gray1_trns1.png", (dark > 120)[..., None].astype(np.uint16), 1, 0,
+              extra_chunks=[(b"tRNS", struct.pack(">H", 1))])
     write_png(OUT / "gray16_interlaced.png", (gray.astype(np.uint16) * 3)[..., None], 16, 0, interlace=True)
     # Tiny images (upsampling paths) and odd sizes.
     base.resize((37, 23), Image.Resampling.BILINEAR).save(OUT / "tiny.png")

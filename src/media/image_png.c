@@ -118,12 +118,20 @@ lc_status lc_image_decode_png(const uint8_t *data, size_t size, const char *labe
                 has_trns = true;
                 trns[0] = pal[zero].red, trns[1] = pal[zero].green, trns[2] = pal[zero].blue;
             }
-        } else if (color == PNG_COLOR_TYPE_GRAY && c && depth >= 8) {
-            /* "L" keeps the raw value; "I;16" -> "RGB" clamps it like the pixels. */
+        } else if (color == PNG_COLOR_TYPE_GRAY && c) {
             uint16_t v = c->gray;
-            if (depth == 16 && v > 255) v = 255;
             has_trns = true;
-            trns[0] = trns[1] = trns[2] = v;
+            if (depth == 1) {
+                /* Mode "1" keeps an integer (0 or 255) through convert("RGB"); PIL then reads an
+                 * integer colour as packed 0xBBGGRR. */
+                trns[0] = v ? 255 : 0;
+            } else if (depth == 16) {
+                /* "I;16" keeps the raw integer, read as packed 0xBBGGRR as well. */
+                trns[0] = v & 255, trns[1] = (uint16_t)(v >> 8);
+            } else {
+                /* "L" (2, 4, 8 bits): the raw sample, unscaled, as a grey. */
+                trns[0] = trns[1] = trns[2] = v;
+            }
         } else if (color == PNG_COLOR_TYPE_RGB && c) {
             has_trns = true;
             trns[0] = c->red, trns[1] = c->green, trns[2] = c->blue;
