@@ -26,8 +26,9 @@ typedef struct lc_image {
     /* A PNG whose tRNS chunk names a single transparent colour (grayscale, RGB, or one palette
      * entry) keeps it here, as PIL keeps it in info["transparency"] through convert("RGB").
      * Processors with do_convert_rgb (CLIP, Bit, Siglip) then paint those pixels white, as
-     * transformers' convert_to_rgb composites the transparency onto white. Values are PIL's:
-     * the raw tRNS samples, so a 16-bit file's colour matches no 8-bit pixel, as in PIL. */
+     * transformers' convert_to_rgb composites the transparency onto white. The colour is the
+     * one PIL ends up comparing pixels with, quirks included (raw unscaled samples; 1-bit and
+     * 16-bit grey keep an integer that PIL reads as a packed colour), so the same pixels match. */
     bool has_transparent_color;
     uint16_t transparent_color[3];
 } lc_image;
