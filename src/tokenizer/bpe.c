@@ -299,7 +299,7 @@ lc_status tk_bpe_tokenize(const tk_model *m, const char *s, size_t n, tk_ids *ou
     if (r > 0) return LC_OK;
     size_t first = out->n;
     lc_status st = bpe_merge_word(m, s, n, out, w);
-    if (!st) cache_put(m->cache, s, n, h, out->v + first, out->n - first);
+    if (!st) cache_put(m->cache, s, n, h, out->n > first ? out->v + first : NULL, out->n - first);
     return st;
 }
 

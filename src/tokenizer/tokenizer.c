@@ -339,7 +339,8 @@ static lc_status parse_template(lc_tokenizer *t, const cJSON *pp, const char *ke
         const cJSON *body = seq ? seq : sp;
         const cJSON *idv = cJSON_GetObjectItemCaseSensitive(body, "id");
         const cJSON *tyv = cJSON_GetObjectItemCaseSensitive(body, "type_id");
-        if (!body || !cJSON_IsString(idv) || (tyv && !cJSON_IsNumber(tyv)))
+        if (!body || !cJSON_IsString(idv) ||
+            (tyv && (!cJSON_IsNumber(tyv) || tyv->valuedouble < 0 || tyv->valuedouble > 2147483647.0)))
             return lc_error(LC_ERR_FORMAT, "%s: TemplateProcessing: bad piece in \"%s\"", path, key);
         p->type_id = tyv ? (int64_t)tyv->valuedouble : 0;
         if (seq) {
@@ -550,6 +551,11 @@ lc_status lc_tokenizer_load_json(const char *data, size_t len, const char *path,
     if ((st = parse_truncation(t, cJSON_GetObjectItemCaseSensitive(root, "truncation")))) goto done;
     const cJSON *pad = cJSON_GetObjectItemCaseSensitive(root, "padding");
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(pad, "pad_id");
+    if (pid && !cJSON_IsNull(pid) &&
+        (!cJSON_IsNumber(pid) || pid->valuedouble < 0 || pid->valuedouble > 4294967295.0)) {
+        st = lc_error(LC_ERR_FORMAT, "%s: padding: \"pad_id\" is not an id", path);
+        goto done;
+    }
     if (cJSON_IsNumber(pid)) t->pad_id = (int64_t)pid->valuedouble;
     else {
         int32_t id = tk_model_token_to_id(&t->model, "[PAD]", 5);

@@ -86,7 +86,8 @@ lc_status tk_unigram_parse(const char *path, const cJSON *j, tk_model *m) {
     m->unk_id = -1;
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "unk_id");
     if (u && !cJSON_IsNull(u)) {
-        if (!cJSON_IsNumber(u) || u->valuedouble < 0 || u->valuedouble != (double)(int64_t)u->valuedouble)
+        if (!cJSON_IsNumber(u) || u->valuedouble < 0 || u->valuedouble > 2147483647.0 ||
+            u->valuedouble != floor(u->valuedouble))
             return lc_error(LC_ERR_FORMAT, "%s: Unigram: \"unk_id\" is not an id", path);
         if (n == 0) return lc_error(LC_ERR_FORMAT, "%s: Unigram: the vocabulary is empty", path);
         if (u->valuedouble >= (double)n) return lc_error(LC_ERR_FORMAT, "%s: Unigram: unk_id is not in the vocabulary", path);
