@@ -320,59 +320,112 @@ template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float c[4], 
 #endif
 }
 
-template <int D> struct mma_layout {
+/* Asynchronous 16-byte copies global -> shared (sm_80+), zero-filled when `valid` is false. */
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    int n = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
+#endif
+}
+__device__ __forceinline__ void cp_async_commit() {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+
+/* Rows [r0, r0 + n) of a (rows, D) strided matrix into shared memory, asynchronously. */
+template <typename T, int D>
+__device__ __forceinline__ void tile_async(T *dst, int ld, const T *src, int64_t row_stride, int64_t r0, int n, int64_t limit) {
+    constexpr int per_row = D / 8;
+    for (int idx = threadIdx.x; idx < n * per_row; idx += blockDim.x) {
+        int r = idx / per_row, c = (idx % per_row) * 8;
+        bool ok = r0 + r < limit;
+        cp_async16(dst + r * ld + c, ok ? (const void *)(src + (r0 + r) * row_stride + c) : (const void *)src, ok);
+    }
+}
+
+template <int D, int WARPS> struct mma_layout {
+    static constexpr int BQ = 16 * WARPS;
     static constexpr int LDH = D + TC_PAD; /* 8 halves of padding: conflict-free fragment reads */
+    static constexpr size_t tile = tc_align((size_t)TC_BK * LDH * 2);
     static constexpr size_t q_off = 0;
-    static constexpr size_t k_off = tc_align((size_t)TC_BQ * LDH * 2);
-    static constexpr size_t v_off = k_off + tc_align((size_t)TC_BK * LDH * 2);
-    static constexpr size_t m_off = v_off + tc_align((size_t)TC_BK * LDH * 2);
-    static constexpr size_t bytes = m_off + tc_align(TC_BK * 4);
+    static constexpr size_t k_off = tc_align((size_t)BQ * LDH * 2); /* two stages of K, then of V */
+    static constexpr size_t v_off = k_off + 2 * tile;
+    static constexpr size_t m_off = v_off + 2 * tile;
+    static constexpr size_t bytes = m_off + 2 * tc_align(TC_BK * 4);
 };
 
-template <typename T, int D>
-__global__ void __launch_bounds__(TC_WARPS * 32) attention_mma_kernel(lc_cu_attn_args a) {
+/* K/V tiles are double-buffered: the copy of tile i + 1 runs while tile i is computed. */
+template <typename T, int D, int WARPS>
+__global__ void __launch_bounds__(WARPS * 32) attention_mma_kernel(lc_cu_attn_args a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
     __trap();
 #else
-    using L = mma_layout<D>;
+    using L = mma_layout<D, WARPS>;
     extern __shared__ __align__(128) unsigned char smem[];
-    T *Qs = (T *)(smem + L::q_off), *Ks = (T *)(smem + L::k_off), *Vs = (T *)(smem + L::v_off);
-    float *Ms = (float *)(smem + L::m_off);
-    const uint16_t *Vh = (const uint16_t *)Vs;
+    T *Qs = (T *)(smem + L::q_off);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, tq = lane & 3;
-    const int64_t nqb = (a.Tq + TC_BQ - 1) / TC_BQ;
+    const int64_t nqb = (a.Tq + L::BQ - 1) / L::BQ;
     const int64_t bh = blockIdx.x / nqb, qb = blockIdx.x % nqb;
     const int64_t b = bh / a.H, h = bh % a.H;
     const T *q = (const T *)a.q + b * a.qs[0] + h * a.qs[1];
     const T *k = (const T *)a.k + b * a.ks[0] + h * a.ks[1];
     const T *v = (const T *)a.v + b * a.vs[0] + h * a.vs[1];
-    const int64_t q0 = qb * TC_BQ;
+    const int64_t q0 = qb * L::BQ;
+    const int ntiles = (int)((a.Tk + TC_BK - 1) / TC_BK);
 
-    tc_load_tile<T, D>(Qs, L::LDH, q, a.qs[2], q0, TC_BQ, a.Tq);
-    __syncthreads();
+    auto stage_k = [&](int st) { return (T *)(smem + L::k_off + st * L::tile); };
+    auto stage_v = [&](int st) { return (T *)(smem + L::v_off + st * L::tile); };
+    auto stage_m = [&](int st) { return (float *)(smem + L::m_off + st * tc_align(TC_BK * 4)); };
+    auto issue = [&](int i) {
+        int st = i & 1;
+        int64_t k0 = (int64_t)i * TC_BK;
+        tile_async<T, D>(stage_k(st), L::LDH, k, a.ks[2], k0, TC_BK, a.Tk);
+        tile_async<T, D>(stage_v(st), L::LDH, v, a.vs[2], k0, TC_BK, a.Tk);
+        float *ms = stage_m(st);
+        for (int j = threadIdx.x; j < TC_BK; j += blockDim.x) {
+            int64_t key = k0 + j;
+            ms[j] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
+        }
+    };
+    tile_async<T, D>(Qs, L::LDH, q, a.qs[2], q0, L::BQ, a.Tq);
+    issue(0);
+    cp_async_commit();
+
     uint32_t qf[D / 16][4];
     const int r0 = warp * 16 + g;
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ks++) {
-        qf[ks][0] = *(const uint32_t *)&Qs[r0 * L::LDH + ks * 16 + tq * 2];
-        qf[ks][1] = *(const uint32_t *)&Qs[(r0 + 8) * L::LDH + ks * 16 + tq * 2];
-        qf[ks][2] = *(const uint32_t *)&Qs[r0 * L::LDH + ks * 16 + 8 + tq * 2];
-        qf[ks][3] = *(const uint32_t *)&Qs[(r0 + 8) * L::LDH + ks * 16 + 8 + tq * 2];
-    }
     float o[D / 8][4];
 #pragma unroll
     for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
     float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* rows g and g + 8 */
 
-    for (int64_t k0 = 0; k0 < a.Tk; k0 += TC_BK) {
-        __syncthreads(); /* the previous tile is consumed */
-        tc_load_tile<T, D>(Ks, L::LDH, k, a.ks[2], k0, TC_BK, a.Tk);
-        tc_load_tile<T, D>(Vs, L::LDH, v, a.vs[2], k0, TC_BK, a.Tk);
-        for (int j = threadIdx.x; j < TC_BK; j += blockDim.x) {
-            int64_t key = k0 + j;
-            Ms[j] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
+    for (int it = 0; it < ntiles; it++) {
+        if (it + 1 < ntiles) {
+            issue(it + 1);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
         }
         __syncthreads();
+        if (it == 0) {
+#pragma unroll
+            for (int ks = 0; ks < D / 16; ks++) {
+                qf[ks][0] = *(const uint32_t *)&Qs[r0 * L::LDH + ks * 16 + tq * 2];
+                qf[ks][1] = *(const uint32_t *)&Qs[(r0 + 8) * L::LDH + ks * 16 + tq * 2];
+                qf[ks][2] = *(const uint32_t *)&Qs[r0 * L::LDH + ks * 16 + 8 + tq * 2];
+                qf[ks][3] = *(const uint32_t *)&Qs[(r0 + 8) * L::LDH + ks * 16 + 8 + tq * 2];
+            }
+        }
+        const T *Ks = stage_k(it & 1);
+        const uint16_t *Vh = (const uint16_t *)stage_v(it & 1);
+        const float *Ms = stage_m(it & 1);
 
         float s[TC_BK / 8][4];
 #pragma unroll
@@ -438,6 +491,7 @@ __global__ void __launch_bounds__(TC_WARPS * 32) attention_mma_kernel(lc_cu_attn
                 mma16816<T>(o[db], af, bf);
             }
         }
+        __syncthreads(); /* this stage is refilled two iterations on */
     }
 
     const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
@@ -458,20 +512,36 @@ __global__ void __launch_bounds__(TC_WARPS * 32) attention_mma_kernel(lc_cu_attn
 #endif
 }
 
-template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_attn_args *a) {
-    using L = mma_layout<D>;
-    int64_t blocks = a->B * a->H * ((a->Tq + TC_BQ - 1) / TC_BQ);
+template <typename T, int D, int WARPS> static int launch_mma_w(cudaStream_t s, const lc_cu_attn_args *a) {
+    using L = mma_layout<D, WARPS>;
+    int64_t blocks = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
     if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
     if (L::bytes > 48 * 1024) {
         static bool attr_set = false;
         if (!attr_set) {
-            int e = (int)cudaFuncSetAttribute(attention_mma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::bytes);
+            int e = (int)cudaFuncSetAttribute(attention_mma_kernel<T, D, WARPS>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::bytes);
             if (e) return e;
             attr_set = true;
         }
     }
-    attention_mma_kernel<T, D><<<(unsigned)blocks, TC_WARPS * 32, L::bytes, s>>>(*a);
+    attention_mma_kernel<T, D, WARPS><<<(unsigned)blocks, WARPS * 32, L::bytes, s>>>(*a);
     return lc_cu_last_error();
+}
+
+static int sm_count(void) {
+    static int n[64];
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 132;
+    if (!n[dev]) cudaDeviceGetAttribute(&n[dev], cudaDevAttrMultiProcessorCount, dev);
+    return n[dev] ? n[dev] : 132;
+}
+
+/* 8 warps (128 queries) per block when that still gives two blocks per multiprocessor: K and V
+ * are read once per 128 queries; else 2 warps (32 queries), so that a batch of one fills the GPU. */
+template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_attn_args *a) {
+    int64_t big = a->B * a->H * ((a->Tq + 127) / 128);
+    if (big >= 2 * sm_count()) return launch_mma_w<T, D, 8>(s, a);
+    return launch_mma_w<T, D, 2>(s, a);
 }
 
 /* LOCUS_CUDA_ATTENTION=wmma selects the earlier WMMA kernel (shared-memory accumulator), =plain

@@ -130,9 +130,9 @@ __global__ void layer_norm_long_kernel(T *out, const T *x, const T *res, const T
     }
 }
 
-/* About two vectors per thread: enough loads in flight per thread, enough rows in flight per SM. */
+/* One vector per thread (up to 512 threads): measured better than fewer threads with more loads. */
 static int threads_for(int64_t n, int vecw) {
-    int64_t work = ((n + vecw - 1) / vecw + 1) / 2;
+    int64_t work = (n + vecw - 1) / vecw;
     int t = (int)((work + 31) / 32 * 32);
     if (t < 32) t = 32;
     if (t > 512) t = 512;
@@ -151,11 +151,121 @@ template <typename K> static int allow_smem(K kernel, size_t bytes) {
     return (int)cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
 }
 
+/* ---- register-resident rows ---------------------------------------------------------------------
+ * Rows of at most 512 * VPT vectors: each thread keeps its VPT vectors in registers from the load
+ * to the store, so the row crosses device memory once each way and never touches shared memory
+ * (only the block reductions do). KIND 0: LayerNorm (+ residual), 1: softmax. */
+template <typename T, int VPT, int KIND>
+__global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
+    constexpr int V = vec_of<T>::n;
+    __shared__ float scratch[32];
+    const int64_t nv = n / V;
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const uint4 *xv = (const uint4 *)(x + row * n);
+        const uint4 *rv = res ? (const uint4 *)(res + row * n) : nullptr;
+        uint4 ra[VPT], rb[VPT];
+#pragma unroll
+        for (int u = 0; u < VPT; u++) {
+            int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
+            if (i < nv) {
+                ra[u] = xv[i];
+                if (rv) rb[u] = rv[i];
+            }
+        }
+        float v[VPT][V];
+        float acc = KIND == 0 ? 0.0f : -INFINITY;
+#pragma unroll
+        for (int u = 0; u < VPT; u++) {
+            int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
+            const T *ea = (const T *)&ra[u], *eb = (const T *)&rb[u];
+#pragma unroll
+            for (int j = 0; j < V; j++) {
+                float t = i < nv ? to_f(ea[j]) + (rv ? to_f(eb[j]) : 0.0f) : 0.0f;
+                v[u][j] = t;
+                if (i < nv) acc = KIND == 0 ? acc + t : fmaxf(acc, t);
+            }
+        }
+        float scale, shift;
+        if (KIND == 0) {
+            const float mean = block_sum(acc, scratch) / (float)n;
+            float var = 0;
+#pragma unroll
+            for (int u = 0; u < VPT; u++) {
+                int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    float c = v[u][j] - mean;
+                    var += i < nv ? c * c : 0.0f;
+                }
+            }
+            scale = rsqrtf(block_sum(var, scratch) / (float)n + eps);
+            shift = mean;
+        } else {
+            const float m = block_max(acc, scratch);
+            float sum = 0;
+#pragma unroll
+            for (int u = 0; u < VPT; u++) {
+                int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
+#pragma unroll
+                for (int j = 0; j < V; j++) {
+                    float e = (i < nv && m != -INFINITY) ? __expf(v[u][j] - m) : 0.0f;
+                    v[u][j] = e;
+                    sum += e;
+                }
+            }
+            sum = block_sum(sum, scratch);
+            scale = m == -INFINITY ? 0.0f : 1.0f / sum; /* every entry -inf: a zero row, like the CPU */
+            shift = 0.0f;
+        }
+        uint4 *ov = (uint4 *)(out + row * n);
+#pragma unroll
+        for (int u = 0; u < VPT; u++) {
+            int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
+            if (i >= nv) continue;
+            uint4 packed, wv, bv;
+            if (KIND == 0 && w) wv = ((const uint4 *)w)[i];
+            if (KIND == 0 && b) bv = ((const uint4 *)b)[i];
+            T *e = (T *)&packed;
+#pragma unroll
+            for (int j = 0; j < V; j++) {
+                float t = (v[u][j] - shift) * scale;
+                if (KIND == 0 && w) t *= to_f(((const T *)&wv)[j]);
+                if (KIND == 0 && b) t += to_f(((const T *)&bv)[j]);
+                e[j] = from_f<T>(t);
+            }
+            ov[i] = packed;
+        }
+    }
+}
+
+/* Launch the register kernel when the row fits (n a multiple of the vector width, 16-byte aligned
+ * pointers, at most 512 * 8 vectors); returns -1 when it does not apply. */
+template <typename T, int KIND>
+static int launch_row_reg(cudaStream_t s, T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
+    constexpr int V = vec_of<T>::n;
+    if (n % V || !al16(out) || !al16(x) || !al16(res) || !al16(w) || !al16(b)) return -1;
+    int64_t nv = n / V;
+    int vpt = nv <= 512 ? 1 : nv <= 1024 ? 2 : nv <= 2048 ? 4 : nv <= 4096 ? 8 : 0;
+    if (!vpt) return -1;
+    int threads = (int)(((nv + vpt - 1) / vpt + 31) / 32 * 32);
+    if (threads < 32) threads = 32;
+    int grid = row_grid(rows);
+    switch (vpt) {
+    case 1: row_reg_kernel<T, 1, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
+    case 2: row_reg_kernel<T, 2, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
+    case 4: row_reg_kernel<T, 4, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
+    default: row_reg_kernel<T, 8, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
+    }
+    return lc_cu_last_error();
+}
+
 extern "C" int lc_cu_layer_norm(lc_cu_stream s, int dtype, void *out, const void *x, const void *res, const void *w,
                                 const void *b, int64_t rows, int64_t n, float eps) {
     if (rows == 0 || n == 0) return 0;
     LC_CU_DISPATCH_FLOAT(dtype, T, {
         constexpr int V = vec_of<T>::n;
+        int r = launch_row_reg<T, 0>(s, (T *)out, (const T *)x, (const T *)res, (const T *)w, (const T *)b, rows, n, eps);
+        if (r >= 0) return r;
         if (n <= ROW_SMEM_MAX_FLOATS) {
             bool vec = n % V == 0 && al16(out) && al16(x) && al16(res) && al16(w) && al16(b);
             size_t smem = (size_t)n * sizeof(float);
@@ -238,6 +348,8 @@ extern "C" int lc_cu_softmax(lc_cu_stream s, int dtype, void *out, const void *x
     if (rows == 0 || n == 0) return 0;
     LC_CU_DISPATCH_FLOAT(dtype, T, {
         constexpr int V = vec_of<T>::n;
+        int r = launch_row_reg<T, 1>(s, (T *)out, (const T *)x, (const T *)nullptr, (const T *)nullptr, (const T *)nullptr, rows, n, 0.0f);
+        if (r >= 0) return r;
         if (n <= ROW_SMEM_MAX_FLOATS) {
             bool vec = n % V == 0 && al16(out) && al16(x);
             size_t smem = (size_t)n * sizeof(float);
