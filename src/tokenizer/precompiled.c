@@ -16,6 +16,9 @@ struct tk_precompiled {
     size_t n_units;
     char *normalized;
     size_t n_normalized;
+    /* each ASCII byte alone: -1 corrupt, 0 unchanged, 1 replaced by normalized[ascii_off..+ascii_len) */
+    signed char ascii_state[128];
+    uint32_t ascii_off[128], ascii_len[128];
 };
 
 static int b64_value(unsigned char c) {
@@ -54,6 +57,8 @@ static unsigned char *b64_decode(const char *s, size_t n, size_t *out_len) {
     *out_len = k;
     return o;
 }
+
+static int first_match(const tk_precompiled *p, const unsigned char *key, size_t n, const char **rep, size_t *rep_len);
 
 lc_status tk_precompiled_new(const char *path, const char *b64, tk_precompiled **out) {
     *out = NULL;
@@ -96,6 +101,15 @@ lc_status tk_precompiled_new(const char *path, const char *b64, tk_precompiled *
     if (units == 0) {
         tk_precompiled_free(p);
         return lc_error(LC_ERR_FORMAT, "%s: Precompiled: the charsmap has an empty trie", path);
+    }
+    for (unsigned b = 1; b < 128; b++) {
+        unsigned char key = (unsigned char)b;
+        const char *rep = NULL;
+        size_t rl = 0;
+        int r = first_match(p, &key, 1, &rep, &rl);
+        p->ascii_state[b] = (signed char)r;
+        p->ascii_off[b] = r > 0 ? (uint32_t)(rep - p->normalized) : 0;
+        p->ascii_len[b] = r > 0 ? (uint32_t)rl : 0;
     }
     *out = p;
     return LC_OK;
@@ -155,6 +169,18 @@ lc_status tk_precompiled_apply(const tk_precompiled *p, tk_text *t, tk_buf *tmp)
     utf8proc_int32_t state = 0;
     size_t g = 0; /* start of the current grapheme */
     while (g < n) {
+        /* ASCII followed by ASCII (not CR LF) is a grapheme of its own: table lookup */
+        unsigned char c0 = s[g];
+        if (c0 < 0x80 && c0 != 0 && (g + 1 == n || (s[g + 1] < 0x80 && !(c0 == '\r' && s[g + 1] == '\n')))) {
+            int r = p->ascii_state[c0];
+            if (r < 0) return corrupt();
+            bool ok = r ? (modified = true, tk_buf_append(tmp, p->normalized + p->ascii_off[c0], p->ascii_len[c0]))
+                        : tk_buf_append(tmp, s + g, 1);
+            if (!ok) return lc_error(LC_ERR_NOMEM, "tokenizer: out of memory");
+            g++;
+            if (g <= t->zero) zero = tmp->len;
+            continue;
+        }
         /* find the end of the grapheme starting at g */
         size_t l;
         uint32_t prev = tk_utf8_decode(s + g, n - g, &l);
