@@ -132,9 +132,9 @@ def parse_args(args):
 
 
 def select_cases(suite, names):
-    if names == "none":
+    if names and names.lower() == "none":
         return []
-    wanted = None if not names else {n.lower() for n in names.split(",")}
+    wanted = None if not names or names.lower() == "all" else {n.lower() for n in names.split(",")}
     out = []
     for op, args, quick in CASES:
         if wanted is not None and op.lower() not in wanted:
@@ -552,14 +552,17 @@ def add_common_arguments(p):
 
 def plan(args):
     """(op cases, models, batches, seqs, suite label) from the arguments, with locus's defaults: an explicit
-    model list without --ops runs models only, and the other way round."""
+    model list without --ops runs models only, and the other way round ("none" for one of them leaves the
+    suite's choice for the other)."""
     full = args.suite == "full"
     ops = args.ops
     models = args.models
-    if models and not ops:
+    ops_given = ops is not None and ops.lower() != "none"
+    models_given = models is not None and models.lower() != "none"
+    if ops is None and models_given:
         ops = "none"
     cases = select_cases(args.suite, ops)
-    if models == "none" or (ops and not models):
+    if (models is not None and not models_given) or (models is None and ops_given):
         model_list = []
     elif models:
         model_list = models.split(",")

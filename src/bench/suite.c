@@ -218,10 +218,13 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     int nb = opt->batches ? opt->nbatches : full ? 3 : 2;
     const int64_t *seqs = opt->seqs ? opt->seqs : full ? full_seqs : quick_seqs;
     int ns = opt->seqs ? opt->nseqs : full ? 3 : 1;
-    /* An explicit model list without an explicit op list runs models only, and vice versa. */
+    /* An explicit model list without an op list runs models only, and vice versa ("none" for one
+     * of them leaves the suite's choice for the other). */
+    bool ops_given = opt->ops && strcasecmp(opt->ops, "none") != 0;
+    bool models_given = opt->models && strcasecmp(opt->models, "none") != 0;
     const char *ops = opt->ops;
-    if (!ops && opt->models) ops = "none";
-    if (!opt->models && opt->ops) nmodels = 0;
+    if (!opt->ops && models_given) ops = "none";
+    if (!opt->models && ops_given) nmodels = 0;
 
     bc->total = bc->ndev * (bench_op_count(full, ops) + bench_model_count(nmodels, models, nb, ns) + (opt->skip_probe || opt->list_only ? 0 : 1));
     bc->t0 = bench_now();
