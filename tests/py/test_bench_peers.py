@@ -111,3 +111,20 @@ def test_onnx_peer(tmp_path):
     by = {(r["kind"], r["name"]): r for r in doc["results"]}
     for key in [("op", "ReLU"), ("op", "MatMul"), ("op", "BCE"), ("op", "Sort"), ("model", "minilm-l6")]:
         assert by[key]["status"] == "ok", by[key].get("error")
+
+
+@pytest.mark.parametrize("args", [[], ["--ops", "none"], ["--model", "none"], ["--ops", "ReLU,Sort"],
+                                  ["--model", "minilm-l6", "--batch", "1,2"], ["--suite", "full", "--ops", "none"],
+                                  ["--suite", "full", "--ops", "all", "--model", "vit-base"]])
+def test_peer_selection_matches_locus(args):
+    """Given the same options, locus and the peers select the same workloads."""
+    import argparse
+
+    doc = run_json("bench", "--list", "--json", *args)
+    mine = [(r["kind"], r["name"], r["args"]) for r in doc["results"]]
+    p = argparse.ArgumentParser()
+    common.add_common_arguments(p)
+    cases, models, batches, seqs, _ = common.plan(p.parse_args(args))
+    theirs = [("op", op, a) for op, a in cases]
+    theirs += [("model", m, a) for m in models for _, _, a, _ in common.model_points(m, batches, seqs)]
+    assert sorted(mine) == sorted(theirs)
