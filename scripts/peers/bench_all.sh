@@ -7,7 +7,8 @@
 #   LOCUS=build/locus     the locus binary
 #   PYTHON=python3        the interpreter with torch, transformers, onnx and onnxruntime
 #   THREADS=N             CPU threads for all three runtimes (default: every core)
-#   EXTRA="..."           more `locus bench` / peer options, e.g. EXTRA="--dtype f16"
+#   EXTRA="..."           more `locus bench` / peer options, e.g. EXTRA="--dtype f16" or EXTRA="--ops none"
+#   TORCH_VARIANTS=...    the PyTorch peer's variants (default: eager on CPU; eager,cuda-graphs,compile on CUDA)
 # Writes OUTDIR/{locus,torch,ort}.json, OUTDIR/compare.md (the tables BENCHMARKS.md quotes), OUTDIR/report.html,
 # OUTDIR/run.txt (date, machine, the exact commands). A peer that cannot run (package missing, no CUDA
 # execution provider) is reported in run.txt and left out of the comparison.
@@ -34,7 +35,9 @@ cmd=("$LOCUS" bench --device "$dev" --suite "$suite" "${threads[@]}" "${extra[@]
 log "command: ${cmd[*]}"
 "${cmd[@]}" >"$out/locus.txt" 2>"$out/locus.err" && files+=("$out/locus.json") || { log "locus bench failed: $(tail -1 "$out/locus.err")"; exit 1; }
 
-cmd=("$PY" scripts/peers/torch_peer.py --device "$dev" --suite "$suite" "${threads[@]}" "${extra[@]}" -o "$out/torch.json")
+variants=()
+[ -n "${TORCH_VARIANTS:-}" ] && variants=(--variants "$TORCH_VARIANTS")
+cmd=("$PY" scripts/peers/torch_peer.py --device "$dev" --suite "$suite" "${threads[@]}" "${variants[@]}" "${extra[@]}" -o "$out/torch.json")
 log "command: ${cmd[*]}"
 if "${cmd[@]}" 2>"$out/torch.err"; then files+=("$out/torch.json"); else log "PyTorch peer did not run: $(tail -1 "$out/torch.err")"; fi
 
