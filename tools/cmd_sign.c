@@ -9,7 +9,8 @@
 static void sign_usage(FILE *f) {
     fprintf(f,
             "usage: locus sign IN -o OUT --cert PEM --key PEM [--alg es256|es384|ps256|ed25519]\n"
-            "                  [--manifest JSON] [--title T] [--source-type TYPE] [--trust PEM]\n\n"
+            "                  [--manifest JSON] [--title T] [--source-type TYPE] [--trust PEM]\n"
+            "                  [--allow-nonconforming-cert]\n\n"
             "Signs IN (JPEG or PNG) with a C2PA manifest and writes OUT (which may be IN).\n"
             "  --cert PEM         certificate chain, signer first\n"
             "  --key PEM          the signer's private key (unencrypted)\n"
@@ -21,6 +22,11 @@ static void sign_usage(FILE *f) {
             "                     (default digitalCapture; unused when IN already has credentials)\n"
             "  --trust PEM        trust anchors used to validate IN's own credentials, which become the\n"
             "                     parent ingredient\n"
+            "  --allow-nonconforming-cert\n"
+            "                     sign even when the certificate breaks the C2PA certificate profile\n"
+            "                     (for test files only: readers then report the file Invalid)\n"
+            "The certificate must follow the C2PA certificate profile (end-entity, authority key ID,\n"
+            "digital-signature key usage, an allowed extended key usage), else nothing is signed.\n"
             "No time-stamp authority is contacted.\n"
             "Exit status: 0 signed, 1 failure (message on stderr), 2 usage error.\n");
 }
@@ -73,7 +79,10 @@ int cmd_sign(int argc, char **argv) {
         else if (strcmp(a, "--title") == 0) target = &opt.title;
         else if (strcmp(a, "--source-type") == 0) target = &opt.digital_source_type;
         else if (strcmp(a, "--trust") == 0) target = &opt.trust_pem_path;
-        else if (strcmp(a, "--alg") == 0) {
+        else if (strcmp(a, "--allow-nonconforming-cert") == 0) {
+            opt.allow_nonconforming_cert = true;
+            continue;
+        } else if (strcmp(a, "--alg") == 0) {
             if (i + 1 >= argc) return cli_failf("sign", 2, "--alg needs a value");
             if (lc_c2pa_alg_parse(argv[++i], &opt.alg) != LC_OK) return cli_failf("sign", 2, "%s", lc_last_error());
             continue;

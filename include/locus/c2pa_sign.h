@@ -65,6 +65,12 @@ typedef struct lc_c2pa_sign_options {
     /* Trust anchors (PEM path, may be NULL) used to validate a parent manifest; its results are
      * recorded in the parent ingredient's validationResults. */
     const char *trust_pem_path;
+    /* The signer's certificate must follow the C2PA certificate profile (an end-entity certificate
+     * with an authority key identifier, key usage for digital signatures, an extended key usage
+     * C2PA allows: the rules `lc_c2pa_verify_file` checks); otherwise signing fails with
+     * LC_ERR_ARG naming the certificate and the rule. true skips that check, to make test files
+     * that readers must reject (they report signingCredential.invalid and the state Invalid). */
+    bool allow_nonconforming_cert;
 } lc_c2pa_sign_options;
 
 /* Sign `in_path` (JPEG or PNG, by content) into `out_path` (which may equal in_path; the output is

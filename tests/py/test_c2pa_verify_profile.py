@@ -2,8 +2,9 @@
 certificates that follow or break it (end-entity only, key usage, extended key usage and its
 allowed combinations), with and without the signing CA as trust anchor.
 
-c2pa-python refuses to sign with a certificate that breaks the profile, so the files are signed by
-`locus sign` (same binary), which does not check it; certificates are made here with `cryptography`.
+c2pa-python refuses to sign with a certificate that breaks the profile, and so does `locus sign`
+(test_sign_refuses_what_c2pa_python_refuses); the files are therefore signed by `locus sign
+--allow-nonconforming-cert`, which skips that check. Certificates are made here with `cryptography`.
 """
 import datetime
 import json
@@ -115,7 +116,8 @@ def test_signer_profile_agrees(ca, tmp_path, case):
     cert, key = make_signer(ca, case)
     out = tmp_path / f"{case}.jpg"
     p = subprocess.run([str(LOCUS), "sign", str(FIX / "no_manifest.jpg"), "-o", str(out), "--cert", str(cert),
-                        "--key", str(key), "--alg", "es256"], capture_output=True, text=True)
+                        "--key", str(key), "--alg", "es256", "--allow-nonconforming-cert"],
+                       capture_output=True, text=True)
     if p.returncode != 0 and "not built" in p.stderr:
         pytest.skip("locus sign is not built into this binary")
     assert p.returncode == 0, p.stderr
@@ -132,3 +134,41 @@ def test_signer_profile_agrees(ca, tmp_path, case):
         assert (got["validation_state"], sorted({s["code"] for s in got["validation_status"]})) == want, (case, trust)
         if case == "good":
             assert want[0] == ("Trusted" if trust else "Valid")
+
+
+def c2pa_python_signs(cert, key, dst):
+    """None when c2pa-python signs with this certificate, else its error message."""
+    info = c2pa.C2paSignerInfo(b"es256", cert.read_bytes(), key.read_bytes(), None)
+    manifest = {"claim_generator_info": [{"name": "locus-tests"}], "assertions": [{"label": "c2pa.actions", "data": {
+        "actions": [{"action": "c2pa.created",
+                     "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}]}}]}
+    try:
+        signer = c2pa.Signer.from_info(info)
+        c2pa.Builder(manifest).sign_file(str(FIX / "no_manifest.jpg"), str(dst), signer)
+    except Exception as e:  # typed C2paError subclasses
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sign_refuses_what_c2pa_python_refuses(ca, tmp_path, case):
+    """`locus sign` refuses a certificate that breaks the profile exactly when c2pa-python does,
+    before writing anything, with a message naming the certificate file and the rule."""
+    cert, key = make_signer(ca, case)
+    refused = c2pa_python_signs(cert, key, tmp_path / "py.jpg")
+    out = tmp_path / "locus.jpg"
+    p = subprocess.run([str(LOCUS), "sign", str(FIX / "no_manifest.jpg"), "-o", str(out), "--cert", str(cert),
+                        "--key", str(key), "--alg", "es256"], capture_output=True, text=True)
+    if p.returncode != 0 and "not built" in p.stderr:
+        pytest.skip("locus sign is not built into this binary")
+    if refused is None:
+        assert p.returncode == 0, (case, p.stderr)
+        return
+    assert p.returncode == 1, (case, refused, p.stderr)
+    assert not out.exists()
+    assert cert.name in p.stderr and "C2PA certificate profile" in p.stderr, p.stderr
+    rule = {"ca-certificate": "end-entity", "no-authority-key-id": "authority key identifier",
+            "self-signed-no-authority-key-id": "authority key identifier", "no-key-usage": "key usage",
+            "no-digital-signature": "key usage", "no-eku": "extended key usage", "any-eku": "'any' EKU",
+            "email-and-ocsp": "set of EKUs", "email-and-time-stamping": "set of EKUs"}.get(case, "EKU")
+    assert rule in p.stderr, (case, p.stderr)

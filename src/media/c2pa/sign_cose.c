@@ -8,6 +8,7 @@
  * RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt; Ed25519 is pure EdDSA.
  */
 #include "sign_internal.h"
+#include "c2pa_internal.h" /* the signer certificate profile, shared with the verifier */
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -190,12 +191,26 @@ lc_status lc_signer_load(const lc_c2pa_sign_options *opt, lc_signer *out) {
         X509_free(signer_cert);
         goto fail;
     }
+    const char *cname = opt->cert_pem_path ? opt->cert_pem_path : "certificate chain";
     int eq = EVP_PKEY_eq(X509_get0_pubkey(signer_cert), out->key);
-    X509_free(signer_cert);
     ERR_clear_error();
     if (eq != 1) {
-        st = lc_error(LC_ERR_ARG, "%s: the first certificate does not belong to the private key %s",
-                      opt->cert_pem_path ? opt->cert_pem_path : "certificate chain", kname);
+        X509_free(signer_cert);
+        st = lc_error(LC_ERR_ARG, "%s: the first certificate does not belong to the private key %s", cname, kname);
+        goto fail;
+    }
+    /* The C2PA signer certificate profile, checked by the same code as when verifying: c2pa-rs
+     * refuses such a certificate when signing, and every reader marks the result Invalid. */
+    char why[256];
+    c2pa_profile_result profile =
+        opt->allow_nonconforming_cert ? C2PA_PROFILE_OK : c2pa_cert_profile(signer_cert, why, sizeof why);
+    X509_free(signer_cert);
+    ERR_clear_error();
+    if (profile != C2PA_PROFILE_OK) {
+        st = lc_error(LC_ERR_ARG,
+                      "%s: the signing certificate breaks the C2PA certificate profile (%s); readers would mark "
+                      "the signed file Invalid (signingCredential.invalid)",
+                      cname, why);
         goto fail;
     }
     switch (out->alg) {
