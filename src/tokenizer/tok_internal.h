@@ -102,8 +102,8 @@ typedef struct tk_regex tk_regex;
 /* literal: match the string itself (tokenizers escapes String patterns). */
 lc_status tk_regex_new(const char *path, const char *pattern, size_t len, bool literal, tk_regex **out);
 void tk_regex_free(tk_regex *r);
-/* Non-overlapping matches over s[0..n), as tokenizers' SysRegex::find_iter reports them:
- * calls fn(start, end) for each; returns false on a matcher error. */
+/* Non-overlapping matches over s[0..n), as tokenizers' SysRegex::find_iter reports them, into the
+ * growable array *v (*count of them, *cap allocated); false on a matcher error or out of memory. */
 typedef struct tk_match {
     size_t start, end;
 } tk_match;
