@@ -6,8 +6,16 @@ locus implements. Small files, committed; regenerate with
     python3 scripts/gen_tokenizers.py                 # all fixtures
     python3 scripts/gen_tokenizers.py --unicode-compat  # also src/tokenizer/unicode_compat.h
 
-Training text is a seeded slice of tests/data/corpus/tokenizer_corpus.txt, so the files are the
-same from run to run for a given `tokenizers` version.
+    python3 scripts/gen_tokenizers.py --only NAME       # one fixture
+
+Needs `tokenizers`; the XLM-R-style fixture (a SentencePiece Unigram model with the nmt_nfkc
+Precompiled charsmap, converted the way `transformers` converts XLM-R) also needs `sentencepiece`
+and `transformers`, and is skipped without them. Training text comes from
+tests/data/corpus/tokenizer_corpus.txt; some trainers break ties differently from run to run, so a
+regenerated fixture may differ slightly from the committed one (either is a valid test input).
+
+unicode_compat.h is tied to the `tokenizers` version that generated it (0.23.3 for the committed
+file): after upgrading the oracle, regenerate it with --only-unicode-compat.
 """
 import argparse
 import json
