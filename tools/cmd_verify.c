@@ -12,7 +12,15 @@ static void usage(FILE *f) {
                "  Read and validate the C2PA content credentials of a JPEG or PNG file.\n"
                "  --trust PEM  trust anchors (PEM certificates): a chaining signer makes the file Trusted\n"
                "  --json       print one JSON object instead of a summary\n"
-               "exit status: 0 Valid/Trusted, 1 Invalid, 2 Absent (no credentials), 3 error\n");
+               "exit status: 0 Valid/Trusted, 1 Invalid, 2 Absent (no credentials), 3 error\n"
+               "Ingredients (as c2pa-rs and c2patool judge them): a failure found in an ingredient's\n"
+               "manifest counts (listed, and it decides the state) unless the ingredient assertion already\n"
+               "records it from when the ingredient was added; recorded failures are shown with the\n"
+               "ingredient and do not count. The active manifest's own failures always count.\n"
+               "JSON: \"validation_status\" lists the failures that count; \"validation_results\" splits\n"
+               "them into \"activeManifest\" and \"ingredientDeltas\" (per ingredient assertion URI); each\n"
+               "manifest's ingredients carry their \"url\" and the failures they record in their own\n"
+               "\"validation_results\", where c2patool puts them.\n");
 }
 
 static void print_manifest(const lc_c2pa_manifest *m, bool active) {
@@ -34,6 +42,8 @@ static void print_manifest(const lc_c2pa_manifest *m, bool active) {
         printf("  ingredient: %s (%s%s%s)\n", g->title ? g->title : "(untitled)",
                g->relationship ? g->relationship : "?",
                g->active_manifest ? ", manifest " : ", no manifest", g->active_manifest ? g->active_manifest : "");
+        for (size_t k = 0; k < g->n_failures; k++)
+            printf("    recorded failure (not counted): %s (%s)\n", g->failures[k].code, g->failures[k].url);
     }
 }
 
@@ -93,6 +103,7 @@ int cmd_verify(int argc, char **argv) {
         for (size_t i = 0; i < ns; i++) {
             const lc_c2pa_status *s = lc_c2pa_report_status(r, i);
             printf("  %-32s %s\n  %32s (%s)\n", s->code, s->explanation, "", s->url);
+            if (s->ingredient) printf("  %32s found through ingredient %s\n", "", s->ingredient);
         }
         const char *why = state == LC_C2PA_TRUSTED ? "signed by a trusted certificate, nothing altered"
                           : state == LC_C2PA_VALID ? "intact, but the signer is not on a trust list"

@@ -12,11 +12,21 @@
  *   - failures are reported with the specification's status codes ("claimSignature.mismatch",
  *     "assertion.dataHash.mismatch", "signingCredential.untrusted", ...), as c2patool does.
  *
- * Validation state:
+ * Failures of ingredient manifests (C2PA specification, "Validate the ingredients"; c2pa-rs's
+ * ValidationResults): each failure found while checking an ingredient's manifest is tagged with
+ * the URI of the ingredient assertion that led there (lc_c2pa_status.ingredient; the ingredient
+ * "deltas"). A failure about a manifest other than the active one that an ingredient assertion
+ * of the store already records (its validationResults, or validation_status for v1/v2
+ * ingredients: same code, same absolute URL) was known when that ingredient was added: it stays
+ * with the ingredient (lc_c2pa_ingredient.failures) and does not count again. The active
+ * manifest's own failures always count.
+ *
+ * Validation state, from the failures that count (lc_c2pa_report_status):
  *   ABSENT   no C2PA manifest store in the file;
  *   INVALID  a failure code other than signingCredential.untrusted (nothing tampered is ever valid);
- *   VALID    everything checks out, but the signer does not chain to a trust anchor (or none given);
- *   TRUSTED  valid, and the signer chains to one of the trust anchors.
+ *   VALID    everything checks out, but a signer (the active one, or an ingredient's not recorded as
+ *            such) does not chain to a trust anchor (or none given);
+ *   TRUSTED  valid, the active signer chains to one of the trust anchors and no failure counts.
  *
  * Errors (lc_status other than LC_OK): the file cannot be read (LC_ERR_IO), or its container or
  * its C2PA data is malformed beyond validation (LC_ERR_FORMAT: truncated file, absurd box length,
@@ -56,6 +66,10 @@ typedef struct lc_c2pa_status {
     const char *code;
     const char *url;
     const char *explanation;
+    /* NULL for a failure of the active manifest; for one found in an ingredient's manifest, the
+     * absolute URI of the ingredient assertion through which it was reached (the innermost one:
+     * c2pa-rs's ingredientAssertionURI of validation_results.ingredientDeltas). */
+    const char *ingredient;
 } lc_c2pa_status;
 
 typedef struct lc_c2pa_ingredient {
@@ -64,6 +78,13 @@ typedef struct lc_c2pa_ingredient {
     const char *relationship;      /* "parentOf", "componentOf", "inputTo" */
     const char *instance_id;       /* may be NULL */
     const char *active_manifest;   /* label of the ingredient's manifest in this store, or NULL */
+    const char *url;               /* the ingredient assertion: "self#jumbf=/c2pa/<manifest>/c2pa.assertions/<label>" */
+    /* Failures recorded in the ingredient assertion by whoever added it (validationResults of a
+     * v3 ingredient: activeManifest and ingredientDeltas; validation_status of v1/v2), with
+     * absolute URLs; `ingredient` is set for those of its ingredientDeltas. Codes c2pa-rs counts
+     * as success or informational are left out. */
+    size_t n_failures;
+    const lc_c2pa_status *failures;
 } lc_c2pa_ingredient;
 
 typedef struct lc_c2pa_manifest {
@@ -109,7 +130,9 @@ const char *lc_c2pa_report_active_manifest(const lc_c2pa_report *r);
 /* Manifests of the store, in store order. */
 size_t lc_c2pa_report_manifest_count(const lc_c2pa_report *r);
 const lc_c2pa_manifest *lc_c2pa_report_manifest(const lc_c2pa_report *r, size_t i);
-/* Failure codes (validation_status as c2patool reports it; includes signingCredential.untrusted). */
+/* The failures that decide the state (validation_status as c2patool reports it: those of the
+ * active manifest, then those of ingredient manifests not recorded in an ingredient; includes
+ * signingCredential.untrusted). */
 size_t lc_c2pa_report_status_count(const lc_c2pa_report *r);
 const lc_c2pa_status *lc_c2pa_report_status(const lc_c2pa_report *r, size_t i);
 /* Is `code` among the failure codes? */
@@ -118,7 +141,12 @@ bool lc_c2pa_report_has_status(const lc_c2pa_report *r, const char *code);
 /* The report as one JSON object (malloc'd, NUL-terminated; free with free()):
  * {"file","validation_state","active_manifest","manifests":{label:{claim_generator,title,
  *  signature_info:{alg,issuer,common_name,time},assertions,ingredients,actions,source_types}},
- *  "validation_status"} */
+ *  "validation_status", "validation_results"}
+ * validation_status lists the failures that decide the state ({code,url,explanation}); the same
+ * failures are split in "validation_results" as c2patool does: {"activeManifest":{"failure":[...]},
+ * "ingredientDeltas":[{"ingredientAssertionURI", "validationDeltas":{"failure":[...]}}]}. Each
+ * ingredient carries "url" and "validation_results" in that shape: the failures recorded in the
+ * ingredient assertion, which belong to the ingredient and do not decide this file's state. */
 char *lc_c2pa_report_json(const lc_c2pa_report *r, const char *file);
 
 /* ---- lower level: the raw manifest store -------------------------------------------------- */

@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from test_c2pa_sign_helpers import (ALGS, CERTS, IPTC, c2pa_read, fixture, locus_bin, locus_codes, locus_sign,
-                                    locus_verify, py_sign, store_pieces)
+from test_c2pa_sign_helpers import (ALGS, CERTS, IPTC, c2pa_read, c2pa_verdict, fixture, locus_bin, locus_codes,
+                                    locus_sign, locus_verdict, locus_verify, py_sign, jumbf_boxes, store_bytes,
+                                    store_pieces, store_to_file_offset)
 
 UNSIGNED = ["no_manifest.jpg", "IMG_0003.jpg", "sample1.png", "libpng-test.png"]
 SIGNED_PARENTS = ["C.jpg", "CA.jpg", "CACA.jpg", "boxhash.jpg"]
@@ -248,18 +249,80 @@ def test_tampered_parent_is_recorded_in_the_ingredient(tmp_path, name):
     assert all(not d["validationDeltas"].get("failure") for d in deltas), deltas
 
 
-@pytest.mark.parametrize("name", [
-    "XCA.jpg",
-    pytest.param("E-sig-CA.jpg", marks=pytest.mark.xfail(
-        strict=False, reason="locus verify counts the failure of an ingredient's manifest against the active "
-        "manifest (Invalid, claimSignature.mismatch) where c2pa-rs reports the file Trusted and records the "
-        "failure with the ingredient")),
-])
+@pytest.mark.parametrize("name", ["XCA.jpg", "E-sig-CA.jpg"])
 def test_locus_verify_agrees_on_tampered_parent(tmp_path, name):
+    # the parent's failure (E-sig-CA: claimSignature.mismatch of the parent's own signature) is
+    # recorded in the ingredient, so it stays with the ingredient and the new file is Trusted
     out = tmp_path / f"on_{name}"
     locus_sign(fixture(name), out, "es256", "--trust", CERTS / "test_cert_root_bundle.pem")
     assert c2pa_read(out.read_bytes())[0] == "Trusted"
-    assert_locus_verify_trusted(out)
+    doc = assert_locus_verify_trusted(out)
+    codes_in = set(c2pa_read(fixture(name).read_bytes())[1])
+    ing = doc["manifests"][doc["active_manifest"]]["ingredients"][0]
+    assert codes_in <= {f["code"] for f in ing["validation_results"]["activeManifest"]["failure"]}
+
+
+def flip_in_first_manifest(data):
+    """Flip a byte in the middle of the first manifest's claim thumbnail (an ingredient's manifest
+    then no longer matches the hash its ingredient assertion holds)."""
+    boxes = jumbf_boxes(store_bytes(data))
+    first = next(p for p in boxes if p.count("/") == 2).split("/")[2]  # "/c2pa/<first manifest>"
+    path = next(p for p in boxes if p.startswith(f"/c2pa/{first}/c2pa.assertions/c2pa.thumbnail.claim"))
+    off, n = boxes[path]
+    b = bytearray(data)
+    b[store_to_file_offset(data, off + n // 2)] ^= 0x01
+    return bytes(b)
+
+
+def signed_on(tmp_path, chain):
+    """Sign a fixture and then each step of `chain` on top: ("locus", alg), ("py", alg), or
+    ("flip",) to damage the first manifest's thumbnail."""
+    path = fixture(chain[0])
+    for k, (who, *alg) in enumerate(chain[1:]):
+        out = tmp_path / f"step{k}_{who}_{path.name}"
+        if who == "locus":
+            locus_sign(path, out, alg[0], "--trust", CERTS / "test_cert_root_bundle.pem")
+        elif who == "py":
+            py_sign(path, out, alg[0], edit=True)
+        else:
+            out.write_bytes(flip_in_first_manifest(path.read_bytes()))
+        path = out
+    return path
+
+
+INGREDIENT_CHAINS = {
+    "locus-on-XCA": ["XCA.jpg", ("locus", "es256")],
+    "locus-on-E-sig-CA": ["E-sig-CA.jpg", ("locus", "ps256")],
+    "locus-on-CA": ["CA.jpg", ("locus", "ed25519")],
+    "locus-on-CACA": ["CACA.jpg", ("locus", "es256")],
+    "py-on-XCA": ["XCA.jpg", ("py", "es256")],
+    "py-on-E-sig-CA": ["E-sig-CA.jpg", ("py", "ps256")],
+    "py-on-CACA": ["CACA.jpg", ("py", "es256")],
+    "locus-on-locus-on-E-sig-CA": ["E-sig-CA.jpg", ("locus", "es256"), ("locus", "ps256")],
+    "py-on-locus-on-E-sig-CA": ["E-sig-CA.jpg", ("locus", "es256"), ("py", "es256")],
+    "locus-on-py-on-XCA": ["XCA.jpg", ("py", "es256"), ("locus", "ed25519")],
+    # a damaged ingredient manifest is a new finding (ingredient.manifest.mismatch and the
+    # assertion's hashedURI mismatch, as ingredient deltas): Invalid
+    "flipped-py-on-CA": ["CA.jpg", ("py", "es256"), ("flip",)],
+    "flipped-locus-on-CACA": ["CACA.jpg", ("locus", "es256"), ("flip",)],
+}
+
+
+@pytest.mark.parametrize("chain", sorted(INGREDIENT_CHAINS))
+def test_ingredient_failures_agree_with_c2pa_python(tmp_path, chain):
+    """Files with broken or sound parents, signed by locus and by c2pa-python in turn: `locus verify`
+    and c2pa-python agree on the state, the failures that count, which of them belong to the active
+    manifest and which to an ingredient (by ingredient assertion URI and URL), and the failures each
+    ingredient records, with and without trust anchors."""
+    path = signed_on(tmp_path, INGREDIENT_CHAINS[chain])
+    for anchors in (CERTS / "test_cert_root_bundle.pem", None):
+        want = c2pa_verdict(path, anchors)
+        assert locus_verdict(path, anchors) == want, (chain, anchors)
+        if chain.startswith("flipped"):
+            assert want[0] == "Invalid" and "ingredient.manifest.mismatch" in want[1], want
+            assert all(code == "signingCredential.untrusted" for code, _ in want[2]), want  # the active is sound
+        elif anchors:
+            assert want[0] == "Trusted", want
 
 
 def test_other_jumbf_in_app11_is_kept(tmp_path):

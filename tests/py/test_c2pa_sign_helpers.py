@@ -95,6 +95,47 @@ def locus_codes(doc):
     return sorted({s["code"] for s in (doc or {}).get("validation_status", []) or []})
 
 
+def _failure_split(j):
+    """(state, failure codes, active manifest failures, ingredient deltas, failures recorded in
+    ingredients) of a c2patool-shaped report: the last three as sorted (code, url) tuples, the deltas
+    with their ingredient assertion URI first, the recorded ones with the ingredient's manifest."""
+    vr = j.get("validation_results") or {}
+    active = sorted((f["code"], f.get("url")) for f in (vr.get("activeManifest") or {}).get("failure", []))
+    deltas = sorted((d["ingredientAssertionURI"], f["code"], f.get("url")) for d in vr.get("ingredientDeltas") or []
+                    for f in (d.get("validationDeltas") or {}).get("failure", []))
+    recorded = sorted((g.get("active_manifest"), f["code"], f.get("url")) for m in j["manifests"].values()
+                      for g in m.get("ingredients", [])
+                      for f in ((g.get("validation_results") or {}).get("activeManifest") or {}).get("failure", []))
+    codes = sorted({s["code"] for s in j.get("validation_status") or []})
+    return j["validation_state"], codes, active, deltas, recorded
+
+
+def c2pa_verdict(path, anchors=TRUST):
+    """c2pa-python's judgement of a file (see _failure_split), with these trust anchors (None: none)."""
+    c2pa = c2pa_module()
+    settings = {"verify": {"verify_trust": True}}
+    if anchors:
+        settings["trust"] = {"trust_anchors": Path(anchors).read_text()}
+    r = c2pa.Reader(str(path), context=c2pa.Context(c2pa.Settings.from_dict(settings)))
+    return _failure_split(json.loads(r.json()))
+
+
+def locus_verdict(path, anchors=TRUST):
+    """`locus verify --json`'s judgement of a file, in the same shape as c2pa_verdict."""
+    cmd = [str(locus_bin()), "verify", str(path), "--json"] + (["--trust", str(anchors)] if anchors else [])
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if r.returncode == 2 and "not built" in r.stderr:
+        pytest.skip("locus verify is not built into this binary yet")
+    assert r.returncode in (0, 1), (cmd, r.returncode, r.stderr)
+    doc = json.loads(r.stdout)
+    # validation_status and the split in validation_results hold the same failures
+    split = [(f["code"], f["url"]) for f in doc["validation_results"]["activeManifest"]["failure"]]
+    split += [(f["code"], f["url"]) for d in doc["validation_results"].get("ingredientDeltas", [])
+              for f in d["validationDeltas"]["failure"]]
+    assert sorted(split) == sorted((f["code"], f["url"]) for f in doc["validation_status"]), doc
+    return _failure_split(doc)
+
+
 def py_sign(src, dst, alg="es256", title="signed by c2pa-python", extra_assertions=(), edit=False):
     """Sign with c2pa-python itself (no time-stamp authority), as an independent producer."""
     c2pa = c2pa_module()

@@ -172,3 +172,39 @@ def test_sign_refuses_what_c2pa_python_refuses(ca, tmp_path, case):
             "no-digital-signature": "key usage", "no-eku": "extended key usage", "any-eku": "'any' EKU",
             "email-and-ocsp": "set of EKUs", "email-and-time-stamping": "set of EKUs"}.get(case, "EKU")
     assert rule in p.stderr, (case, p.stderr)
+
+
+def test_untrusted_ingredient_signer_agrees(ca, tmp_path):
+    """A parent signed by a conforming certificate of another CA (not among the test anchors): c2pa-rs
+    checks ingredient signers against the anchors too, so a child whose ingredient does not record
+    that the parent's signer was untrusted is Valid, not Trusted (the failure is an ingredient
+    delta); one that records it is Trusted. `locus verify` must agree, failure by failure."""
+    from test_c2pa_sign_helpers import CERTS, TRUST, c2pa_verdict, locus_verdict, py_sign
+    cert, key = make_signer(ca, "good")
+    parent = tmp_path / "parent.jpg"
+    sign = [str(LOCUS), "sign", "--cert", str(CERTS / "es256.pub"), "--key", str(CERTS / "es256.pem")]
+    p = subprocess.run([str(LOCUS), "sign", str(FIX / "no_manifest.jpg"), "-o", str(parent), "--cert", str(cert),
+                        "--key", str(key)], capture_output=True, text=True)
+    if p.returncode != 0 and "not built" in p.stderr:
+        pytest.skip("locus sign is not built into this binary")
+    assert p.returncode == 0, p.stderr
+    # the parent's signer trusted when signing (nothing recorded), untrusted then (recorded), and
+    # c2pa-python on top (records what it finds: untrusted)
+    children = {"trusted-at-signing": ["--trust", str(ca[0] / "ca.pem")], "untrusted-at-signing": []}
+    for name, extra in children.items():
+        r = subprocess.run(sign + [str(parent), "-o", str(tmp_path / f"{name}.jpg")] + extra,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    py_sign(parent, tmp_path / "py.jpg", "es256", edit=True)
+    both = tmp_path / "both.pem"
+    both.write_text(TRUST.read_text() + (ca[0] / "ca.pem").read_text())
+    expect_trusted = {"trusted-at-signing": False, "untrusted-at-signing": True, "py": True}
+    for name, trusted in expect_trusted.items():
+        f = tmp_path / f"{name}.jpg"
+        for anchors in (TRUST, None, both):
+            want = c2pa_verdict(f, anchors)
+            assert locus_verdict(f, anchors) == want, (name, anchors)
+        want = c2pa_verdict(f, TRUST)
+        assert want[0] == ("Trusted" if trusted else "Valid"), (name, want)
+        if not trusted:
+            assert want[3] and want[3][0][1] == "signingCredential.untrusted", want

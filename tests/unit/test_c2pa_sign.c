@@ -195,6 +195,52 @@ static void test_parent(void) {
     free(in);
 }
 
+/* A parent whose own claim signature is broken (E-sig-CA.jpg): its failure is recorded in the new
+ * ingredient, stays with it, and the signed file is Trusted (c2pa-python agrees: pytest). Signed
+ * again on top, the recorded failure still does not count. */
+static void test_broken_parent(void) {
+    size_t n;
+    uint8_t *in = slurp(path_of("E-sig-CA.jpg"), &n);
+    CHECK(in, "cannot read E-sig-CA.jpg");
+    if (!in) return;
+    lc_c2pa_report *before = verify(in, n, "E-sig-CA.jpg");
+    CHECK(before && lc_c2pa_report_state(before) == LC_C2PA_INVALID &&
+              lc_c2pa_report_has_status(before, "claimSignature.mismatch"),
+          "E-sig-CA.jpg should be Invalid with claimSignature.mismatch");
+    const char *parent_sig_url =
+        before && lc_c2pa_report_status_count(before) ? lc_c2pa_report_status(before, 0)->url : "";
+    lc_c2pa_sign_options o = options("es256");
+    o.trust_pem_path = path_of("certs/test_cert_root_bundle.pem");
+    uint8_t *once = NULL, *twice = NULL;
+    size_t once_n = 0, twice_n = 0;
+    lc_status st = lc_c2pa_sign_memory(in, n, "E-sig-CA.jpg", &o, &once, &once_n);
+    CHECK(st == LC_OK, "E-sig-CA.jpg: %s", lc_last_error());
+    if (st == LC_OK) st = lc_c2pa_sign_memory(once, once_n, "signed E-sig-CA.jpg", &o, &twice, &twice_n);
+    CHECK(st == LC_OK, "signed E-sig-CA.jpg: %s", lc_last_error());
+    for (int k = 0; st == LC_OK && k < 2; k++) {
+        const char *what = k ? "E-sig-CA.jpg signed twice" : "E-sig-CA.jpg signed once";
+        lc_c2pa_report *r = k ? verify(twice, twice_n, what) : verify(once, once_n, what);
+        expect_trusted(r, what);
+        /* the manifest whose ingredient is E-sig-CA's manifest records its failure */
+        bool recorded = false;
+        for (size_t i = 0; r && i < lc_c2pa_report_manifest_count(r); i++) {
+            const lc_c2pa_manifest *m = lc_c2pa_report_manifest(r, i);
+            for (size_t j = 0; j < m->n_ingredients; j++)
+                for (size_t f = 0; f < m->ingredients[j].n_failures; f++) {
+                    const lc_c2pa_status *s = &m->ingredients[j].failures[f];
+                    recorded |= strcmp(s->code, "claimSignature.mismatch") == 0 && !s->ingredient &&
+                                strcmp(s->url, parent_sig_url) == 0;
+                }
+        }
+        CHECK(recorded, "%s: the parent's claimSignature.mismatch is not recorded in an ingredient", what);
+        lc_c2pa_report_free(r);
+    }
+    lc_c2pa_report_free(before);
+    free(once);
+    free(twice);
+    free(in);
+}
+
 /* Stores of about one APP11 segment: grow a custom assertion byte by byte across the boundary. */
 static void test_segment_boundary(void) {
     size_t n;
@@ -414,6 +460,7 @@ int main(void) {
     fclose(probe);
     test_sign_unsigned();
     test_parent();
+    test_broken_parent();
     test_segment_boundary();
     test_errors();
     test_hostile_inputs();

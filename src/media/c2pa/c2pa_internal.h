@@ -228,7 +228,14 @@ const char *c2pa_report_str(lc_c2pa_report *r, const char *s);
 /* Keep a malloc'd block to be freed with the report; false (and the block freed) on failure. */
 bool c2pa_report_keep(lc_c2pa_report *r, void *block);
 
-bool c2pa_report_add_status(lc_c2pa_report *r, const char *code, const char *url, const char *explanation);
+/* One entry per code and URL; `ingredient` (may be NULL) as in lc_c2pa_status. */
+bool c2pa_report_add_status(lc_c2pa_report *r, const char *code, const char *url, const char *explanation,
+                            const char *ingredient);
+/* Is this a failure code (not one c2pa-rs counts as success or informational)? */
+bool c2pa_code_is_failure(const char *code);
+/* The manifest label in a JUMBF URI ("self#jumbf=/c2pa/<label>/..."), malloc'd; NULL when the URI
+ * names no manifest (a relative URI, a bare label). */
+char *c2pa_uri_manifest_label(const char *uri);
 
 /* ---- validation context (validate.c, claim.c, bindings.c) ------------------------------------ */
 typedef struct manifest_ctx {
@@ -251,6 +258,7 @@ typedef struct vctx {
     size_t n_m;
     bool oom;
     bool active_trusted;
+    const char *ingredient_uri; /* ingredient assertion being followed (NULL: the active manifest) */
     c2pa_strlist redacted; /* absolute URLs every claim lists in redacted_assertions */
 } vctx;
 

@@ -144,6 +144,95 @@ cbor_item_t *c2pa_ingredient_manifest_ref(const cbor_item_t *ing) {
     return ref;
 }
 
+/* ---- validation results recorded in an ingredient assertion ----------------------------------- */
+typedef struct status_list {
+    lc_c2pa_status *items;
+    size_t n, cap;
+} status_list;
+
+/* A URL of a recorded status made absolute within the ingredient's manifest `label`, as c2pa-rs
+ * does (ValidationStatus::make_absolute): only JUMBF URIs, and only those naming no manifest. */
+static char *recorded_url(const char *url, const char *label) {
+    if (!url) return c2pa_strdup("");
+    char *named = c2pa_uri_manifest_label(url);
+    bool relative = !named && label && strncmp(url, "self#jumbf", 10) == 0;
+    free(named);
+    if (!relative) return c2pa_strdup(url);
+    const char *eq = strchr(url, '=');
+    return c2pa_printf("self#jumbf=/c2pa/%s/%s", label, eq ? eq + 1 : url);
+}
+
+static void add_recorded(vctx *v, status_list *l, const cbor_item_t *list, const char *label, const char *ingredient) {
+    if (!list || !cbor_isa_array(list)) return;
+    for (size_t i = 0; i < cbor_array_size(list); i++) {
+        const cbor_item_t *st = cbor_array_handle(list)[i];
+        char *code = cbor_text_dup(cbor_map_get(st, "code"));
+        if (!code || !c2pa_code_is_failure(code)) {
+            free(code);
+            continue;
+        }
+        char *raw = cbor_text_dup(cbor_map_get(st, "url"));
+        char *url = recorded_url(raw, label);
+        char *why = cbor_text_dup(cbor_map_get(st, "explanation"));
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 4;
+            lc_c2pa_status *items = realloc(l->items, cap * sizeof *items);
+            if (items) {
+                l->items = items;
+                l->cap = cap;
+            }
+        }
+        if (l->n < l->cap && url) {
+            lc_c2pa_status *s = &l->items[l->n++];
+            s->code = c2pa_report_str(v->r, code);
+            s->url = c2pa_report_str(v->r, url);
+            s->explanation = c2pa_report_str(v->r, why ? why : "");
+            s->ingredient = ingredient ? c2pa_report_str(v->r, ingredient) : NULL;
+            if (!s->code || !s->url || !s->explanation || (ingredient && !s->ingredient)) v->oom = true;
+        } else {
+            v->oom = true;
+        }
+        free(code);
+        free(raw);
+        free(url);
+        free(why);
+    }
+}
+
+static void add_recorded_codes(vctx *v, status_list *l, const cbor_item_t *codes, const char *label,
+                               const char *ingredient) {
+    static const char *const kinds[] = {"success", "informational", "failure"};
+    for (size_t k = 0; k < 3; k++) add_recorded(v, l, cbor_map_get(codes, kinds[k]), label, ingredient);
+}
+
+/* The failures an ingredient assertion records: validationResults (v3), else validation_status. */
+static void recorded_failures(vctx *v, const cbor_item_t *ing, lc_c2pa_ingredient *g) {
+    char *ref = cbor_text_dup(cbor_map_get(c2pa_ingredient_manifest_ref(ing), "url"));
+    char *label = c2pa_uri_manifest_label(ref);
+    free(ref);
+    status_list l = {0};
+    cbor_item_t *vr = cbor_map_get(ing, "validationResults");
+    if (vr && cbor_isa_map(vr)) {
+        add_recorded_codes(v, &l, cbor_map_get(vr, "activeManifest"), label, NULL);
+        cbor_item_t *deltas = cbor_map_get(vr, "ingredientDeltas");
+        for (size_t i = 0; deltas && cbor_isa_array(deltas) && i < cbor_array_size(deltas); i++) {
+            cbor_item_t *d = cbor_array_handle(deltas)[i];
+            char *uri = cbor_text_dup(cbor_map_get(d, "ingredientAssertionURI"));
+            add_recorded_codes(v, &l, cbor_map_get(d, "validationDeltas"), label, uri ? uri : "");
+            free(uri);
+        }
+    } else {
+        add_recorded(v, &l, cbor_map_get(ing, "validation_status"), label, NULL);
+    }
+    free(label);
+    if (l.items && !c2pa_report_keep(v->r, l.items)) {
+        v->oom = true;
+        return;
+    }
+    g->failures = l.items;
+    g->n_failures = l.items ? l.n : 0;
+}
+
 static void collect_ingredient(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     ingredient_list *l = ctx;
     char *url = cbor_text_dup(cbor_map_get(huri, "url"));
@@ -179,6 +268,11 @@ static void collect_ingredient(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info,
     if (mnode >= 0 && v->tree.nodes[mnode].super)
         g->active_manifest = c2pa_report_str(v->r, v->tree.nodes[mnode].label);
     free(ref);
+    char *aurl = c2pa_printf("self#jumbf=/c2pa/%s/c2pa.assertions/%s", m->label, v->tree.nodes[node].label);
+    g->url = c2pa_report_str(v->r, aurl);
+    if (!g->url) v->oom = true;
+    free(aurl);
+    recorded_failures(v, a, g);
     cbor_decref(&a);
 }
 

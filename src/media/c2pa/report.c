@@ -25,7 +25,8 @@ bool c2pa_report_keep(lc_c2pa_report *r, void *block) {
     return true;
 }
 
-bool c2pa_report_add_status(lc_c2pa_report *r, const char *code, const char *url, const char *explanation) {
+bool c2pa_report_add_status(lc_c2pa_report *r, const char *code, const char *url, const char *explanation,
+                            const char *ingredient) {
     for (size_t i = 0; i < r->n_status; i++) /* one entry per code and URL */
         if (strcmp(r->status[i].code, code) == 0 && strcmp(r->status[i].url, url ? url : "") == 0) return true;
     if (r->n_status == r->cap_status) {
@@ -39,8 +40,28 @@ bool c2pa_report_add_status(lc_c2pa_report *r, const char *code, const char *url
     s->code = c2pa_report_str(r, code);
     s->url = c2pa_report_str(r, url ? url : "");
     s->explanation = c2pa_report_str(r, explanation ? explanation : "");
-    if (!s->code || !s->url || !s->explanation) return false;
+    s->ingredient = ingredient ? c2pa_report_str(r, ingredient) : NULL;
+    if (!s->code || !s->url || !s->explanation || (ingredient && !s->ingredient)) return false;
     r->n_status++;
+    return true;
+}
+
+/* c2pa-rs's kinds of status codes (log_kind in validation_results.rs): these are success or
+ * informational; any other code is a failure. (c2pa-rs lists ingredient.manifest.missing among the
+ * successes, so a recorded one never matches a failure found again.) */
+bool c2pa_code_is_failure(const char *code) {
+    static const char *const not_failures[] = {
+        "claimSignature.validated", "claimSignature.insideValidity", "signingCredential.trusted",
+        "signingCredential.ocsp.notRevoked", "timeStamp.trusted", "timeStamp.validated", "assertion.hashedURI.match",
+        "assertion.dataHash.match", "assertion.bmffHash.match", "assertion.accessible", "assertion.boxesHash.match",
+        "assertion.collectionHash.match", "ingredient.manifest.validated", "ingredient.manifest.missing",
+        "ingredient.claimSignature.validated", "cawg.x509.credential.trusted", "cawg.x509.signature.validated",
+        "signingCredential.ocsp.skipped", "signingCredential.ocsp.inaccessible", "signingCredential.ocsp.unknown",
+        "timeStamp.untrusted", "timeStamp.outsideValidity", "timeStamp.mismatch", "timeStamp.malformed",
+        "manifest.unknownProvenance", "algorithm.deprecated", "timeOfSigning.insideValidity",
+        "ingredient.unknownProvenance", "assertion.dataHash.additionalExclusionsPresent", "cawg.ica.untrusted_issuer"};
+    for (size_t i = 0; i < sizeof not_failures / sizeof not_failures[0]; i++)
+        if (strcmp(code, not_failures[i]) == 0) return false;
     return true;
 }
 

@@ -240,35 +240,69 @@ static lc_status cbor_assertion(assertion *a, const char *label, const cbor_item
 
 static void assertion_hash(const assertion *a, uint8_t out[32]) { sha256(a->box.data + 8, a->box.len - 8, out); }
 
-/* {"activeManifest": {"success": [], "informational": [], "failure": [the parent's failure codes]}}:
- * the validator reports failures only, so the other lists stay empty. */
-static cbor_item_t *validation_results(const build_ctx *c) {
-    size_t n_fail = c->parent_report ? lc_c2pa_report_status_count(c->parent_report) : 0;
-    cbor_item_t *failure = cbor_new_definite_array(n_fail);
-    for (size_t i = 0; failure && i < n_fail; i++) {
-        const lc_c2pa_status *s = lc_c2pa_report_status(c->parent_report, i);
-        cbor_item_t *e = cbor_new_definite_map(3);
-        bool ok = e && lc_cb_put(e, "code", lc_cb_text(s->code ? s->code : ""));
-        if (ok && s->url) ok = lc_cb_put(e, "url", lc_cb_text(s->url));
-        if (ok && s->explanation) ok = lc_cb_put(e, "explanation", lc_cb_text(s->explanation));
-        if (!ok && e) cbor_decref(&e);
-        if (!lc_cb_push(failure, e)) cbor_decref(&failure);
+/* {"code", "url", "explanation"} of a status */
+static cbor_item_t *status_cbor(const lc_c2pa_status *s) {
+    cbor_item_t *e = cbor_new_definite_map(3);
+    bool ok = e && lc_cb_put(e, "code", lc_cb_text(s->code ? s->code : ""));
+    if (ok && s->url) ok = lc_cb_put(e, "url", lc_cb_text(s->url));
+    if (ok && s->explanation) ok = lc_cb_put(e, "explanation", lc_cb_text(s->explanation));
+    if (!ok && e) cbor_decref(&e);
+    return e;
+}
+
+/* {"success": [], "informational": [], "failure": [the parent's failures with this ingredient URI
+ * (NULL: the parent's active manifest)]}: the validator reports failures only. */
+static cbor_item_t *status_codes(const lc_c2pa_report *r, const char *ingredient) {
+    size_t n = lc_c2pa_report_status_count(r), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *g = lc_c2pa_report_status(r, i)->ingredient;
+        k += ingredient ? g && strcmp(g, ingredient) == 0 : !g;
     }
-    cbor_item_t *am = cbor_new_definite_map(3);
-    bool ok = am && lc_cb_put(am, "success", cbor_new_definite_array(0)) &&
-              lc_cb_put(am, "informational", cbor_new_definite_array(0));
+    cbor_item_t *failure = cbor_new_definite_array(k);
+    for (size_t i = 0; failure && i < n; i++) {
+        const lc_c2pa_status *s = lc_c2pa_report_status(r, i);
+        if (ingredient ? s->ingredient && strcmp(s->ingredient, ingredient) == 0 : !s->ingredient)
+            if (!lc_cb_push(failure, status_cbor(s))) cbor_decref(&failure);
+    }
+    cbor_item_t *sc = failure ? cbor_new_definite_map(3) : NULL;
+    bool ok = sc && lc_cb_put(sc, "success", cbor_new_definite_array(0)) &&
+              lc_cb_put(sc, "informational", cbor_new_definite_array(0));
     if (ok) {
-        ok = lc_cb_put(am, "failure", failure);
+        ok = lc_cb_put(sc, "failure", failure);
         failure = NULL;
     }
     if (failure) cbor_decref(&failure);
-    cbor_item_t *vr = ok ? cbor_new_definite_map(1) : NULL;
-    if (vr) {
-        ok = lc_cb_put(vr, "activeManifest", am);
-        am = NULL;
-        if (!ok) cbor_decref(&vr);
+    if (!ok && sc) cbor_decref(&sc);
+    return sc;
+}
+
+/* The parent's validation as c2pa-rs records it in a v3 ingredient: {"activeManifest": codes,
+ * "ingredientDeltas": [{"ingredientAssertionURI", "validationDeltas": codes}]} (the deltas only when
+ * the parent's own ingredients have failures that count). */
+static cbor_item_t *validation_results(const build_ctx *c) {
+    const lc_c2pa_report *r = c->parent_report; /* NULL: no failures */
+    size_t n = lc_c2pa_report_status_count(r), n_deltas = 0;
+    const char *uris[64];
+    for (size_t i = 0; i < n; i++) { /* distinct ingredient URIs, in order */
+        const char *g = lc_c2pa_report_status(r, i)->ingredient;
+        bool seen = !g;
+        for (size_t j = 0; !seen && j < n_deltas; j++) seen = strcmp(uris[j], g) == 0;
+        if (!seen && n_deltas < sizeof uris / sizeof uris[0]) uris[n_deltas++] = g;
     }
-    if (am) cbor_decref(&am);
+    cbor_item_t *vr = cbor_new_definite_map(n_deltas ? 2 : 1);
+    bool ok = vr && lc_cb_put(vr, "activeManifest", status_codes(r, NULL));
+    if (ok && n_deltas) {
+        cbor_item_t *deltas = cbor_new_definite_array(n_deltas);
+        for (size_t j = 0; deltas && j < n_deltas; j++) {
+            cbor_item_t *d = cbor_new_definite_map(2);
+            bool dok = d && lc_cb_put(d, "ingredientAssertionURI", lc_cb_text(uris[j])) &&
+                       lc_cb_put(d, "validationDeltas", status_codes(r, uris[j]));
+            if (!dok && d) cbor_decref(&d);
+            if (!lc_cb_push(deltas, d)) cbor_decref(&deltas);
+        }
+        ok = lc_cb_put(vr, "ingredientDeltas", deltas);
+    }
+    if (!ok && vr) cbor_decref(&vr);
     return vr;
 }
 

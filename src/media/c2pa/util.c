@@ -50,3 +50,16 @@ void c2pa_strlist_free(c2pa_strlist *l) {
     free(l->items);
     memset(l, 0, sizeof *l);
 }
+
+/* As c2pa-rs reads a manifest label out of a JUMBF URI: the part after "=", which must be
+ * "/c2pa/<label>[/...]" (or the same without the leading slash). */
+char *c2pa_uri_manifest_label(const char *uri) {
+    if (!uri) return NULL;
+    const char *eq = strchr(uri, '=');
+    const char *p = eq ? eq + 1 : uri;
+    if (strncmp(p, "c2pa/", 5) == 0) p += 5;
+    else if (strncmp(p, "/c2pa/", 6) == 0) p += 6;
+    else return NULL;
+    size_t n = strcspn(p, "/=");
+    return c2pa_strndup(p, n);
+}

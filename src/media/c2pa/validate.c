@@ -6,8 +6,11 @@
  *      it references: the claim (v1 or v2), its COSE_Sign1 signature over the claim bytes, the
  *      signing certificate (validity, trust anchors), every assertion's hashed URI;
  *   3. the hard binding of the active manifest (c2pa.hash.data or c2pa.hash.boxes) over the file;
- *   4. the state: Invalid on any failure except signingCredential.untrusted; Trusted when the
- *      active signer chains to a trust anchor; Valid otherwise.
+ *   4. failures found in ingredient manifests are tagged with the ingredient assertion that led
+ *      there; those an ingredient assertion already records are dropped (c2pa-rs's ingredient
+ *      deltas: see locus/c2pa.h);
+ *   5. the state: Invalid on any remaining failure except signingCredential.untrusted; Trusted
+ *      when the active signer chains to a trust anchor and nothing remains; Valid otherwise.
  * Failures are recorded with the specification's codes and the JUMBF URI they are about.
  */
 #include "c2pa_internal.h"
@@ -25,7 +28,7 @@ void c2pa_fail(vctx *v, const char *code, const char *url, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    if (!c2pa_report_add_status(v->r, code, url, why)) v->oom = true;
+    if (!c2pa_report_add_status(v->r, code, url, why, v->ingredient_uri)) v->oom = true;
 }
 
 /* "self#jumbf=/c2pa/<manifest>/<rest>" */
@@ -149,7 +152,7 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
         /* c2pa-rs either refuses such a file or reports these three. */
         c2pa_fail(v, "claimSignature.mismatch", url, "claim signature cannot be verified");
         c2pa_fail(v, "signingCredential.invalid", url, "the signing certificate cannot be read");
-        if (is_active) c2pa_fail(v, "signingCredential.untrusted", url, "signing certificate untrusted");
+        c2pa_fail(v, "signingCredential.untrusted", url, "signing certificate untrusted");
     } else if (!cose.chain) {
         c2pa_fail(v, "claimSignature.missing", url, "signature carries no certificate chain (x5chain)");
     } else {
@@ -167,12 +170,13 @@ static void check_signature(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, bo
             snprintf(why, sizeof why, "signing certificate untrusted");
         }
         /* A self-contradicting certificate gets no trust verdict when anchors are given (as in
-         * c2pa-rs); without anchors the signer is untrusted in any case. */
+         * c2pa-rs); without anchors the signer is untrusted in any case. Ingredient signers are
+         * checked against the anchors too (c2pa-rs does when it checks trust at all): an
+         * untrusted one leaves the file Valid at best, unless the ingredient records it. */
         bool quiet = v->trust.store && pr == C2PA_PROFILE_BROKEN;
         if (tr == C2PA_CERT_EXPIRED) c2pa_fail(v, "signingCredential.expired", url, "%s", why);
         else if (tr == C2PA_CERT_INVALID) c2pa_fail(v, "signingCredential.invalid", url, "%s", why);
-        else if (tr == C2PA_CERT_UNTRUSTED && is_active && !quiet)
-            c2pa_fail(v, "signingCredential.untrusted", url, "%s", why);
+        else if (tr == C2PA_CERT_UNTRUSTED && !quiet) c2pa_fail(v, "signingCredential.untrusted", url, "%s", why);
         if (is_active) v->active_trusted = tr == C2PA_CERT_TRUSTED;
     }
     ERR_clear_error();
@@ -223,33 +227,42 @@ static void check_ingredients(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, 
     char *aurl = c2pa_manifest_url(m, NULL);
     char *ing_url = c2pa_printf("%s/c2pa.assertions/%s", aurl, label);
     cbor_item_t *ref = c2pa_ingredient_manifest_ref(a);
+    /* what is found from here on belongs to this ingredient (c2pa-rs: push_ingredient_uri) */
+    const char *outer_ingredient = v->ingredient_uri;
+    v->ingredient_uri = ing_url;
     if (ref) {
         char *rurl = NULL;
         int mnode;
         huri_result res = check_hashed_uri(v, m, ref, &rurl, &mnode);
         manifest_ctx *im = mnode >= 0 ? find_manifest(v, mnode) : NULL;
+        /* URLs as c2pa-rs gives them: the ingredient's manifest reference as written (mismatch), or
+         * the manifest label it names (missing) */
+        char *missing_label = c2pa_uri_manifest_label(rurl);
+        const char *ref_url = rurl ? rurl : ing_url;
         if (res == HURI_MISSING || (res == HURI_OK && !im))
-            c2pa_fail(v, "ingredient.manifest.missing", ing_url, "ingredient's manifest not found: %s",
-                      rurl ? rurl : "?");
+            c2pa_fail(v, "ingredient.manifest.missing", missing_label ? missing_label : ref_url,
+                      "ingredient's manifest not found: %s", rurl ? rurl : "?");
         else if (res == HURI_MISMATCH)
-            c2pa_fail(v, "ingredient.manifest.mismatch", ing_url, "ingredient's manifest does not match its hash");
+            c2pa_fail(v, "ingredient.manifest.mismatch", ref_url, "ingredient's manifest does not match its hash");
         else if (res == HURI_BADALG)
             c2pa_fail(v, "algorithm.unsupported", ing_url, "unknown hash algorithm for the ingredient's manifest");
         else if (res == HURI_MALFORMED)
             c2pa_fail(v, "claim.malformed", ing_url, "malformed ingredient manifest reference");
+        free(missing_label);
         cbor_item_t *sref = cbor_map_get(a, "claimSignature");
         if (sref && res == HURI_OK) {
             char *surl = NULL;
             int snode;
             huri_result sres = check_hashed_uri(v, m, sref, &surl, &snode);
             if (sres == HURI_MISMATCH || sres == HURI_MISSING)
-                c2pa_fail(v, "ingredient.claimSignature.mismatch", ing_url,
+                c2pa_fail(v, "ingredient.claimSignature.mismatch", ref_url,
                           "ingredient's claim signature does not match");
             free(surl);
         }
         if (im && !im->visited) validate_manifest(v, im, false, *depth + 1);
         free(rurl);
     }
+    v->ingredient_uri = outer_ingredient;
     free(ing_url);
     free(aurl);
     cbor_decref(&a);
@@ -332,6 +345,33 @@ static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int dept
     c2pa_for_each_assertion(v, m, info, check_ingredients, &d);
 }
 
+/* ---- failures already known to an ingredient ------------------------------------------------ */
+static bool recorded_in_an_ingredient(const lc_c2pa_report *r, const lc_c2pa_status *s) {
+    for (size_t i = 0; i < r->n_manifests; i++)
+        for (size_t j = 0; j < r->manifests[i].n_ingredients; j++) {
+            const lc_c2pa_ingredient *g = &r->manifests[i].ingredients[j];
+            for (size_t k = 0; k < g->n_failures; k++)
+                if (strcmp(g->failures[k].code, s->code) == 0 && strcmp(g->failures[k].url, s->url) == 0) return true;
+        }
+    return false;
+}
+
+/* As c2pa-rs builds validation results (ValidationResults::from_store): a failure about another
+ * manifest than the active one that an ingredient assertion anywhere in the store already records
+ * (same code, same absolute URL) was known when that ingredient was added; it is not a new finding
+ * and does not count. Failures about the active manifest always count. */
+static void drop_recorded_failures(lc_c2pa_report *r, const char *active_label) {
+    size_t keep = 0;
+    for (size_t i = 0; i < r->n_status; i++) {
+        char *label = c2pa_uri_manifest_label(r->status[i].url);
+        bool about_active = label && strcmp(label, active_label) == 0;
+        free(label);
+        if (!about_active && recorded_in_an_ingredient(r, &r->status[i])) continue;
+        r->status[keep++] = r->status[i];
+    }
+    r->n_status = keep;
+}
+
 /* ---- the store ------------------------------------------------------------------------------ */
 static lc_status validate_store(vctx *v) {
     lc_c2pa_report *r = v->r;
@@ -347,7 +387,7 @@ static lc_status validate_store(vctx *v) {
         return lc_error(LC_ERR_FORMAT, "%s: manifest store holds %zu manifests, more than locus accepts", name, count);
     if (count == 0) {
         r->state = LC_C2PA_INVALID;
-        c2pa_report_add_status(r, "claim.missing", "self#jumbf=/c2pa", "manifest store holds no manifest");
+        c2pa_report_add_status(r, "claim.missing", "self#jumbf=/c2pa", "manifest store holds no manifest", NULL);
         return LC_OK;
     }
     v->m = calloc(count, sizeof *v->m);
@@ -379,10 +419,11 @@ static lc_status validate_store(vctx *v) {
     r->active_manifest = (char *)active->label;
     validate_manifest(v, active, true, 0);
     if (v->oom) return lc_error(LC_ERR_NOMEM, "%s: out of memory while validating", name);
+    drop_recorded_failures(r, active->label);
     bool invalid = false;
     for (size_t i = 0; i < r->n_status; i++)
         if (strcmp(r->status[i].code, "signingCredential.untrusted") != 0) invalid = true;
-    r->state = invalid ? LC_C2PA_INVALID : v->active_trusted ? LC_C2PA_TRUSTED : LC_C2PA_VALID;
+    r->state = invalid ? LC_C2PA_INVALID : v->active_trusted && r->n_status == 0 ? LC_C2PA_TRUSTED : LC_C2PA_VALID;
     return LC_OK;
 }
 
