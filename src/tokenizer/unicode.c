@@ -23,6 +23,8 @@ static bool in_sorted(const uint32_t *v, size_t n, uint32_t cp) {
     return false;
 }
 #define IN_LIST(list, cp) in_sorted(list, sizeof list / sizeof list[0], cp)
+/* tokenizers' answer where it differs from utf8proc's categories, else r */
+#define COMPAT(name, cp, r) (IN_LIST(compat_##name##_yes, cp) ? true : IN_LIST(compat_##name##_no, cp) ? false : (r))
 
 bool tk_utf8_valid(const char *s, size_t len) {
     const unsigned char *p = (const unsigned char *)s;
@@ -63,12 +65,8 @@ bool tk_is_onig_space(uint32_t cp) { return tk_is_whitespace(cp); }
 bool tk_is_punctuation(uint32_t cp) {
     if (cp < 0x80)
         return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
-    if (IN_LIST(compat_punct_flip, cp)) {
-        int c = category(cp);
-        return !(c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO);
-    }
     int c = category(cp);
-    return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO;
+    return COMPAT(punct, cp, c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO);
 }
 
 bool tk_is_other(uint32_t cp) {
@@ -76,56 +74,44 @@ bool tk_is_other(uint32_t cp) {
     int c = category(cp);
     bool r = c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_CS ||
              c == UTF8PROC_CATEGORY_CO;
-    if (cp >= 0x80 && IN_LIST(compat_other_flip, cp)) r = !r;
-    return r;
+    return COMPAT(other, cp, r);
 }
 
 bool tk_is_mark_nonspacing(uint32_t cp) {
     if (cp < 0x300) return false;
-    bool r = category(cp) == UTF8PROC_CATEGORY_MN;
-    if (IN_LIST(compat_mn_flip, cp)) r = !r;
-    return r;
+    return COMPAT(mn, cp, category(cp) == UTF8PROC_CATEGORY_MN);
 }
 
 bool tk_is_combining_mark(uint32_t cp) {
     if (cp < 0x300) return false;
     int c = category(cp);
-    bool r = c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
-    if (IN_LIST(compat_mark_flip, cp)) r = !r;
-    return r;
+    return COMPAT(mark, cp, c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME);
 }
 
 bool tk_is_numeric(uint32_t cp) {
     if (cp < 0x80) return cp >= '0' && cp <= '9';
     int c = category(cp);
-    bool r = c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
-    if (IN_LIST(compat_numeric_flip, cp)) r = !r;
-    return r;
+    return COMPAT(numeric, cp, c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO);
 }
 
 bool tk_is_word(uint32_t cp) {
     if (cp < 0x80) return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_';
     int c = category(cp);
-    bool r = (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ND) || c == UTF8PROC_CATEGORY_NL ||
-             c == UTF8PROC_CATEGORY_PC || cp == 0x200c || cp == 0x200d;
-    if (IN_LIST(compat_word_flip, cp)) r = !r;
-    return r;
+    return COMPAT(word, cp,
+                  (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_ND) || c == UTF8PROC_CATEGORY_NL ||
+                      c == UTF8PROC_CATEGORY_PC || cp == 0x200c || cp == 0x200d);
 }
 
 bool tk_is_letter(uint32_t cp) {
     if (cp < 0x80) return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
     int c = category(cp);
-    bool r = c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
-    if (IN_LIST(compat_letter_flip, cp)) r = !r;
-    return r;
+    return COMPAT(letter, cp, c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO);
 }
 
 bool tk_is_number(uint32_t cp) {
     if (cp < 0x80) return cp >= '0' && cp <= '9';
     int c = category(cp);
-    bool r = c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
-    if (IN_LIST(compat_number_flip, cp)) r = !r;
-    return r;
+    return COMPAT(number, cp, c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO);
 }
 
 bool tk_is_chinese(uint32_t cp) {
