@@ -9,7 +9,11 @@ DEB_BUILD=(build-essential cmake pkg-config git libopenblas-dev libblis-dev libc
            libcbor-dev libssl-dev libjpeg62-turbo-dev libpng-dev libwebp-dev python3 python3-pip python3-venv)
 DEB_TEST=(clang libclang-rt-dev chromium)
 # PyPI packages the tests use as independent oracles (tokenizers, c2pa-python, PIL) and helpers.
-PIP_TEST=(pytest numpy pillow tokenizers jsonschema c2pa-python safetensors transformers onnx cryptography)
+# The oracles are pinned to the versions locus is verified against: exactness tests compare ids,
+# pixels and validation codes bit for bit (src/tokenizer/unicode_compat.h is generated from
+# tokenizers 0.23.3; Pillow 13 changed the order of its resize passes).
+PIP_TEST=(pytest numpy pillow==13.0.0 tokenizers==0.23.3 jsonschema c2pa-python==0.38.1 safetensors transformers==5.24.0
+          onnx cryptography)
 
 missing=()
 pkgs=("${DEB_BUILD[@]}")
@@ -34,9 +38,11 @@ if [ "$what" = test ]; then
   py=${PYTHON:-python3}
   need=()
   for p in "${PIP_TEST[@]}"; do
-    mod=$p
-    case $p in pillow) mod=PIL ;; c2pa-python) mod=c2pa ;; esac
-    $py -c "import $mod" 2>/dev/null || need+=("$p")
+    name=${p%%==*} want=""
+    [ "$name" != "$p" ] && want=${p#*==}
+    # installed (at the pinned version, when one is given)?
+    $py -c "import importlib.metadata as m, sys; v = m.version('$name'); sys.exit(0 if not '$want' or v == '$want' else 1)" \
+      2>/dev/null || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
     echo "deps: pip installing ${need[*]}"
