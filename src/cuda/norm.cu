@@ -160,10 +160,10 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
     constexpr int V = vec_of<T>::n;
     __shared__ float scratch[32];
     const int64_t nv = n / V;
-    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    uint4 ra[VPT], rb[VPT];
+    auto load = [&](int64_t row) {
         const uint4 *xv = (const uint4 *)(x + row * n);
         const uint4 *rv = res ? (const uint4 *)(res + row * n) : nullptr;
-        uint4 ra[VPT], rb[VPT];
 #pragma unroll
         for (int u = 0; u < VPT; u++) {
             int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
@@ -172,6 +172,10 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
                 if (rv) rb[u] = rv[i];
             }
         }
+    };
+    if (blockIdx.x < rows) load(blockIdx.x);
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+        const bool rv = res != nullptr;
         float v[VPT][V];
         float acc = KIND == 0 ? 0.0f : -INFINITY;
 #pragma unroll
@@ -185,6 +189,8 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
                 if (i < nv) acc = KIND == 0 ? acc + t : fmaxf(acc, t);
             }
         }
+        /* the next row's loads go out now and land while this row is reduced and written */
+        if (row + gridDim.x < rows) load(row + gridDim.x);
         float scale, shift;
         if (KIND == 0) {
             const float mean = block_sum(acc, scratch) / (float)n;
@@ -238,6 +244,14 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
     }
 }
 
+static int norm_sm_count(void) {
+    static int n[64];
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 132;
+    if (!n[dev]) cudaDeviceGetAttribute(&n[dev], cudaDevAttrMultiProcessorCount, dev);
+    return n[dev] ? n[dev] : 132;
+}
+
 /* Launch the register kernel when the row fits (n a multiple of the vector width, 16-byte aligned
  * pointers, at most 512 * 8 vectors); returns -1 when it does not apply. */
 template <typename T, int KIND>
@@ -249,7 +263,9 @@ static int launch_row_reg(cudaStream_t s, T *out, const T *x, const T *res, cons
     if (!vpt) return -1;
     int threads = (int)(((nv + vpt - 1) / vpt + 31) / 32 * 32);
     if (threads < 32) threads = 32;
-    int grid = row_grid(rows);
+    /* a resident grid that walks the rows, so that each block has a row in flight while it works */
+    int64_t resident = (int64_t)norm_sm_count() * (2048 / threads);
+    int grid = (int)(rows < resident ? rows : resident);
     switch (vpt) {
     case 1: row_reg_kernel<T, 1, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
     case 2: row_reg_kernel<T, 2, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
