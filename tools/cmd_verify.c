@@ -106,7 +106,7 @@ int cmd_verify(int argc, char **argv) {
             if (s->ingredient) printf("  %32s found through ingredient %s\n", "", s->ingredient);
         }
         const char *why = state == LC_C2PA_TRUSTED ? "signed by a trusted certificate, nothing altered"
-                          : state == LC_C2PA_VALID ? "intact, but the signer is not on a trust list"
+                          : state == LC_C2PA_VALID ? "intact, but a signer is not on a trust list"
                                                    : "altered, or its credentials cannot be checked";
         printf("Verdict: %s (%s)\n", lc_c2pa_state_name(state), why);
     }

@@ -283,7 +283,7 @@ static cbor_item_t *validation_results(const build_ctx *c) {
     const lc_c2pa_report *r = c->parent_report; /* NULL: no failures */
     size_t n = lc_c2pa_report_status_count(r), n_deltas = 0;
     const char *uris[64];
-    for (size_t i = 0; i < n; i++) { /* distinct ingredient URIs, in order */
+    for (size_t i = 0; i < n; i++) { /* distinct ingredient URIs, in order (the first 64) */
         const char *g = lc_c2pa_report_status(r, i)->ingredient;
         bool seen = !g;
         for (size_t j = 0; !seen && j < n_deltas; j++) seen = strcmp(uris[j], g) == 0;
