@@ -50,6 +50,8 @@ lc_status lc_error(lc_status s, const char *fmt, ...)
 #endif
     ;
 void lc_clear_error(void);
+/* Is s[0..len) well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF)? */
+bool lc_utf8_valid(const char *s, size_t len);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Runtime                                                                                    */

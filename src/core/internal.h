@@ -145,6 +145,10 @@ static inline uint16_t lc_f32_to_bf16(float f) {
 float lc_f16_to_f32(uint16_t h);
 uint16_t lc_f32_to_f16(float f);
 
+/* Read a whole file into a NUL-terminated malloc'd buffer; files over `limit` bytes are
+ * LC_ERR_FORMAT naming the file. */
+lc_status lc_read_file(const char *path, size_t limit, char **out, size_t *len);
+
 /* Checked size arithmetic: false on overflow. */
 static inline bool lc_mul_size(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }
 static inline bool lc_add_size(size_t a, size_t b, size_t *out) { return !__builtin_add_overflow(a, b, out); }

@@ -617,44 +617,6 @@ static char *st_join(const char *dir, const char *name) {
     return p;
 }
 
-static lc_status st_read_small_file(const char *path, size_t limit, char **out, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return lc_error(LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            if (cap >= limit) {
-                free(buf);
-                fclose(f);
-                return lc_error(LC_ERR_FORMAT, "%s: larger than the limit of %zu bytes", path, limit);
-            }
-            cap = cap ? cap * 2 : 65536;
-            if (cap > limit) cap = limit;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return lc_error(LC_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return lc_error(LC_ERR_IO, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return LC_OK;
-}
-
 /* A shard's name must be a plain file name next to the index. */
 static bool st_shard_name_ok(const char *s) {
     return s[0] && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
@@ -663,7 +625,7 @@ static bool st_shard_name_ok(const char *s) {
 static lc_status st_open_index(const char *index_path, lc_safetensors **out) {
     char *text = NULL;
     size_t len = 0;
-    lc_status s = st_read_small_file(index_path, LC_SAFETENSORS_MAX_HEADER, &text, &len);
+    lc_status s = lc_read_file(index_path, LC_SAFETENSORS_MAX_HEADER, &text, &len);
     if (s != LC_OK) return s;
     cJSON *root = cJSON_ParseWithLength(text, len);
     free(text);

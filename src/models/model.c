@@ -15,40 +15,19 @@
 /* ---- small file helpers ---------------------------------------------------------------------- */
 #define MAX_JSON_BYTES (64u << 20)
 
+static bool file_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* Parse a JSON file; *out NULL (and LC_OK) when missing and optional. */
 static lc_status read_json(const char *path, bool optional, cJSON **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return optional ? LC_OK : lc_error(LC_ERR_IO, "%s: cannot open", path);
+    if (optional && !file_exists(path)) return LC_OK;
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > MAX_JSON_BYTES + 65536) {
-                free(buf);
-                fclose(f);
-                return lc_error(LC_ERR_FORMAT, "%s: larger than %u MB", path, MAX_JSON_BYTES >> 20);
-            }
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return lc_error(LC_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return lc_error(LC_ERR_IO, "%s: read error", path);
-    }
-    buf[len] = '\0';
+    size_t len = 0;
+    lc_status s = lc_read_file(path, MAX_JSON_BYTES, &buf, &len);
+    if (s) return s;
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(buf, &end, true);
     if (!j) {
@@ -59,11 +38,6 @@ static lc_status read_json(const char *path, bool optional, cJSON **out) {
     free(buf);
     *out = j;
     return LC_OK;
-}
-
-static bool file_exists(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 static int64_t json_int(const cJSON *o, const char *key, int64_t dflt) {

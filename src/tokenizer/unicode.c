@@ -26,30 +26,7 @@ static bool in_sorted(const uint32_t *v, size_t n, uint32_t cp) {
 /* tokenizers' answer where it differs from utf8proc's categories, else r */
 #define COMPAT(name, cp, r) (IN_LIST(compat_##name##_yes, cp) ? true : IN_LIST(compat_##name##_no, cp) ? false : (r))
 
-bool tk_utf8_valid(const char *s, size_t len) {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        if (c < 0x80) { i++; continue; }
-        size_t n;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
-        else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
-        else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
-        else return false;
-        if (i + n >= len) return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
+bool tk_utf8_valid(const char *s, size_t len) { return lc_utf8_valid(s, len); }
 
 static inline int category(uint32_t cp) { return (int)utf8proc_category((utf8proc_int32_t)cp); }
 
