@@ -52,9 +52,10 @@ typedef lc_status (*lc_cuda_forward_fn)(void *ctx, lc_array *const *in, lc_array
  * them are NULL: for a text encoder, one per (batch, sequence) pair).
  *
  * lc_cuda_graph_run(cache, fn, ctx, in, out):
- *   - first call for a bucket: copies the inputs into arrays owned by the bucket, runs fn once
- *     normally (uploads weights, plans GEMMs), then captures fn into a CUDA graph on the
- *     device's stream and instantiates it;
+ *   - first call for a bucket: runs fn directly (a shape met once costs one ordinary forward);
+ *   - second call: copies the inputs into arrays owned by the bucket, runs fn once normally
+ *     (uploads weights, plans GEMMs), then captures fn into a CUDA graph on the device's stream
+ *     and instantiates it; at most 64 buckets are captured, further shapes run directly;
  *   - every call: copies the inputs into the bucket's arrays (bytes counted in the transfer
  *     stats when they come from the host), replays the graph, and returns fresh arrays holding
  *     copies of the outputs (the caller owns them; a later replay does not change them).

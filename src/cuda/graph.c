@@ -29,8 +29,14 @@ typedef struct bucket {
     cudaGraph_t graph;
     cudaGraphExec_t exec;
     lc_cuda_keep keep;
+    int64_t uses;
     bool direct; /* capture failed: run the forward directly */
 } bucket;
+
+/* A bucket is captured on its second use: shapes met once (the last, ragged batch of a job) cost
+ * one ordinary forward instead of a warm-up plus a capture. At most GRAPH_MAX_BUCKETS graphs are
+ * kept; further shapes run directly. */
+#define GRAPH_MAX_BUCKETS 64
 
 struct lc_cuda_graph_cache {
     lc_device dev;
@@ -90,7 +96,7 @@ void lc_cuda_graph_cache_free(lc_cuda_graph_cache *c) {
 
 int lc_cuda_graph_cache_size(const lc_cuda_graph_cache *c) {
     int n = 0;
-    for (int i = 0; c && i < c->nb; i++) n += !c->b[i]->direct;
+    for (int i = 0; c && i < c->nb; i++) n += c->b[i]->exec != NULL;
     return n;
 }
 int64_t lc_cuda_graph_cache_replays(const lc_cuda_graph_cache *c) { return c ? c->replays : 0; }
@@ -208,6 +214,7 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
     for (int i = 0; i < c->nb && !b; i++)
         if (memcmp(c->b[i]->key, key, sizeof key) == 0) b = c->b[i];
     bool fresh = false;
+    if (!b && c->nb >= GRAPH_MAX_BUCKETS) return fn(ctx, in, out);
     if (!b) {
         if (c->nb == c->cap) {
             int nc = c->cap ? c->cap * 2 : 8;
@@ -219,16 +226,16 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
         b = calloc(1, sizeof *b);
         if (!b) return lc_error(LC_ERR_NOMEM, "out of memory");
         memcpy(b->key, key, sizeof key);
-        for (int i = 0; i < c->nin && !s; i++)
-            if (in[i]) s = lc_array_alloc(in[i]->dtype, in[i]->ndim, in[i]->shape, c->dev, &b->in_static[i]);
-        if (s) {
-            bucket_free(d, b);
-            return s;
-        }
         c->b[c->nb++] = b;
-        fresh = true;
     }
     if (b->direct) return fn(ctx, in, out);
+    if (++b->uses == 1) return fn(ctx, in, out); /* first use: no capture yet */
+    if (!b->exec) {
+        for (int i = 0; i < c->nin && !s; i++)
+            if (in[i] && !b->in_static[i]) s = lc_array_alloc(in[i]->dtype, in[i]->ndim, in[i]->shape, c->dev, &b->in_static[i]);
+        if (s) return s;
+        fresh = true;
+    }
     for (int i = 0; i < c->nin && !s; i++)
         if (in[i]) s = copy_into(d, b->in_static[i], in[i]);
     if (s) return s;

@@ -516,7 +516,8 @@ static void test_graphs(lc_dtype t) {
         lc_array_release(x), lc_array_release(dx), lc_array_release(want), lc_array_release(got[0]);
     }
     if (lc_cuda_graph_cache_size(cache) != 2) FAIL("expected 2 captured graphs, got %d", lc_cuda_graph_cache_size(cache));
-    if (lc_cuda_graph_cache_replays(cache) != 5) FAIL("expected 5 replays, got %lld", (long long)lc_cuda_graph_cache_replays(cache));
+    /* a shape is captured on its second use: 3 + 2 calls make 2 + 1 replays */
+    if (lc_cuda_graph_cache_replays(cache) != 3) FAIL("expected 3 replays, got %lld", (long long)lc_cuda_graph_cache_replays(cache));
 out:
     lc_cuda_graph_cache_free(cache);
     lc_array_release(m.w1), lc_array_release(m.b1), lc_array_release(m.w2), lc_array_release(m.lnw), lc_array_release(m.lnb);
