@@ -229,19 +229,16 @@ static void unary_range(void *vctx, int64_t b, int64_t e) {
         }
         break;
     case LC_UNARY_RELU: for (int64_t i = b; i < e; i++) y[i] = x[i] > 0 ? x[i] : 0.0f; break;
-    case LC_UNARY_LEAKY_RELU: for (int64_t i = b; i < e; i++) y[i] = x[i] >= 0 ? x[i] : p0 * x[i]; break;
+    case LC_UNARY_LEAKY_RELU: for (int64_t i = b; i < e; i++) y[i] = lc_vselect(x[i] >= 0, x[i], p0 * x[i]); break;
     case LC_UNARY_SELU: {
         const float alpha = 1.6732632423543772f, scale = 1.0507009873554805f;
-        for (int64_t i = b; i < e; i++) y[i] = scale * (x[i] > 0 ? x[i] : alpha * (lc_vexpf(x[i]) - 1.0f));
+        for (int64_t i = b; i < e; i++) y[i] = scale * lc_vselect(x[i] > 0, x[i], alpha * (lc_vexpf(x[i]) - 1.0f));
         break;
     }
     case LC_UNARY_SIGMOID: for (int64_t i = b; i < e; i++) y[i] = 1.0f / (1.0f + lc_vexpf(-x[i])); break;
     case LC_UNARY_SOFTPLUS:
         /* torch: x when beta x > threshold, else log1p(exp(beta x)) / beta */
-        for (int64_t i = b; i < e; i++) {
-            float bx = p0 * x[i];
-            y[i] = bx > p1 ? x[i] : log1pf(expf(bx)) / p0;
-        }
+        for (int64_t i = b; i < e; i++) y[i] = lc_vsoftplusf(x[i], p0, 1.0f / p0, p1);
         break;
     case LC_UNARY_TANH: for (int64_t i = b; i < e; i++) y[i] = tanhf(x[i]); break;
     case LC_UNARY_EXP: for (int64_t i = b; i < e; i++) y[i] = expf(x[i]); break;
@@ -339,12 +336,16 @@ static void layer_norm_range(void *vctx, int64_t b, int64_t e) {
         for (; i < n; i++) var += (in[i] - mean) * (in[i] - mean);
         var /= (float)n;
         float inv = 1.0f / sqrtf(var + eps);
-        for (int64_t j = 0; j < n; j++) {
-            float v = (in[j] - mean) * inv;
-            if (w) v *= w[j];
-            if (bias) v += bias[j];
-            out[j] = v;
-        }
+        /* One loop per case: a NULL test inside the loop becomes a masked load from address 0,
+         * which some CPUs (AMD Zen 4) execute through a slow microcode assist on every vector. */
+        if (w && bias)
+            for (int64_t j = 0; j < n; j++) out[j] = (in[j] - mean) * inv * w[j] + bias[j];
+        else if (w)
+            for (int64_t j = 0; j < n; j++) out[j] = (in[j] - mean) * inv * w[j];
+        else if (bias)
+            for (int64_t j = 0; j < n; j++) out[j] = (in[j] - mean) * inv + bias[j];
+        else
+            for (int64_t j = 0; j < n; j++) out[j] = (in[j] - mean) * inv;
     }
 }
 

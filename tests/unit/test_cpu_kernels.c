@@ -45,7 +45,20 @@ static void test_math(void) {
         double g = fabs(lc_vgeluf(x) - lc_ref_gelu(x));
         rmax = g > rmax ? g : rmax;
     }
-    printf("exp max rel err %.3g, erf max abs err %.3g, gelu max abs err %.3g\n", emax, gmax, rmax);
+    double lmax = 0, smax = 0;
+    for (double x = 0; x < 1e6; x = x < 1e-6 ? x + 1e-9 : x * 1.0007) {
+        double r = fabs(lc_vlog1pf((float)x) - log1p((float)x)) / fmax(log1p((float)x), 1e-30);
+        lmax = r > lmax ? r : lmax;
+    }
+    for (float x = -60.0f; x < 60.0f; x += 0.0071f) {
+        double want = x * 1.0 > 20 ? x : log1p(exp((double)x));
+        double r = fabs(lc_vsoftplusf(x, 1.0f, 1.0f, 20.0f) - want) / fmax(want, 1e-30);
+        smax = r > smax ? r : smax;
+    }
+    printf("exp max rel err %.3g, erf max abs err %.3g, gelu max abs err %.3g, log1p max rel err %.3g, softplus max rel err %.3g\n",
+           emax, gmax, rmax, lmax, smax);
+    CHECK(lmax < 3e-7);
+    CHECK(smax < 1e-6);
     CHECK(emax < 2e-7);
     CHECK(gmax < 5e-7);
     CHECK(rmax < 2e-6);
