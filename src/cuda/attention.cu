@@ -302,25 +302,7 @@ template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, f
     __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
     return *(uint32_t *)&h;
 }
-
-/* Four 8x8 matrices of 16-bit elements from shared memory (lane l gives the address of row l % 8
- * of matrix l / 8), in the mma fragment layout; .trans delivers them transposed. */
-__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void *p) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    unsigned a = (unsigned)__cvta_generic_to_shared(p);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(a));
-#endif
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void *p) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    unsigned a = (unsigned)__cvta_generic_to_shared(p);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(a));
-#endif
-}
+__device__ __forceinline__ uint32_t pack_raw(uint16_t lo, uint16_t hi) { return (uint32_t)lo | ((uint32_t)hi << 16); }
 
 template <typename T> __device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4], const uint32_t b[2]);
 template <> __device__ __forceinline__ void mma16816<__half>(float c[4], const uint32_t a[4], const uint32_t b[2]) {
@@ -442,20 +424,19 @@ __global__ void __launch_bounds__(WARPS * 32) attention_mma_kernel(lc_cu_attn_ar
             }
         }
         const T *Ks = stage_k(it & 1);
-        const T *Vs = stage_v(it & 1);
+        const uint16_t *Vh = (const uint16_t *)stage_v(it & 1);
         const float *Ms = stage_m(it & 1);
 
-        /* S = Q K^T; ldmatrix gives the K^T fragments of two 16-wide steps of the head dimension */
         float s[TC_BK / 8][4];
 #pragma unroll
         for (int nb = 0; nb < TC_BK / 8; nb++) {
             s[nb][0] = s[nb][1] = s[nb][2] = s[nb][3] = 0.0f;
 #pragma unroll
-            for (int ks = 0; ks < D / 16; ks += 2) {
-                uint32_t kf[4];
-                ldmatrix_x4(kf, Ks + (nb * 8 + (lane & 7)) * L::LDH + ks * 16 + (lane >> 3) * 8);
-                mma16816<T>(s[nb], qf[ks], kf);
-                mma16816<T>(s[nb], qf[ks + 1], kf + 2);
+            for (int ks = 0; ks < D / 16; ks++) {
+                uint32_t bf[2];
+                bf[0] = *(const uint32_t *)&Ks[(nb * 8 + g) * L::LDH + ks * 16 + tq * 2];
+                bf[1] = *(const uint32_t *)&Ks[(nb * 8 + g) * L::LDH + ks * 16 + 8 + tq * 2];
+                mma16816<T>(s[nb], qf[ks], bf);
             }
         }
         float mx0 = -INFINITY, mx1 = -INFINITY;
@@ -501,13 +482,13 @@ __global__ void __launch_bounds__(WARPS * 32) attention_mma_kernel(lc_cu_attn_ar
         for (int kk = 0; kk < TC_BK / 16; kk++) {
             uint32_t af[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
                               pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-            /* V fragments of two 8-wide column blocks at once, transposed by ldmatrix */
+            const int kr = kk * 16 + tq * 2;
 #pragma unroll
-            for (int db = 0; db < D / 8; db += 2) {
-                uint32_t vf[4];
-                ldmatrix_x4_trans(vf, Vs + (kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7)) * L::LDH + (db + (lane >> 4)) * 8);
-                mma16816<T>(o[db], af, vf);
-                mma16816<T>(o[db + 1], af, vf + 2);
+            for (int db = 0; db < D / 8; db++) {
+                const int c = db * 8 + g;
+                uint32_t bf[2] = {pack_raw(Vh[kr * L::LDH + c], Vh[(kr + 1) * L::LDH + c]),
+                                  pack_raw(Vh[(kr + 8) * L::LDH + c], Vh[(kr + 9) * L::LDH + c])};
+                mma16816<T>(o[db], af, bf);
             }
         }
         __syncthreads(); /* this stage is refilled two iterations on */

@@ -8,6 +8,7 @@
 #include "cuda/common.cuh"
 
 #include <math.h>
+#include <stdlib.h>
 
 #define ROW_SMEM_MAX_FLOATS (40 * 1024) /* 160 KB of the 227 KB a block may ask for on sm_90 */
 
@@ -160,10 +161,10 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
     constexpr int V = vec_of<T>::n;
     __shared__ float scratch[32];
     const int64_t nv = n / V;
-    uint4 ra[VPT], rb[VPT];
-    auto load = [&](int64_t row) {
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
         const uint4 *xv = (const uint4 *)(x + row * n);
         const uint4 *rv = res ? (const uint4 *)(res + row * n) : nullptr;
+        uint4 ra[VPT], rb[VPT];
 #pragma unroll
         for (int u = 0; u < VPT; u++) {
             int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
@@ -172,10 +173,6 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
                 if (rv) rb[u] = rv[i];
             }
         }
-    };
-    if (blockIdx.x < rows) load(blockIdx.x);
-    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
-        const bool rv = res != nullptr;
         float v[VPT][V];
         float acc = KIND == 0 ? 0.0f : -INFINITY;
 #pragma unroll
@@ -189,8 +186,6 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
                 if (i < nv) acc = KIND == 0 ? acc + t : fmaxf(acc, t);
             }
         }
-        /* the next row's loads go out now and land while this row is reduced and written */
-        if (row + gridDim.x < rows) load(row + gridDim.x);
         float scale, shift;
         if (KIND == 0) {
             const float mean = block_sum(acc, scratch) / (float)n;
@@ -244,14 +239,6 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
     }
 }
 
-static int norm_sm_count(void) {
-    static int n[64];
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 132;
-    if (!n[dev]) cudaDeviceGetAttribute(&n[dev], cudaDevAttrMultiProcessorCount, dev);
-    return n[dev] ? n[dev] : 132;
-}
-
 /* Launch the register kernel when the row fits (n a multiple of the vector width, 16-byte aligned
  * pointers, at most 512 * 8 vectors); returns -1 when it does not apply. */
 template <typename T, int KIND>
@@ -259,13 +246,16 @@ static int launch_row_reg(cudaStream_t s, T *out, const T *x, const T *res, cons
     constexpr int V = vec_of<T>::n;
     if (n % V || !al16(out) || !al16(x) || !al16(res) || !al16(w) || !al16(b)) return -1;
     int64_t nv = n / V;
-    int vpt = nv <= 512 ? 1 : nv <= 1024 ? 2 : nv <= 2048 ? 4 : nv <= 4096 ? 8 : 0;
-    if (!vpt) return -1;
+    if (nv > 4096) return -1;
+    /* threads per row: at most 512 by default; LOCUS_CUDA_ROW_THREADS=256 gives each thread two or
+     * more vectors and twice the rows per multiprocessor (the bench measures both) */
+    const char *env = getenv("LOCUS_CUDA_ROW_THREADS");
+    int64_t cap = env && atoi(env) >= 32 && atoi(env) <= 512 ? atoi(env) : 512;
+    int vpt = 1;
+    while (vpt < 8 && (nv + vpt - 1) / vpt > cap) vpt *= 2;
     int threads = (int)(((nv + vpt - 1) / vpt + 31) / 32 * 32);
     if (threads < 32) threads = 32;
-    /* a resident grid that walks the rows, so that each block has a row in flight while it works */
-    int64_t resident = (int64_t)norm_sm_count() * (2048 / threads);
-    int grid = (int)(rows < resident ? rows : resident);
+    int grid = row_grid(rows);
     switch (vpt) {
     case 1: row_reg_kernel<T, 1, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
     case 2: row_reg_kernel<T, 2, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;

@@ -315,6 +315,8 @@ static lc_status mem_op(void *vctx) {
     return s;
 }
 
+static void bench_memory_ops(double copy_gbps, const char *variant);
+
 static void bench_memory(void) {
     /* the ceiling: a device-to-device copy of 1 GiB (bytes read + written) */
     size_t bytes = (size_t)1 << 30;
@@ -339,6 +341,13 @@ static void bench_memory(void) {
     }
     cudaFree(a), cudaFree(b);
     printf("ROW {\"kind\":\"copy\",\"gbps\":%.1f}\n", copy_gbps);
+    bench_memory_ops(copy_gbps, NULL);
+    setenv("LOCUS_CUDA_ROW_THREADS", "256", 1); /* the row kernels' other block size, for comparison */
+    bench_memory_ops(copy_gbps, "256 threads/row");
+    unsetenv("LOCUS_CUDA_ROW_THREADS");
+}
+
+static void bench_memory_ops(double copy_gbps, const char *variant) {
     const char *names[4] = {"layer_norm", "add_layer_norm", "softmax", "gelu"};
     lc_dtype dts[2] = {LC_F32, LC_F16};
     for (int di = 0; di < 2; di++)
@@ -354,11 +363,17 @@ static void bench_memory(void) {
             double ms = NAN;
             if (!s) s = time_device(mem_op, &c, 3, 5, 10, &ms, NULL, NULL);
             double moved = (double)rows * n * lc_dtype_size(t) * (k == 1 ? 3 : 2);
-            if (s) printf("ROW {\"kind\":\"membound\",\"op\":\"%s\",\"dtype\":\"%s\",\"error\":\"%s\"}\n", names[k], lc_dtype_name(t), lc_last_error());
+            if (variant && k == 3) { /* GELU is not a row kernel */
+                lc_array_release(c.x), lc_array_release(c.r), lc_array_release(c.w), lc_array_release(c.b);
+                continue;
+            }
+            char opname[64];
+            snprintf(opname, sizeof opname, "%s%s%s%s", names[k], variant ? " (" : "", variant ? variant : "", variant ? ")" : "");
+            if (s) printf("ROW {\"kind\":\"membound\",\"op\":\"%s\",\"dtype\":\"%s\",\"error\":\"%s\"}\n", opname, lc_dtype_name(t), lc_last_error());
             else
                 printf("ROW {\"kind\":\"membound\",\"op\":\"%s\",\"dtype\":\"%s\",\"shape\":[%lld,%lld],\"ms\":%.4f,\"gbps\":%.1f,\"copy_gbps\":%.1f,"
                        "\"fraction_of_copy\":%.3f}\n",
-                       names[k], lc_dtype_name(t), (long long)rows, (long long)n, ms, moved / (ms * 1e-3) / 1e9, copy_gbps,
+                       opname, lc_dtype_name(t), (long long)rows, (long long)n, ms, moved / (ms * 1e-3) / 1e9, copy_gbps,
                        moved / (ms * 1e-3) / 1e9 / copy_gbps);
             fflush(stdout);
             lc_array_release(c.x), lc_array_release(c.r), lc_array_release(c.w), lc_array_release(c.b);
