@@ -369,6 +369,20 @@ static void reduce_range(void *vctx, int64_t b, int64_t e) {
     lc_reduce_kind kind = (lc_reduce_kind)c->op->i[0];
     for (int64_t o = b; o < e; o++) {
         const float *base = x + o * n * inner;
+        if (kind == LC_REDUCE_ARGMAX && inner == 1) {
+            /* Contiguous row: vectorised passes instead of a compare-and-branch per element. The
+             * first NaN wins (as torch.argmax), else the first index of the maximum. */
+            int64_t *dst = (int64_t *)lc_array_ptr(c->op->out) + o, nan_count = 0, arg = 0;
+            for (int64_t j = 0; j < n; j++) nan_count += base[j] != base[j];
+            if (nan_count) {
+                while (base[arg] == base[arg]) arg++;
+            } else {
+                float m = row_max(base, n);
+                while (arg < n - 1 && base[arg] != m) arg++;
+            }
+            *dst = arg;
+            continue;
+        }
         if (kind == LC_REDUCE_ARGMAX) {
             int64_t *dst = (int64_t *)lc_array_ptr(c->op->out) + o * inner;
             for (int64_t i = 0; i < inner; i++) {

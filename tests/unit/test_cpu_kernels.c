@@ -214,6 +214,33 @@ static void test_reduce_binary_views(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) lc_array_release(all[i]);
 }
 
+static void test_argmax_last_axis(void) {
+    /* rows: ties (first index wins), a NaN (its index wins, as torch.argmax), all -inf, long random */
+    float rows[4][40];
+    for (int j = 0; j < 40; j++) {
+        rows[0][j] = (j == 7 || j == 30) ? 5.0f : (float)(j % 5);
+        rows[1][j] = (float)j;
+        rows[2][j] = -INFINITY;
+        rows[3][j] = test_rand(&seed);
+    }
+    rows[1][12] = NAN;
+    rows[1][20] = NAN;
+    int64_t shape[2] = {4, 40};
+    lc_array *a = NULL, *am = NULL;
+    CHECK_OK(lc_array_from_data(LC_F32, 2, shape, rows, &a));
+    CHECK_OK(lc_argmax(a, 1, false, &am));
+    int64_t *p = (int64_t *)(void *)data(am);
+    int best = 0;
+    for (int j = 1; j < 40; j++)
+        if (rows[3][j] > rows[3][best]) best = j;
+    CHECK(p[0] == 7);
+    CHECK(p[1] == 12);
+    CHECK(p[2] == 0);
+    CHECK(p[3] == best);
+    lc_array_release(a);
+    lc_array_release(am);
+}
+
 static void test_half_types(void) {
     /* Every f16 value converts to f32 and back unchanged; bf16 likewise for a sample. */
     int bad = 0;
@@ -264,6 +291,7 @@ int main(void) {
     test_rowwise();
     test_attention();
     test_reduce_binary_views();
+    test_argmax_last_axis();
     test_half_types();
     test_errors();
     return TEST_RESULT();
