@@ -434,5 +434,25 @@ lc_status lc_broadcast_view(lc_array *a, int ndim, const int64_t *shape, lc_arra
     return LC_OK;
 }
 
+lc_status lc_strided_view(lc_array *a, int ndim, const int64_t *shape, const int64_t *strides, int64_t offset, lc_array **out) {
+    /* The caller guarantees the view stays inside the buffer; checked here all the same. */
+    int64_t lo = a->offset + offset, hi = lo;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] == 0) hi = lo - 1;
+        else if (strides[i] >= 0) hi += (shape[i] - 1) * strides[i];
+        else lo += (shape[i] - 1) * strides[i];
+    }
+    if (ndim < 0 || ndim > LC_MAX_DIMS || lo < 0 || (hi >= lo && (size_t)(hi + 1) * lc_dtype_size(a->dtype) > a->buf->nbytes))
+        return lc_error(LC_ERR_SHAPE, "strided view outside its buffer");
+    lc_array *v = NULL;
+    lc_status s = make_view(a, &v);
+    if (s) return s;
+    v->ndim = ndim;
+    for (int i = 0; i < ndim; i++) v->shape[i] = shape[i], v->strides[i] = strides[i];
+    v->offset = a->offset + offset;
+    *out = v;
+    return LC_OK;
+}
+
 lc_array *lc_array_host_view(lc_array *a);
 lc_array *lc_array_host_view(lc_array *a) { return host_view(a); }

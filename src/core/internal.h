@@ -120,6 +120,8 @@ lc_status lc_buffer_ptr(lc_buffer *b, lc_device d, void **ptr);
 void *lc_array_ptr(const lc_array *a);
 /* Allocate a new contiguous array (alias of lc_array_empty without the public checks). */
 lc_status lc_array_alloc(lc_dtype t, int ndim, const int64_t *shape, lc_device d, lc_array **out);
+/* A view of a's buffer with explicit shape and strides (elements), `offset` elements past a's. */
+lc_status lc_strided_view(lc_array *a, int ndim, const int64_t *shape, const int64_t *strides, int64_t offset, lc_array **out);
 /* Run an op on the device of its output, after making every input resident there. */
 lc_status lc_op_run(lc_op *op);
 /* Row count of an array viewed as (rows, last dim). */

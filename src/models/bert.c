@@ -43,23 +43,48 @@ static lc_status heads_view(lc_array *x, int64_t heads, lc_array **out) {
 
 lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array **out) {
     lc_status status = LC_OK;
-    lc_array *q = NULL, *k = NULL, *v = NULL, *qh = NULL, *kh = NULL, *vh = NULL, *ctx = NULL, *ctxh = NULL;
-    int64_t H = m->cfg.heads, C = m->cfg.hidden;
-    TRY(lc_linear(x, L->q_w, L->q_b, &q));
-    TRY(lc_linear(x, L->k_w, L->k_b, &k));
-    TRY(lc_linear(x, L->v_w, L->v_b, &v));
-    TRY(heads_view(q, H, &qh));
-    TRY(heads_view(k, H, &kh));
-    TRY(heads_view(v, H, &vh));
-    TRY(lc_array_alloc(q->dtype, 3, q->shape, q->device, &ctx));
+    lc_array *q = NULL, *k = NULL, *v = NULL, *qh = NULL, *kh = NULL, *vh = NULL, *ctx = NULL, *ctxh = NULL, *qkv = NULL;
+    int64_t H = m->cfg.heads, C = m->cfg.hidden, B = x->shape[0], T = x->shape[1], D = C / H;
+    if (L->qkv_w) { /* (B, T, 3C) -> three strided (B, H, T, D) views, no copies */
+        TRY(lc_linear(x, L->qkv_w, L->qkv_b, &qkv));
+        int64_t shape[4] = {B, H, T, D}, strides[4] = {T * 3 * C, D, 3 * C, 1};
+        TRY(lc_strided_view(qkv, 4, shape, strides, 0, &qh));
+        TRY(lc_strided_view(qkv, 4, shape, strides, C, &kh));
+        TRY(lc_strided_view(qkv, 4, shape, strides, 2 * C, &vh));
+        int64_t cs[3] = {B, T, C};
+        TRY(lc_array_alloc(qkv->dtype, 3, cs, qkv->device, &ctx));
+    } else {
+        TRY(lc_linear(x, L->q_w, L->q_b, &q));
+        TRY(lc_linear(x, L->k_w, L->k_b, &k));
+        TRY(lc_linear(x, L->v_w, L->v_b, &v));
+        TRY(heads_view(q, H, &qh));
+        TRY(heads_view(k, H, &kh));
+        TRY(heads_view(v, H, &vh));
+        TRY(lc_array_alloc(q->dtype, 3, q->shape, q->device, &ctx));
+    }
     TRY(heads_view(ctx, H, &ctxh));
     TRY(lc_attention_into(qh, kh, vh, mask, 1.0f / sqrtf((float)(C / H)), ctxh));
     TRY(lc_linear(ctx, L->o_w, L->o_b, out));
 done:
     lc_array_release(q), lc_array_release(k), lc_array_release(v);
     lc_array_release(qh), lc_array_release(kh), lc_array_release(vh);
-    lc_array_release(ctx), lc_array_release(ctxh);
+    lc_array_release(ctx), lc_array_release(ctxh), lc_array_release(qkv);
     return status;
+}
+
+lc_status fuse_qkv(lc_model *m) {
+    const char *env = getenv("LOCUS_FUSE_QKV");
+    bool fuse = env ? strcmp(env, "0") != 0 : m->opt.device.kind != LC_DEVICE_CPU;
+    for (int64_t l = 0; fuse && l < m->cfg.layers; l++) {
+        encoder_layer *L = &m->layer[l];
+        lc_array *w[3] = {L->q_w, L->k_w, L->v_w}, *b[3] = {L->q_b, L->k_b, L->v_b};
+        lc_status s = lc_concat(3, w, 0, &L->qkv_w);
+        if (!s) s = lc_concat(3, b, 0, &L->qkv_b);
+        if (s) return s;
+        for (int i = 0; i < 3; i++) lc_array_release(w[i]), lc_array_release(b[i]);
+        L->q_w = L->k_w = L->v_w = L->q_b = L->k_b = L->v_b = NULL;
+    }
+    return LC_OK;
 }
 
 /* Host-side ids for the embeddings: position ids (and zero type ids when absent). */

@@ -416,6 +416,7 @@ lc_status lc_model_load(const char *dir, const lc_model_options *opt, lc_model *
         if (!s) s = bert_load_weights(m, prefix);
     }
     if (!s) s = load_head(m);
+    if (!s) s = fuse_qkv(m);
     if (!s && m->family != FAMILY_VIT) s = load_text_side(m);
     if (s) {
         lc_model_free(m);
@@ -455,6 +456,7 @@ lc_status lc_model_synthetic(const char *name, const lc_model_options *opt, lc_m
         c->eps = m->family == FAMILY_VIT ? 1e-12f : 1e-12f;
         c->image_size = 224, c->patch = 16, c->channels = 3;
         s = m->family == FAMILY_VIT ? vit_load_weights(m, "") : bert_load_weights(m, "");
+        if (!s) s = fuse_qkv(m);
         if (s) {
             lc_model_free(m);
             return s;
@@ -467,7 +469,7 @@ lc_status lc_model_synthetic(const char *name, const lc_model_options *opt, lc_m
 }
 
 static void release_layer(encoder_layer *L) {
-    lc_array *all[] = {L->q_w, L->q_b, L->k_w, L->k_b, L->v_w, L->v_b, L->o_w, L->o_b, L->ln1_w, L->ln1_b,
+    lc_array *all[] = {L->q_w, L->q_b, L->k_w, L->k_b, L->v_w, L->v_b, L->qkv_w, L->qkv_b, L->o_w, L->o_b, L->ln1_w, L->ln1_b,
                        L->i_w, L->i_b, L->out_w, L->out_b, L->ln2_w, L->ln2_b};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) lc_array_release(all[i]);
 }

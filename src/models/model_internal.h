@@ -15,6 +15,7 @@ typedef enum { ACT_GELU, ACT_GELU_TANH, ACT_RELU } activation;
 
 typedef struct {
     lc_array *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *o_b; /* attention */
+    lc_array *qkv_w, *qkv_b; /* Q, K, V stacked (3C, C), when fused (then q/k/v_w are NULL) */
     lc_array *ln1_w, *ln1_b;                                 /* after attention (BERT) / before (ViT) */
     lc_array *i_w, *i_b, *out_w, *out_b;                     /* feed-forward */
     lc_array *ln2_w, *ln2_b;
@@ -71,6 +72,10 @@ lc_status model_weight(lc_model *m, const char *prefix, const char *name, int nd
 /* Shared transformer pieces. */
 lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array **out);
 lc_status ops_activation(activation act, lc_array *x, lc_array *w, lc_array *b, lc_array **out);
+/* Stack each layer's Q, K and V projections into one (3C, C) GEMM (on GPUs, or when
+ * LOCUS_FUSE_QKV=1): one kernel instead of three. On the CPU the default keeps the separate
+ * weights, which are used in place from the mapped file (stacking would copy them). */
+lc_status fuse_qkv(lc_model *m);
 
 #define TRY(expr)                                                                               \
     do {                                                                                        \

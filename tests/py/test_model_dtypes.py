@@ -32,3 +32,19 @@ def test_half_precision_hidden_states(name, dtype, tol):
     half = run_json("embed", d, "--pooling", "none", "--dtype", dtype, *texts[:1])
     assert f32["data"][0]["last_hidden_state"] != half["data"][0]["last_hidden_state"], \
         f"--dtype {dtype} gave bit-identical f32 output: the dtype was not applied"
+
+
+@pytest.mark.parametrize("name", ["bert-odd-cased", "roberta-cls", "distilbert-tiny", "xlmr-tiny"])
+def test_fused_qkv_projection_matches_hf(name, monkeypatch):
+    """LOCUS_FUSE_QKV=1 stacks Q, K and V into one GEMM (the GPU default) and attends through strided views
+    of its output; on the CPU that path must give Hugging Face's hidden states to 1e-4 as well."""
+    monkeypatch.setenv("LOCUS_FUSE_QKV", "1")
+    d, meta, t = load_model_fixture(name)
+    texts = meta["texts"]
+    items = data_items(run_json("embed", d, "--pooling", "none", *texts), len(texts))
+    mask = t["attention_mask"]
+    for i, item in enumerate(items):
+        n = int(mask[i].sum())
+        got = np.asarray(item["last_hidden_state"], dtype=np.float64)
+        err = float(np.max(np.abs(got - t["last_hidden_state"][i, :n])))
+        assert err <= 1e-4, f"{name} fused QKV, text {i}: max error {err:.3g}"
