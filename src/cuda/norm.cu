@@ -247,10 +247,11 @@ static int launch_row_reg(cudaStream_t s, T *out, const T *x, const T *res, cons
     if (n % V || !al16(out) || !al16(x) || !al16(res) || !al16(w) || !al16(b)) return -1;
     int64_t nv = n / V;
     if (nv > 4096) return -1;
-    /* threads per row: at most 512 by default; LOCUS_CUDA_ROW_THREADS=256 gives each thread two or
-     * more vectors and twice the rows per multiprocessor (the bench measures both) */
+    /* At most 256 threads per row: long rows give each thread two or more vectors and twice the
+     * rows per multiprocessor, measured on an H100 at 91-97% of the copy bandwidth against 78-82%
+     * with 512 (BENCHMARKS-gpu.md). LOCUS_CUDA_ROW_THREADS=32..512 overrides it, for measurement. */
     const char *env = getenv("LOCUS_CUDA_ROW_THREADS");
-    int64_t cap = env && atoi(env) >= 32 && atoi(env) <= 512 ? atoi(env) : 512;
+    int64_t cap = env && atoi(env) >= 32 && atoi(env) <= 512 ? atoi(env) : 256;
     int vpt = 1;
     while (vpt < 8 && (nv + vpt - 1) / vpt > cap) vpt *= 2;
     int threads = (int)(((nv + vpt - 1) / vpt + 31) / 32 * 32);

@@ -342,8 +342,8 @@ static void bench_memory(void) {
     cudaFree(a), cudaFree(b);
     printf("ROW {\"kind\":\"copy\",\"gbps\":%.1f}\n", copy_gbps);
     bench_memory_ops(copy_gbps, NULL);
-    setenv("LOCUS_CUDA_ROW_THREADS", "256", 1); /* the row kernels' other block size, for comparison */
-    bench_memory_ops(copy_gbps, "256 threads/row");
+    setenv("LOCUS_CUDA_ROW_THREADS", "512", 1); /* the row kernels' other block size, for comparison */
+    bench_memory_ops(copy_gbps, "512 threads/row");
     unsetenv("LOCUS_CUDA_ROW_THREADS");
 }
 
