@@ -473,8 +473,8 @@ static void test_sharded(void) {
     /* Index naming a tensor no shard has; a tensor not in the index; a shard outside the dir;
      * a name in two shards. */
     const char *bad[] = {
-        "{\"weight_map\":{\"x\":\"model-00001-of-00002.safetensors\",\"y\":\"model-00002-of-00002.safetensors\","
-        "\"z\":\"model-00002-of-00002.safetensors\"}}",
+        ("{\"weight_map\":{\"x\":\"model-00001-of-00002.safetensors\",\"y\":\"model-00002-of-00002.safetensors\","
+         "\"z\":\"model-00002-of-00002.safetensors\"}}"),
         "{\"weight_map\":{\"x\":\"model-00001-of-00002.safetensors\",\"y\":\"model-00001-of-00002.safetensors\"}}",
         "{\"weight_map\":{\"p\":\"pq.safetensors\"}}",
         "{\"weight_map\":{\"x\":\"../model-00001-of-00002.safetensors\"}}",
