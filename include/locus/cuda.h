@@ -8,7 +8,18 @@
  * Memory: plain device allocations from a stream-ordered pool (cudaMallocAsync on one stream
  * per device; the pool keeps freed memory for reuse), never managed memory. All work of a device
  * is ordered on that one stream, so a host thread sees results after lc_synchronize() or after
- * reading an array back (lc_array_read_f32 and friends synchronise). */
+ * reading an array back (lc_array_read_f32 and friends synchronise).
+ *
+ * Environment (read by the CUDA backend):
+ *   LOCUS_CUDA_MATH=tf32         f32 GEMMs in TF32 (same as lc_cuda_set_math_mode below)
+ *   LOCUS_CUDA_GRAPHS=0          run forwards directly instead of capturing CUDA graphs
+ *   LOCUS_CUDA_AUTOTUNE=0        take cuBLASLt's first algorithm instead of timing its candidates
+ *   LOCUS_CUDA_EXACT_GELU=1      f16/bf16 linear+GELU with the exact erf GELU in a separate pass
+ *                                (default: cuBLASLt's fused tanh-form epilogue, within 4.7e-4)
+ *   LOCUS_CUDA_ATTENTION=wmma|plain  an older or the CUDA-core attention kernel, for comparisons
+ *   LOCUS_CUDA_ROW_THREADS=N     threads per row of the LayerNorm/softmax kernels (default 256)
+ * Ops without a CUDA kernel (sort, gather, scatter, bce, convolutions) run on the host through
+ * the CPU backend, their bytes counted in lc_transfer_stats; they cannot be captured in a graph. */
 #ifndef LOCUS_CUDA_H
 #define LOCUS_CUDA_H
 #include "../locus.h"
