@@ -15,7 +15,7 @@
  *   LOCUS_CUDA_GRAPHS=0          run forwards directly instead of capturing CUDA graphs
  *   LOCUS_CUDA_AUTOTUNE=0        take cuBLASLt's first algorithm instead of timing its candidates
  *   LOCUS_CUDA_EXACT_GELU=1      f16/bf16 linear+GELU with the exact erf GELU in a separate pass
- *                                (default: cuBLASLt's fused tanh-form epilogue, within 4.7e-4)
+ *                                (default: cuBLASLt's fused GELU epilogue; f32 always uses erf)
  *   LOCUS_CUDA_ATTENTION=wmma|plain  an older or the CUDA-core attention kernel, for comparisons
  *   LOCUS_CUDA_ROW_THREADS=N     threads per row of the LayerNorm/softmax kernels (default 256)
  * Ops without a CUDA kernel (sort, gather, scatter, bce, convolutions) run on the host through
