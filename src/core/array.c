@@ -241,14 +241,6 @@ static lc_status make_view(lc_array *a, lc_array **out) {
     return LC_OK;
 }
 
-static lc_array *host_view(lc_array *a) {
-    /* Same view, running on the CPU (the buffer must have a host copy). */
-    lc_array *v = NULL;
-    if (make_view(a, &v)) return NULL;
-    v->device = LC_CPU;
-    return v;
-}
-
 lc_status lc_array_to(lc_array *a, lc_device d, lc_array **out) {
     if (!a || !out) return lc_error(LC_ERR_ARG, "lc_array_to: NULL argument");
     if (!lc_device_available(d)) return lc_error(LC_ERR_DEVICE, "device is not available");
@@ -454,5 +446,3 @@ lc_status lc_strided_view(lc_array *a, int ndim, const int64_t *shape, const int
     return LC_OK;
 }
 
-lc_array *lc_array_host_view(lc_array *a);
-lc_array *lc_array_host_view(lc_array *a) { return host_view(a); }
