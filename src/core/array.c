@@ -402,7 +402,6 @@ lc_status lc_slice(lc_array *a, int axis, int64_t start, int64_t stop, lc_array 
 }
 
 /* Broadcast view used by binary ops: `a` seen with `shape` (right-aligned, stride 0 where 1). */
-lc_status lc_broadcast_view(lc_array *a, int ndim, const int64_t *shape, lc_array **out);
 lc_status lc_broadcast_view(lc_array *a, int ndim, const int64_t *shape, lc_array **out) {
     lc_array *v = NULL;
     lc_status s = make_view(a, &v);

@@ -120,6 +120,11 @@ lc_status lc_buffer_ptr(lc_buffer *b, lc_device d, void **ptr);
 void *lc_array_ptr(const lc_array *a);
 /* Allocate a new contiguous array (alias of lc_array_empty without the public checks). */
 lc_status lc_array_alloc(lc_dtype t, int ndim, const int64_t *shape, lc_device d, lc_array **out);
+/* `a` seen with `shape` (NumPy broadcasting: right-aligned, stride 0 where a has 1 or nothing). */
+lc_status lc_broadcast_view(lc_array *a, int ndim, const int64_t *shape, lc_array **out);
+/* Scaled dot-product attention into a caller-made `out` (any B/H/T strides, head dim contiguous):
+ * the models attend on strided views of their projections and write (B, T, H*D) directly. */
+lc_status lc_attention_into(lc_array *q, lc_array *k, lc_array *v, lc_array *mask, float scale, lc_array *out);
 /* A view of a's buffer with explicit shape and strides (elements), `offset` elements past a's. */
 lc_status lc_strided_view(lc_array *a, int ndim, const int64_t *shape, const int64_t *strides, int64_t offset, lc_array **out);
 /* Run an op on the device of its output, after making every input resident there. */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-lc_status lc_broadcast_view(lc_array *a, int ndim, const int64_t *shape, lc_array **out);
 
 const char *lc_op_name(lc_op_kind k) {
     static const char *names[LC_OP_COUNT] = {
@@ -490,7 +489,6 @@ lc_status lc_conv2d(lc_array *x, lc_array *w, lc_array *b, int stride, int paddi
 /* ---- attention --------------------------------------------------------------------------- */
 /* Shared by lc_attention (q, k, v as (B, H, T, D)) and the models (views of (B, T, H, D) linear
  * outputs): the kernel takes any B/H/T strides with D contiguous, and writes out through its strides. */
-lc_status lc_attention_into(lc_array *q, lc_array *k, lc_array *v, lc_array *mask, float scale, lc_array *out);
 lc_status lc_attention_into(lc_array *q, lc_array *k, lc_array *v, lc_array *mask, float scale, lc_array *out) {
     lc_op op = {.kind = LC_OP_ATTENTION, .in = {q, k, v, mask}, .out = out, .f = {scale}};
     return lc_op_run(&op);

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-lc_status lc_attention_into(lc_array *q, lc_array *k, lc_array *v, lc_array *mask, float scale, lc_array *out);
 
 lc_status ops_activation(activation act, lc_array *x, lc_array *w, lc_array *b, lc_array **out) {
     if (act == ACT_GELU) return lc_linear_gelu(x, w, b, out);

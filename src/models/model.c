@@ -706,7 +706,6 @@ done:
 }
 
 /* ---- classification ------------------------------------------------------------------------- */
-lc_status model_head(lc_model *m, lc_array *hidden, lc_array *pooled, lc_array **logits);
 lc_status model_head(lc_model *m, lc_array *hidden, lc_array *pooled, lc_array **logits) {
     lc_status status = LC_OK;
     lc_array *cls = NULL, *flat = NULL, *d = NULL, *act = NULL;

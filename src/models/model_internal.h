@@ -69,6 +69,8 @@ lc_status vit_load_weights(lc_model *m, const char *prefix);
  * ones/zeros for LayerNorm weights/biases when fill is 1 or 0). */
 lc_status model_weight(lc_model *m, const char *prefix, const char *name, int ndim, const int64_t *shape, int fill,
                        bool optional, lc_array **out);
+/* Classification head on the encoder outputs -> logits (B, labels). */
+lc_status model_head(lc_model *m, lc_array *hidden, lc_array *pooled, lc_array **logits);
 /* Shared transformer pieces. */
 lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array **out);
 lc_status ops_activation(activation act, lc_array *x, lc_array *w, lc_array *b, lc_array **out);

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-lc_status model_head(lc_model *m, lc_array *hidden, lc_array *pooled, lc_array **logits);
-lc_status lc_broadcast_view(lc_array *a, int ndim, const int64_t *shape, lc_array **out);
 
 lc_status vit_forward(lc_model *m, lc_array *px, lc_array **hidden, lc_array **pooled) {
     lc_status status = LC_OK;
