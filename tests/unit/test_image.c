@@ -203,7 +203,7 @@ static void test_hostile(void) {
         /* A WebP header cut short: a format error with libwebp, unsupported without it. */
         lc_image *img = NULL;
         lc_status s = lc_image_decode_memory("RIFF\x10\x00\x00\x00WEBPVP8 ", 16, "input.bin", NULL, &img);
-        CHECK((s == LC_ERR_FORMAT || s == LC_ERR_UNSUPPORTED) && !img, "webp stub: %d %s", s, lc_last_error());
+        CHECK((s == LC_ERR_FORMAT || s == LC_ERR_UNSUPPORTED) && !img, "truncated WebP header: %d %s", s, lc_last_error());
         CHECK(strncmp(lc_last_error(), "input.bin: ", 11) == 0, "webp message: %s", lc_last_error());
     }
     expect_decode_error("jpeg signature only", "\xff\xd8\xff", 3, LC_ERR_FORMAT);
