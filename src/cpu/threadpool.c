@@ -1,6 +1,9 @@
-/* Fork-join thread pool. Workers sleep on a condition variable between jobs; a job is one
- * range split into equal chunks. Nested calls (a kernel calling lc_parallel_for from a worker)
- * run inline so the pool never deadlocks. */
+/* Fork-join thread pool. A job is one range split into equal chunks, one per thread (the caller
+ * runs the first). Between jobs, workers spin on the job counter for a short while before sleeping
+ * on a condition variable: a transformer forward issues hundreds of small parallel ops, and waking
+ * a sleeping thread costs tens of microseconds each time, which at batch 1 adds up to a large share
+ * of the forward. The caller likewise spins briefly for the workers to finish. Nested calls (a
+ * kernel calling lc_parallel_for from inside a job) run inline, so the pool never deadlocks. */
 #include "cpu/threadpool.h"
 
 #include <pthread.h>
@@ -10,25 +13,35 @@
 #include <unistd.h>
 
 #define LC_POOL_MAX 256
+/* About 50-100 microseconds of polling before sleeping. */
+#define LC_POOL_SPINS 20000
 
 typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t wake, done;
     pthread_t threads[LC_POOL_MAX];
-    int n_workers;   /* threads besides the caller */
-    int wanted;      /* total threads requested (workers + caller) */
-    uint64_t generation;
-    int pending;
+    int n_workers; /* threads besides the caller */
+    int wanted;    /* total threads requested (workers + caller) */
+    atomic_uint_fast64_t generation;
+    atomic_int pending;
+    /* the current job, written before `generation` is bumped */
     lc_range_fn fn;
     void *ctx;
     int64_t n, chunk;
     int parts;
-    bool started;
 } lc_pool;
 
 static lc_pool pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 static pthread_mutex_t pool_job_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local bool in_pool_job;
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 static void run_part(int part) {
     int64_t b = (int64_t)part * pool.chunk, e = b + pool.chunk;
@@ -36,19 +49,35 @@ static void run_part(int part) {
     if (b < e) pool.fn(pool.ctx, b, e);
 }
 
+typedef struct {
+    int id;             /* 1..n_workers */
+    uint_fast64_t seen; /* the job counter when the thread was made: only later jobs are its own */
+} worker_start;
+
 static void *worker_main(void *arg) {
-    int id = (int)(intptr_t)arg; /* 1..n_workers */
-    uint64_t seen = 0;
+    worker_start start = *(worker_start *)arg;
+    free(arg);
+    int id = start.id;
+    uint_fast64_t seen = start.seen;
     in_pool_job = true;
-    pthread_mutex_lock(&pool.lock);
     for (;;) {
-        while (pool.generation == seen) pthread_cond_wait(&pool.wake, &pool.lock);
-        seen = pool.generation;
-        int parts = pool.parts;
-        pthread_mutex_unlock(&pool.lock);
-        if (id < parts) run_part(id);
-        pthread_mutex_lock(&pool.lock);
-        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+        uint_fast64_t g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+        for (int i = 0; g == seen && i < LC_POOL_SPINS; i++) {
+            cpu_relax();
+            g = atomic_load_explicit(&pool.generation, memory_order_acquire);
+        }
+        if (g == seen) {
+            pthread_mutex_lock(&pool.lock);
+            while ((g = atomic_load(&pool.generation)) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+            pthread_mutex_unlock(&pool.lock);
+        }
+        seen = g;
+        if (id < pool.parts) run_part(id);
+        if (atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&pool.lock);
+            pthread_cond_signal(&pool.done);
+            pthread_mutex_unlock(&pool.lock);
+        }
     }
     return NULL;
 }
@@ -71,10 +100,17 @@ void lc_pool_set_threads(int n) {
     pool.wanted = n; /* extra workers start lazily; surplus ones stay idle */
 }
 
+/* Called with pool_job_lock held and no job in flight. */
 static void ensure_workers(int want) {
     while (pool.n_workers < want - 1) {
-        int id = pool.n_workers + 1;
-        if (pthread_create(&pool.threads[pool.n_workers], NULL, worker_main, (void *)(intptr_t)id) != 0) break;
+        worker_start *start = malloc(sizeof *start);
+        if (!start) break;
+        start->id = pool.n_workers + 1;
+        start->seen = atomic_load(&pool.generation);
+        if (pthread_create(&pool.threads[pool.n_workers], NULL, worker_main, start) != 0) {
+            free(start);
+            break;
+        }
         pthread_detach(pool.threads[pool.n_workers]);
         pool.n_workers++;
     }
@@ -91,7 +127,6 @@ void lc_parallel_for(int64_t n, int64_t min_chunk, lc_range_fn fn, void *ctx) {
         return;
     }
     pthread_mutex_lock(&pool_job_lock);
-    pthread_mutex_lock(&pool.lock);
     ensure_workers(parts);
     if (parts > pool.n_workers + 1) parts = pool.n_workers + 1;
     pool.fn = fn;
@@ -99,8 +134,10 @@ void lc_parallel_for(int64_t n, int64_t min_chunk, lc_range_fn fn, void *ctx) {
     pool.n = n;
     pool.parts = parts;
     pool.chunk = (n + parts - 1) / parts;
-    pool.pending = pool.n_workers;
-    pool.generation++;
+    atomic_store(&pool.pending, pool.n_workers);
+    /* publish the job, then wake sleepers (under the lock, so none can miss it) */
+    pthread_mutex_lock(&pool.lock);
+    atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.lock);
 
@@ -108,8 +145,11 @@ void lc_parallel_for(int64_t n, int64_t min_chunk, lc_range_fn fn, void *ctx) {
     run_part(0);
     in_pool_job = false;
 
-    pthread_mutex_lock(&pool.lock);
-    while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
-    pthread_mutex_unlock(&pool.lock);
+    for (int i = 0; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0 && i < LC_POOL_SPINS; i++) cpu_relax();
+    if (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) {
+        pthread_mutex_lock(&pool.lock);
+        while (atomic_load(&pool.pending) > 0) pthread_cond_wait(&pool.done, &pool.lock);
+        pthread_mutex_unlock(&pool.lock);
+    }
     pthread_mutex_unlock(&pool_job_lock);
 }
