@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define LC_POOL_MAX 256
-/* About 50-100 microseconds of polling before sleeping. */
+/* Polling before sleeping: 20000 pause instructions, about 0.44 ms on this Zen 4 class core. */
 #define LC_POOL_SPINS 20000
 
 typedef struct {
