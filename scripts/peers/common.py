@@ -515,6 +515,20 @@ def add_rates(r, flops, nbytes, median_ms):
     r["intensity"] = flops / nbytes if nbytes > 0 else None
 
 
+def fill_model_result(r, m, cfg, B, T, image, weight_bytes, esize):
+    """A timed model workload's report entry: the timing statistics m, rates against the minimum bytes
+    (weights once, inputs, the hidden state out), tokens and sequences per second and per joule."""
+    r["status"] = "ok"
+    r.update(m)
+    nbytes = weight_bytes + model_input_bytes(B, T, image) + esize * B * T * cfg["hidden"]
+    add_rates(r, model_flops(cfg, B, T), nbytes, m["median_ms"])
+    sec = m["median_ms"] / 1000.0
+    r["tokens_per_s"] = B * T / sec
+    r["sequences_per_s"] = B / sec
+    r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
+    return r
+
+
 def error_result(r, status, message):
     r["status"] = status
     r["error"] = (message or "failed").strip().splitlines()[0][:500] if message else "failed"

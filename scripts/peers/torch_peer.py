@@ -254,15 +254,7 @@ def main():
                 except Exception as e:
                     results.append(common.error_result(r, "error", f"{type(e).__name__}: {e}"))
                     continue
-                r["status"] = "ok"
-                r.update(m)
-                nbytes = weight_bytes + common.model_input_bytes(B, T, image) + esize * B * T * cfg["hidden"]
-                common.add_rates(r, common.model_flops(cfg, B, T), nbytes, m["median_ms"])
-                sec = m["median_ms"] / 1000.0
-                r["tokens_per_s"] = B * T / sec
-                r["sequences_per_s"] = B / sec
-                r["sequences_per_j"] = B / m["energy_j"] if m["energy_j"] else None
-                results.append(r)
+                results.append(common.fill_model_result(r, m, cfg, B, T, image, weight_bytes, esize))
                 del runner
             del model
             if cuda:

@@ -39,6 +39,18 @@ def locus_path():
     return Path(env) if env else REPO / "build" / "locus"
 
 
+def helper_binary(name, env=None):
+    """A test helper executable built beside locus (e.g. test_image): $env if set, else next to
+    $LOCUS_BIN, else <repo>/build/NAME; None when none exists."""
+    if env and os.environ.get(env):
+        return Path(os.environ[env])
+    cands = []
+    if os.environ.get("LOCUS_BIN"):
+        cands.append(Path(os.environ["LOCUS_BIN"]).parent / name)
+    cands.append(REPO / "build" / name)
+    return next((c for c in cands if c.exists()), None)
+
+
 def require_locus():
     """The path of the locus executable, or skip the calling test with the reason."""
     path = locus_path()

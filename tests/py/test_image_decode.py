@@ -2,12 +2,13 @@
 every layout (real photographs from ../shared/fixtures/c2pa and the variants derived from them in
 tests/data/images), and with --exif-transpose PIL.ImageOps.exif_transpose first. Hostile files
 fail with one line naming the file, no sanitizer report."""
-import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import helper_binary
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image, ImageOps  # noqa: E402
@@ -17,18 +18,7 @@ DATA = ROOT / "tests" / "data" / "images"
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "c2pa"
 
 
-def _binary(name):
-    explicit = os.environ.get("LOCUS_TEST_IMAGE")
-    if explicit:
-        return Path(explicit)
-    cands = []
-    if os.environ.get("LOCUS_BIN"):
-        cands.append(Path(os.environ["LOCUS_BIN"]).parent / name)
-    cands.append(ROOT / "build" / name)
-    return next((c for c in cands if c.exists()), None)
-
-
-BIN = _binary("test_image")
+BIN = helper_binary("test_image", env="LOCUS_TEST_IMAGE")
 pytestmark = pytest.mark.skipif(BIN is None, reason="test_image binary not built (set LOCUS_BIN)")
 
 

@@ -8,12 +8,13 @@ PIL's exactly, so the share of bit-identical values is reported too, and lc_imag
 compared with PIL's Image.resize directly for every filter, shrinking and growing.
 """
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import helper_binary
 
 PIL = pytest.importorskip("PIL")
 transformers = pytest.importorskip("transformers")
@@ -24,18 +25,7 @@ DATA = ROOT / "tests" / "data" / "images"
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "c2pa"
 
 
-def _binary(name):
-    explicit = os.environ.get("LOCUS_TEST_IMAGE")
-    if explicit:
-        return Path(explicit)
-    cands = []
-    if os.environ.get("LOCUS_BIN"):
-        cands.append(Path(os.environ["LOCUS_BIN"]).parent / name)
-    cands.append(ROOT / "build" / name)
-    return next((c for c in cands if c.exists()), None)
-
-
-BIN = _binary("test_image")
+BIN = helper_binary("test_image", env="LOCUS_TEST_IMAGE")
 pytestmark = pytest.mark.skipif(BIN is None, reason="test_image binary not built (set LOCUS_BIN)")
 
 IMAGENET_DEFAULT = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
