@@ -5,10 +5,13 @@
  *   plain kernel   any float dtype, head size up to 256: CUDA cores, f32 arithmetic. Each warp
  *                  owns 4 queries; a tile of 32 keys sits in shared memory and lane j scores key
  *                  j, then the lanes accumulate P·V over their slice of the head dimension.
- *   tensor cores   f16 / bf16, head size 32, 64 or 128: a block of 4 warps owns 64 queries; per
- *                  tile of 64 keys each warp computes its 16x64 scores with WMMA (f32
- *                  accumulation), updates the running softmax in f32, and adds P·V (P rounded to
- *                  the input dtype, as in FlashAttention) into an f32 accumulator in shared memory.
+ *   ldmatrix       f16 / bf16, head size 32, 64 or 128 (the default): mma.sync m16n8k16 with the
+ *                  scores, probabilities and output accumulator in registers, K/V tiles of 32
+ *                  keys double-buffered by cp.async, operand fragments loaded with ldmatrix.
+ *   mma1, wmma     earlier tensor-core kernels kept for comparison (LOCUS_CUDA_ATTENTION): the
+ *                  same register-resident scheme with scalar fragment loads, and a WMMA kernel
+ *                  whose accumulator lives in shared memory.
+ * P is rounded to the input dtype before P·V, as in FlashAttention; statistics stay in f32.
  */
 #include "cuda/common.cuh"
 
@@ -350,15 +353,16 @@ __device__ __forceinline__ void tile_async(T *dst, int ld, const T *src, int64_t
     }
 }
 
-template <int D, int WARPS> struct mma_layout {
+template <int D, int WARPS, int BK = TC_BK> struct mma_layout {
     static constexpr int BQ = 16 * WARPS;
     static constexpr int LDH = D + TC_PAD; /* 8 halves of padding: conflict-free fragment reads */
-    static constexpr size_t tile = tc_align((size_t)TC_BK * LDH * 2);
+    static constexpr size_t tile = tc_align((size_t)BK * LDH * 2);
     static constexpr size_t q_off = 0;
     static constexpr size_t k_off = tc_align((size_t)BQ * LDH * 2); /* two stages of K, then of V */
     static constexpr size_t v_off = k_off + 2 * tile;
     static constexpr size_t m_off = v_off + 2 * tile;
-    static constexpr size_t bytes = m_off + 2 * tc_align(TC_BK * 4);
+    static constexpr size_t mtile = tc_align(BK * 4);
+    static constexpr size_t bytes = m_off + 2 * mtile;
 };
 
 /* K/V tiles are double-buffered: the copy of tile i + 1 runs while tile i is computed. */
@@ -512,6 +516,211 @@ __global__ void __launch_bounds__(WARPS * 32) attention_mma_kernel(lc_cu_attn_ar
 #endif
 }
 
+/* ---- ldmatrix kernel (the default for f16 / bf16) ----------------------------------------------
+ * The same algorithm as attention_mma_kernel with the operand fragments loaded by ldmatrix: one
+ * ldmatrix.x4 gives the B fragments of two 16-wide slices of K (for S = Q K^T) or, transposed, of
+ * two 8-wide column blocks of V (for O += P V), where the kernel above issues 2-4 shared loads per
+ * mma. Per 64-key tile and warp that is 32 ldmatrix instead of ~190 scalar loads, and the mask is
+ * read as float2. Softmax runs in base 2 (scale * log2 e folded into one multiply). Warps whose 16
+ * query rows all lie past Tq skip the arithmetic (they still help load tiles). Launch bounds cap
+ * the registers at 128 so that two 8-warp blocks share a multiprocessor.
+ *
+ * ldmatrix (PTX ISA, "Warp-level matrix load instruction: ldmatrix"): lanes 8i..8i+7 give the row
+ * addresses of matrix i; lane l receives row l/4, columns 2(l%4), 2(l%4)+1 of each matrix (with
+ * .trans: rows 2(l%4), 2(l%4)+1 of column l/4) — the m16n8k16 A/B fragment layouts. */
+#ifndef ATT_LDSM_BK
+#define ATT_LDSM_BK 32 /* keys per tile of the ldmatrix kernel */
+#endif
+__device__ __forceinline__ void ldsm_x4(uint32_t r[4], const void *p) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    unsigned a = (unsigned)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+#endif
+}
+__device__ __forceinline__ void ldsm_x4_trans(uint32_t r[4], const void *p) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    unsigned a = (unsigned)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(a));
+#endif
+}
+__device__ __forceinline__ float fast_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+template <typename T, int D, int WARPS, int MINB, int BK>
+__global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_attn_args a) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+    __trap();
+#else
+    static_assert(D % 32 == 0, "head size: a multiple of 32");
+    using L = mma_layout<D, WARPS, BK>;
+    extern __shared__ __align__(128) unsigned char smem[];
+    T *Qs = (T *)(smem + L::q_off);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tq = lane & 3;
+    const int64_t nqb = (a.Tq + L::BQ - 1) / L::BQ;
+    const int64_t bh = blockIdx.x / nqb, qb = blockIdx.x % nqb;
+    const int64_t b = bh / a.H, h = bh % a.H;
+    const T *q = (const T *)a.q + b * a.qs[0] + h * a.qs[1];
+    const T *k = (const T *)a.k + b * a.ks[0] + h * a.ks[1];
+    const T *v = (const T *)a.v + b * a.vs[0] + h * a.vs[1];
+    const int64_t q0 = qb * L::BQ;
+    const int ntiles = (int)((a.Tk + BK - 1) / BK);
+    const bool active = q0 + warp * 16 < a.Tq; /* warp-uniform */
+    const float sl2 = a.scale * 1.4426950408889634f;
+
+    auto stage_k = [&](int st) { return (T *)(smem + L::k_off + st * L::tile); };
+    auto stage_v = [&](int st) { return (T *)(smem + L::v_off + st * L::tile); };
+    auto stage_m = [&](int st) { return (float *)(smem + L::m_off + st * L::mtile); };
+    auto issue = [&](int i) {
+        int st = i & 1;
+        int64_t k0 = (int64_t)i * BK;
+        tile_async<T, D>(stage_k(st), L::LDH, k, a.ks[2], k0, BK, a.Tk);
+        tile_async<T, D>(stage_v(st), L::LDH, v, a.vs[2], k0, BK, a.Tk);
+        float *ms = stage_m(st);
+        for (int j = threadIdx.x; j < BK; j += blockDim.x) {
+            int64_t key = k0 + j;
+            ms[j] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
+        }
+    };
+    tile_async<T, D>(Qs, L::LDH, q, a.qs[2], q0, L::BQ, a.Tq);
+    issue(0);
+    cp_async_commit();
+
+    /* the row (within 16) and column offset this lane addresses in an ldmatrix.x4 */
+    const int lrow = (lane & 7) + ((lane >> 3) & 1) * 8, lcol = (lane >> 4) * 8;
+    uint32_t qf[D / 16][4];
+    float o[D / 8][4];
+#pragma unroll
+    for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
+    float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* rows g and g + 8 */
+
+    for (int it = 0; it < ntiles; it++) {
+        if (it + 1 < ntiles) {
+            issue(it + 1);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        if (active) {
+            if (it == 0) {
+#pragma unroll
+                for (int ks = 0; ks < D / 16; ks++) ldsm_x4(qf[ks], Qs + (warp * 16 + lrow) * L::LDH + ks * 16 + lcol);
+            }
+            const T *Ks = stage_k(it & 1), *Vs = stage_v(it & 1);
+            const float2 *Mv = (const float2 *)stage_m(it & 1);
+
+            /* S (16 x 64) = Q K^T: matrices at d = 16ks, 16ks + 8, 16ks + 16, 16ks + 24 of keys 8nb.. */
+            float s[BK / 8][4];
+#pragma unroll
+            for (int nb = 0; nb < BK / 8; nb++) {
+                s[nb][0] = s[nb][1] = s[nb][2] = s[nb][3] = 0.0f;
+#pragma unroll
+                for (int ks = 0; ks < D / 16; ks += 2) {
+                    uint32_t kb[4];
+                    ldsm_x4(kb, Ks + (nb * 8 + (lane & 7)) * L::LDH + ks * 16 + (lane >> 3) * 8);
+                    const uint32_t b0[2] = {kb[0], kb[1]}, b1[2] = {kb[2], kb[3]};
+                    mma16816<T>(s[nb], qf[ks], b0);
+                    mma16816<T>(s[nb], qf[ks + 1], b1);
+                }
+            }
+            float mx0 = -INFINITY, mx1 = -INFINITY;
+#pragma unroll
+            for (int nb = 0; nb < BK / 8; nb++) {
+                const float2 mk = Mv[nb * 4 + tq]; /* keys 8nb + 2tq, 8nb + 2tq + 1 */
+                s[nb][0] = mk.x != 0.0f ? s[nb][0] * sl2 : -INFINITY;
+                s[nb][1] = mk.y != 0.0f ? s[nb][1] * sl2 : -INFINITY;
+                s[nb][2] = mk.x != 0.0f ? s[nb][2] * sl2 : -INFINITY;
+                s[nb][3] = mk.y != 0.0f ? s[nb][3] * sl2 : -INFINITY;
+                mx0 = fmaxf(mx0, fmaxf(s[nb][0], s[nb][1]));
+                mx1 = fmaxf(mx1, fmaxf(s[nb][2], s[nb][3]));
+            }
+            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
+            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
+            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+            const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
+            /* reference points: a row with no usable key yet keeps 0, so exp2(-inf - 0) = 0 */
+            const float r0 = mn0 == -INFINITY ? 0.0f : mn0, r1 = mn1 == -INFINITY ? 0.0f : mn1;
+            const float al0 = fast_exp2(m0 - r0), al1 = fast_exp2(m1 - r1);
+            float rs0 = 0, rs1 = 0;
+#pragma unroll
+            for (int nb = 0; nb < BK / 8; nb++) {
+                s[nb][0] = fast_exp2(s[nb][0] - r0);
+                s[nb][1] = fast_exp2(s[nb][1] - r0);
+                s[nb][2] = fast_exp2(s[nb][2] - r1);
+                s[nb][3] = fast_exp2(s[nb][3] - r1);
+                rs0 += s[nb][0] + s[nb][1];
+                rs1 += s[nb][2] + s[nb][3];
+            }
+            rs0 += __shfl_xor_sync(0xffffffffu, rs0, 1);
+            rs0 += __shfl_xor_sync(0xffffffffu, rs0, 2);
+            rs1 += __shfl_xor_sync(0xffffffffu, rs1, 1);
+            rs1 += __shfl_xor_sync(0xffffffffu, rs1, 2);
+            l0 = l0 * al0 + rs0, l1 = l1 * al1 + rs1;
+            m0 = mn0, m1 = mn1;
+#pragma unroll
+            for (int i = 0; i < D / 8; i++) {
+                o[i][0] *= al0, o[i][1] *= al0;
+                o[i][2] *= al1, o[i][3] *= al1;
+            }
+            /* O += P V: P of keys [16kk, 16kk + 16) is the A fragment; V matrices (keys 16kk, 16kk + 8)
+             * x (columns 8db, 8db + 8), transposed */
+#pragma unroll
+            for (int kk = 0; kk < BK / 16; kk++) {
+                uint32_t af[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                  pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+                for (int db = 0; db < D / 8; db += 2) {
+                    uint32_t vb[4];
+                    ldsm_x4_trans(vb, Vs + (kk * 16 + lrow) * L::LDH + db * 8 + lcol);
+                    const uint32_t b0[2] = {vb[0], vb[1]}, b1[2] = {vb[2], vb[3]};
+                    mma16816<T>(o[db], af, b0);
+                    mma16816<T>(o[db + 1], af, b1);
+                }
+            }
+        }
+        __syncthreads(); /* this stage is refilled two iterations on */
+    }
+
+    if (!active) return;
+    const int g = lane >> 2;
+    const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
+    const int64_t qa = q0 + warp * 16 + g, qb8 = qa + 8;
+    T *ob = (T *)a.out + b * a.os[0] + h * a.os[1];
+#pragma unroll
+    for (int db = 0; db < D / 8; db++) {
+        const int c = db * 8 + tq * 2;
+        if (qa < a.Tq) *(uint32_t *)&ob[qa * a.os[2] + c] = pack2<T>(o[db][0] * inv0, o[db][1] * inv0);
+        if (qb8 < a.Tq) *(uint32_t *)&ob[qb8 * a.os[2] + c] = pack2<T>(o[db][2] * inv1, o[db][3] * inv1);
+    }
+#endif
+}
+
+template <typename T, int D, int WARPS, int MINB, int BK> static int launch_ldsm_w(cudaStream_t s, const lc_cu_attn_args *a) {
+    using L = mma_layout<D, WARPS, BK>;
+    int64_t blocks = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
+    if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
+    if (L::bytes > 48 * 1024) {
+        static bool attr_set = false;
+        if (!attr_set) {
+            int e = (int)cudaFuncSetAttribute(attention_ldsm_kernel<T, D, WARPS, MINB, BK>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                              (int)L::bytes);
+            if (e) return e;
+            attr_set = true;
+        }
+    }
+    attention_ldsm_kernel<T, D, WARPS, MINB, BK><<<(unsigned)blocks, WARPS * 32, L::bytes, s>>>(*a);
+    return lc_cu_last_error();
+}
+
 template <typename T, int D, int WARPS> static int launch_mma_w(cudaStream_t s, const lc_cu_attn_args *a) {
     using L = mma_layout<D, WARPS>;
     int64_t blocks = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
@@ -544,15 +753,23 @@ template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_a
     return launch_mma_w<T, D, 2>(s, a);
 }
 
-/* LOCUS_CUDA_ATTENTION=wmma selects the earlier WMMA kernel (shared-memory accumulator), =plain
- * the CUDA-core kernel: for comparisons. */
+/* The ldmatrix kernel: 8 warps (128 queries) per block when that gives two blocks per
+ * multiprocessor, 4 warps when 64-query blocks still fill every multiprocessor once, else 2. */
+template <typename T, int D, int BK = ATT_LDSM_BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a) {
+    constexpr int R = D >= 128 ? 2 : 1; /* head size 128: half the blocks per SM */
+    int64_t bh = a->B * a->H, sms = sm_count();
+    if (bh * ((a->Tq + 127) / 128) >= 2 * sms) return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a);
+    if (bh * ((a->Tq + 63) / 64) >= sms) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a);
+    return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a);
+}
+
+/* LOCUS_CUDA_ATTENTION=ldsm64 selects the ldmatrix kernel with 64-key tiles, =mma1 the earlier register-resident kernel (scalar fragment loads),
+ * =wmma the WMMA kernel (shared-memory accumulator), =plain the CUDA-core kernel: for comparisons.
+ * Read on every call (a getenv per attention op), so that one process can time each. */
 static int attention_variant(void) {
-    static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("LOCUS_CUDA_ATTENTION");
-        v = e && strcmp(e, "wmma") == 0 ? 1 : e && strcmp(e, "plain") == 0 ? 2 : 0;
-    }
-    return v;
+    const char *e = getenv("LOCUS_CUDA_ATTENTION");
+    if (!e || !*e) return 0;
+    return strcmp(e, "wmma") == 0 ? 1 : strcmp(e, "plain") == 0 ? 2 : strcmp(e, "mma1") == 0 ? 3 : strcmp(e, "ldsm64") == 0 ? 4 : 0;
 }
 
 static bool tc_fits(const lc_cu_attn_args *a, size_t esize) {
@@ -579,6 +796,26 @@ extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args 
     if (a->B * a->H * a->Tq == 0 || a->D == 0) return 0;
     int variant = attention_variant();
     if (variant == 0 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
+        if (dtype == LC_CU_F16) {
+            if (a->D == 32) return launch_ldsm<__half, 32>(s, a);
+            if (a->D == 64) return launch_ldsm<__half, 64>(s, a);
+            return launch_ldsm<__half, 128>(s, a);
+        }
+        if (a->D == 32) return launch_ldsm<__nv_bfloat16, 32>(s, a);
+        if (a->D == 64) return launch_ldsm<__nv_bfloat16, 64>(s, a);
+        return launch_ldsm<__nv_bfloat16, 128>(s, a);
+    }
+    if (variant == 4 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
+        if (dtype == LC_CU_F16) {
+            if (a->D == 32) return launch_ldsm<__half, 32, 64>(s, a);
+            if (a->D == 64) return launch_ldsm<__half, 64, 64>(s, a);
+            return launch_ldsm<__half, 128, 64>(s, a);
+        }
+        if (a->D == 32) return launch_ldsm<__nv_bfloat16, 32, 64>(s, a);
+        if (a->D == 64) return launch_ldsm<__nv_bfloat16, 64, 64>(s, a);
+        return launch_ldsm<__nv_bfloat16, 128, 64>(s, a);
+    }
+    if (variant == 3 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
         if (dtype == LC_CU_F16) {
             if (a->D == 32) return launch_mma<__half, 32>(s, a);
             if (a->D == 64) return launch_mma<__half, 64>(s, a);
