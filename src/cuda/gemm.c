@@ -11,6 +11,9 @@
  * Compute types: f32 (CUBLAS_COMPUTE_32F), TF32 when lc_cuda_set_math_mode(LC_CUDA_MATH_TF32)
  * or LOCUS_CUDA_MATH=tf32, and f32 accumulation for f16 / bf16 operands.
  *
+ * A residual (lc_linear_add) is cuBLASLt's C with beta = 1, read from its own buffer while D is
+ * the output, so the add costs no separate pass.
+ *
  * Row-major problems are given to cuBLASLt (column-major) transposed: C^T = B^T A^T. Plans
  * (descriptors, layouts and the heuristic's algorithm) are cached per shape, so repeated
  * forwards make no heuristic queries. */
@@ -46,11 +49,12 @@ static bool exact_gelu_forced(void) {
     return v;
 }
 
-/* One column-major problem: D (m x n) = op(A) op(B) [+ bias (m)] [GELU], batched with strides. */
+/* One column-major problem: D (m x n) = op(A) op(B) [+ bias (m)] [+ C] [GELU], batched with strides.
+ * beta1: C (same layout as D, its own buffer) is added with beta = 1; otherwise beta = 0 and C is D. */
 typedef struct gemm_key {
-    int dtype, math, ta, tb, epilogue;
+    int dtype, math, ta, tb, epilogue, beta1;
     int64_t m, n, k, lda, ldb, ldc, batch, sa, sb, sc;
-    int align_a, align_b, align_c;
+    int align_a, align_b, align_c, align_d;
 } gemm_key;
 
 typedef struct gemm_plan {
@@ -98,8 +102,9 @@ static lc_status layout(cublasLtMatrixLayout_t *l, int dtype, int64_t rows, int6
 }
 
 typedef struct gemm_args {
-    const void *A, *B, *bias;
-    void *C;
+    const void *A, *B, *bias, *C; /* C: the addend (beta 1), or D itself (beta 0) */
+    void *D;
+    float beta;
 } gemm_args;
 
 static bool autotune_enabled(void) {
@@ -118,14 +123,15 @@ static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const c
     cudaEvent_t e0 = NULL, e1 = NULL;
     if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
     if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
-    const float one = 1.0f, zero = 0.0f;
+    const float one = 1.0f;
     float best = INFINITY;
     for (int i = 0; i < found; i++) {
         if (res[i].state != CUBLAS_STATUS_SUCCESS) continue;
         bool ok = true;
         for (int r = 0; r < 4 && ok; r++) {
             if (r == 1) cudaEventRecord(e0, dev->stream);
-            ok = cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &zero, g->C, p->lc, g->C, p->lc, &res[i].algo,
+            /* the real call's beta and C: with beta 1, C is a separate buffer, so rewriting D is harmless */
+            ok = cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &res[i].algo,
                                 dev->workspace, dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS;
         }
         if (!ok) continue;
@@ -142,7 +148,18 @@ done:
     (void)cudaGetLastError();
 }
 
-#define GEMM_CANDIDATES 8
+/* How many of the heuristic's candidates the autotune times: LOCUS_CUDA_GEMM_CANDIDATES (1..32,
+ * default 8). */
+#define GEMM_CANDIDATES_MAX 32
+static int gemm_candidates(void) {
+    static int n = 0;
+    if (!n) {
+        const char *e = getenv("LOCUS_CUDA_GEMM_CANDIDATES");
+        int v = e ? atoi(e) : 8;
+        n = v < 1 ? 1 : v > GEMM_CANDIDATES_MAX ? GEMM_CANDIDATES_MAX : v;
+    }
+    return n;
+}
 
 static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_args *g, gemm_plan *p) {
     memset(p, 0, sizeof *p);
@@ -167,15 +184,15 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
     cublasLtMatmulPreferenceCreate(&pref);
     uint64_t ws = dev->workspace_bytes;
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
-    uint32_t aa = (uint32_t)k->align_a, ab = (uint32_t)k->align_b, ac = (uint32_t)k->align_c;
+    uint32_t aa = (uint32_t)k->align_a, ab = (uint32_t)k->align_b, ac = (uint32_t)k->align_c, ad = (uint32_t)k->align_d;
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &aa, sizeof aa);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab, sizeof ab);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ac, sizeof ac);
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ac, sizeof ac);
-    cublasLtMatmulHeuristicResult_t res[GEMM_CANDIDATES];
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ad, sizeof ad);
+    cublasLtMatmulHeuristicResult_t res[GEMM_CANDIDATES_MAX];
     int found = 0;
     cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, pref,
-                                                       autotune_enabled() && !dev->capturing ? GEMM_CANDIDATES : 1, res, &found);
+                                                       autotune_enabled() && !dev->capturing ? gemm_candidates() : 1, res, &found);
     cublasLtMatmulPreferenceDestroy(pref);
     p->used = true;
     if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
@@ -209,25 +226,26 @@ static lc_status find_plan(lc_cuda_dev *dev, const gemm_key *k, const gemm_args 
     return LC_OK;
 }
 
-/* D = op(A) op(B) (+ bias) with the epilogue; column-major. */
+/* D = op(A) op(B) (+ bias) (+ addend, laid out like D) with the epilogue; column-major. */
 static lc_status gemm(lc_cuda_dev *dev, int dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void *A, int64_t lda,
-                      int64_t sa, const void *B, int64_t ldb, int64_t sb, void *C, int64_t ldc, int64_t sc, int64_t batch,
-                      const void *bias, int epilogue) {
+                      int64_t sa, const void *B, int64_t ldb, int64_t sb, void *D, int64_t ldc, int64_t sc, int64_t batch,
+                      const void *bias, const void *addend, int epilogue) {
     gemm_key key;
     memset(&key, 0, sizeof key); /* padding too: keys are compared with memcmp */
     key.dtype = dtype;
     key.math = dtype == LC_F32 ? (int)lc_cuda_get_math_mode() : 0;
-    key.ta = ta, key.tb = tb, key.epilogue = epilogue;
+    key.ta = ta, key.tb = tb, key.epilogue = epilogue, key.beta1 = addend != NULL;
     key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;
     key.batch = batch, key.sa = sa, key.sb = sb, key.sc = sc;
-    key.align_a = align_of(A), key.align_b = align_of(B), key.align_c = align_of(C);
+    const void *C = addend ? addend : D;
+    key.align_a = align_of(A), key.align_b = align_of(B), key.align_c = align_of(C), key.align_d = align_of(D);
     gemm_plan *p;
-    gemm_args g = {A, B, bias, C};
+    gemm_args g = {A, B, bias, C, D, addend ? 1.0f : 0.0f};
     lc_status s = find_plan(dev, &key, &g, &p);
     if (s) return s;
     if (bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
-    const float one = 1.0f, zero = 0.0f;
-    cublasStatus_t st = cublasLtMatmul(dev->lt, p->desc, &one, A, p->la, B, p->lb, &zero, C, p->lc, C, p->lc, &p->algo,
+    const float one = 1.0f;
+    cublasStatus_t st = cublasLtMatmul(dev->lt, p->desc, &one, A, p->la, B, p->lb, &g.beta, C, p->lc, D, p->lc, &p->algo,
                                        dev->workspace, dev->workspace_bytes, dev->stream);
     if (st != CUBLAS_STATUS_SUCCESS)
         return lc_error(LC_ERR_DEVICE, "cublasLtMatmul failed (status %d) for m=%lld n=%lld k=%lld", (int)st, (long long)m, (long long)n, (long long)k);
@@ -238,17 +256,20 @@ static lc_status kerr(int e, const char *what) {
     return e ? lc_error(LC_ERR_DEVICE, "cuda: %s: %s", what, cudaGetErrorString((cudaError_t)e)) : LC_OK;
 }
 
-/* ---- LINEAR: out (R, N) = x (R, K) w (N, K)^T + bias, optionally GELU --------------------------- */
+/* ---- LINEAR: out (R, N) = x (R, K) w (N, K)^T + bias [+ residual (R, N)], optionally GELU -------- */
 lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op) {
-    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *o = op->out;
+    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3], *o = op->out;
     int64_t K = x->shape[x->ndim - 1], N = w->shape[0], R = lc_rows(x);
     int dt = o->dtype;
     bool gelu = op->i[0] != 0;
+    if (gelu && residual) return lc_error(LC_ERR_INTERNAL, "linear: GELU with a residual is not supported");
     void *out = lc_array_ptr(o);
-    const void *bp = bias ? lc_array_ptr(bias) : NULL;
+    const void *bp = bias ? lc_array_ptr(bias) : NULL, *rp = residual ? lc_array_ptr(residual) : NULL;
     if (R == 0 || N == 0) return LC_OK;
     if (K == 0) {
-        lc_status s = kerr(lc_cu_fill(dev->stream, dt, out, R * N, 0.0f), "linear");
+        lc_status s = rp ? kerr(cudaMemcpyAsync(out, rp, (size_t)(R * N) * lc_dtype_size(o->dtype), cudaMemcpyDeviceToDevice, dev->stream),
+                                "linear residual")
+                         : kerr(lc_cu_fill(dev->stream, dt, out, R * N, 0.0f), "linear");
         if (!s && (bp || gelu)) s = kerr(lc_cu_bias_gelu(dev->stream, dt, out, bp, R, N, gelu), "linear epilogue");
         return s;
     }
@@ -261,8 +282,11 @@ lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op) {
         fused_gelu = false;
         epi = CUBLASLT_EPILOGUE_DEFAULT;
     }
+    /* Column-major: out^T (N x R, ldc N) = w (N x K) x^T (K x R); a contiguous residual (R, N) has
+     * the layout of out^T, so it is C with beta 1. With an unaligned bias, the bias is added after
+     * the residual (one more rounding in f16/bf16; only for biases at odd addresses). */
     lc_status s = gemm(dev, dt, true, false, N, R, K, lc_array_ptr(w), K, 0, lc_array_ptr(x), K, 0, out, N, 0, 1,
-                       fused_bias ? bp : NULL, epi);
+                       fused_bias ? bp : NULL, rp, epi);
     if (s) return s;
     const void *late_bias = fused_bias ? NULL : bp;
     bool late_gelu = gelu && !fused_gelu;
@@ -343,7 +367,7 @@ lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op) {
     /* column-major: C^T (N x M) = B^T (N x K) A^T (K x M).
      * B row-major (K, N) is column-major (N x K) with ld: no transpose; column-major B needs one.
      * A row-major (M, K) is column-major (K x M): no transpose; column-major A needs one. */
-    s = gemm(dev, dt, !brow, !arow, N, M, K, lc_array_ptr(b), ldb, sb, lc_array_ptr(a), lda, sa, out, N, M * N, batches, NULL,
+    s = gemm(dev, dt, !brow, !arow, N, M, K, lc_array_ptr(b), ldb, sb, lc_array_ptr(a), lda, sa, out, N, M * N, batches, NULL, NULL,
              CUBLASLT_EPILOGUE_DEFAULT);
     lc_array_release(ac);
     lc_array_release(bc);
