@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ROW_SMEM_MAX_FLOATS (40 * 1024) /* 160 KB of the 227 KB a block may ask for on sm_90 */
 
@@ -155,88 +156,126 @@ template <typename K> static int allow_smem(K kernel, size_t bytes) {
 /* ---- register-resident rows ---------------------------------------------------------------------
  * Rows of at most 512 * VPT vectors: each thread keeps its VPT vectors in registers from the load
  * to the store, so the row crosses device memory once each way and never touches shared memory
- * (only the block reductions do). KIND 0: LayerNorm (+ residual), 1: softmax. */
-template <typename T, int VPT, int KIND>
-__global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
+ * (only the block reductions do). KIND 0: LayerNorm (+ residual), 1: softmax.
+ *
+ * One row is handled by `nt` threads with index `tid` (a block, or with WARP one warp: then the
+ * reductions are shuffles only, no barrier, which short rows such as BERT's 768 at small batches
+ * are latency-bound on). */
+template <bool WARP> __device__ __forceinline__ float row_sum(float v, float *scratch) { return WARP ? warp_sum(v) : block_sum(v, scratch); }
+template <bool WARP> __device__ __forceinline__ float row_max(float v, float *scratch) { return WARP ? warp_max(v) : block_max(v, scratch); }
+
+template <typename T, int VPT, int KIND, bool WARP>
+__device__ __forceinline__ void row_body(T *out, const T *x, const T *res, const T *w, const T *b, int64_t row, int64_t n, float eps,
+                                         int tid, int nt, float *scratch) {
     constexpr int V = vec_of<T>::n;
-    __shared__ float scratch[32];
     const int64_t nv = n / V;
-    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
-        const uint4 *xv = (const uint4 *)(x + row * n);
-        const uint4 *rv = res ? (const uint4 *)(res + row * n) : nullptr;
-        uint4 ra[VPT], rb[VPT];
+    const uint4 *xv = (const uint4 *)(x + row * n);
+    const uint4 *rv = res ? (const uint4 *)(res + row * n) : nullptr;
+    uint4 ra[VPT], rb[VPT];
 #pragma unroll
-        for (int u = 0; u < VPT; u++) {
-            int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
-            if (i < nv) {
-                ra[u] = xv[i];
-                if (rv) rb[u] = rv[i];
-            }
-        }
-        float v[VPT][V];
-        float acc = KIND == 0 ? 0.0f : -INFINITY;
-#pragma unroll
-        for (int u = 0; u < VPT; u++) {
-            int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
-            const T *ea = (const T *)&ra[u], *eb = (const T *)&rb[u];
-#pragma unroll
-            for (int j = 0; j < V; j++) {
-                float t = i < nv ? to_f(ea[j]) + (rv ? to_f(eb[j]) : 0.0f) : 0.0f;
-                v[u][j] = t;
-                if (i < nv) acc = KIND == 0 ? acc + t : fmaxf(acc, t);
-            }
-        }
-        float scale, shift;
-        if (KIND == 0) {
-            const float mean = block_sum(acc, scratch) / (float)n;
-            float var = 0;
-#pragma unroll
-            for (int u = 0; u < VPT; u++) {
-                int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
-#pragma unroll
-                for (int j = 0; j < V; j++) {
-                    float c = v[u][j] - mean;
-                    var += i < nv ? c * c : 0.0f;
-                }
-            }
-            scale = rsqrtf(block_sum(var, scratch) / (float)n + eps);
-            shift = mean;
-        } else {
-            const float m = block_max(acc, scratch);
-            float sum = 0;
-#pragma unroll
-            for (int u = 0; u < VPT; u++) {
-                int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
-#pragma unroll
-                for (int j = 0; j < V; j++) {
-                    float e = (i < nv && m != -INFINITY) ? __expf(v[u][j] - m) : 0.0f;
-                    v[u][j] = e;
-                    sum += e;
-                }
-            }
-            sum = block_sum(sum, scratch);
-            scale = m == -INFINITY ? 0.0f : 1.0f / sum; /* every entry -inf: a zero row, like the CPU */
-            shift = 0.0f;
-        }
-        uint4 *ov = (uint4 *)(out + row * n);
-#pragma unroll
-        for (int u = 0; u < VPT; u++) {
-            int64_t i = threadIdx.x + (int64_t)u * blockDim.x;
-            if (i >= nv) continue;
-            uint4 packed, wv, bv;
-            if (KIND == 0 && w) wv = ((const uint4 *)w)[i];
-            if (KIND == 0 && b) bv = ((const uint4 *)b)[i];
-            T *e = (T *)&packed;
-#pragma unroll
-            for (int j = 0; j < V; j++) {
-                float t = (v[u][j] - shift) * scale;
-                if (KIND == 0 && w) t *= to_f(((const T *)&wv)[j]);
-                if (KIND == 0 && b) t += to_f(((const T *)&bv)[j]);
-                e[j] = from_f<T>(t);
-            }
-            ov[i] = packed;
+    for (int u = 0; u < VPT; u++) {
+        int64_t i = tid + (int64_t)u * nt;
+        if (i < nv) {
+            ra[u] = xv[i];
+            if (rv) rb[u] = rv[i];
         }
     }
+    float v[VPT][V];
+    float acc = KIND == 0 ? 0.0f : -INFINITY;
+#pragma unroll
+    for (int u = 0; u < VPT; u++) {
+        int64_t i = tid + (int64_t)u * nt;
+        const T *ea = (const T *)&ra[u], *eb = (const T *)&rb[u];
+#pragma unroll
+        for (int j = 0; j < V; j++) {
+            float t = i < nv ? to_f(ea[j]) + (rv ? to_f(eb[j]) : 0.0f) : 0.0f;
+            v[u][j] = t;
+            if (i < nv) acc = KIND == 0 ? acc + t : fmaxf(acc, t);
+        }
+    }
+    float scale, shift;
+    if (KIND == 0) {
+        const float mean = row_sum<WARP>(acc, scratch) / (float)n;
+        float var = 0;
+#pragma unroll
+        for (int u = 0; u < VPT; u++) {
+            int64_t i = tid + (int64_t)u * nt;
+#pragma unroll
+            for (int j = 0; j < V; j++) {
+                float c = v[u][j] - mean;
+                var += i < nv ? c * c : 0.0f;
+            }
+        }
+        scale = rsqrtf(row_sum<WARP>(var, scratch) / (float)n + eps);
+        shift = mean;
+    } else {
+        const float m = row_max<WARP>(acc, scratch);
+        float sum = 0;
+#pragma unroll
+        for (int u = 0; u < VPT; u++) {
+            int64_t i = tid + (int64_t)u * nt;
+#pragma unroll
+            for (int j = 0; j < V; j++) {
+                float e = (i < nv && m != -INFINITY) ? __expf(v[u][j] - m) : 0.0f;
+                v[u][j] = e;
+                sum += e;
+            }
+        }
+        sum = row_sum<WARP>(sum, scratch);
+        scale = m == -INFINITY ? 0.0f : 1.0f / sum; /* every entry -inf: a zero row, like the CPU */
+        shift = 0.0f;
+    }
+    uint4 *ov = (uint4 *)(out + row * n);
+#pragma unroll
+    for (int u = 0; u < VPT; u++) {
+        int64_t i = tid + (int64_t)u * nt;
+        if (i >= nv) continue;
+        uint4 packed, wv, bv;
+        if (KIND == 0 && w) wv = ((const uint4 *)w)[i];
+        if (KIND == 0 && b) bv = ((const uint4 *)b)[i];
+        T *e = (T *)&packed;
+#pragma unroll
+        for (int j = 0; j < V; j++) {
+            float t = (v[u][j] - shift) * scale;
+            if (KIND == 0 && w) t *= to_f(((const T *)&wv)[j]);
+            if (KIND == 0 && b) t += to_f(((const T *)&bv)[j]);
+            e[j] = from_f<T>(t);
+        }
+        ov[i] = packed;
+    }
+}
+
+template <typename T, int VPT, int KIND>
+__global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
+    __shared__ float scratch[32];
+    for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+        row_body<T, VPT, KIND, false>(out, x, res, w, b, row, n, eps, threadIdx.x, blockDim.x, scratch);
+}
+
+/* One warp per row, ROW_WARPS rows per block. */
+#define ROW_WARPS 4
+template <typename T, int VPT, int KIND>
+__global__ void __launch_bounds__(ROW_WARPS * 32) row_warp_kernel(T *out, const T *x, const T *res, const T *w, const T *b,
+                                                                  int64_t rows, int64_t n, float eps) {
+    const int64_t first = (int64_t)blockIdx.x * ROW_WARPS + (threadIdx.x >> 5), step = (int64_t)gridDim.x * ROW_WARPS;
+    for (int64_t row = first; row < rows; row += step) /* warp-uniform */
+        row_body<T, VPT, KIND, true>(out, x, res, w, b, row, n, eps, threadIdx.x & 31, 32, nullptr);
+}
+
+/* Short rows (at most 32 * 4 vectors: 1024 f16/bf16 or 512 f32 elements) go one warp per row
+ * unless LOCUS_CUDA_ROW_WARP=0. */
+template <typename T, int KIND>
+static int launch_row_warp(cudaStream_t s, T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
+    constexpr int V = vec_of<T>::n;
+    const int64_t nv = n / V;
+    const char *env = getenv("LOCUS_CUDA_ROW_WARP");
+    if (nv > 32 * 4 || (env && strcmp(env, "0") == 0)) return -1;
+    int64_t blocks = (rows + ROW_WARPS - 1) / ROW_WARPS;
+    int grid = row_grid(blocks);
+    if (nv <= 32) row_warp_kernel<T, 1, KIND><<<grid, ROW_WARPS * 32, 0, s>>>(out, x, res, w, b, rows, n, eps);
+    else if (nv <= 64) row_warp_kernel<T, 2, KIND><<<grid, ROW_WARPS * 32, 0, s>>>(out, x, res, w, b, rows, n, eps);
+    else row_warp_kernel<T, 4, KIND><<<grid, ROW_WARPS * 32, 0, s>>>(out, x, res, w, b, rows, n, eps);
+    return lc_cu_last_error();
 }
 
 /* Launch the register kernel when the row fits (n a multiple of the vector width, 16-byte aligned
@@ -247,6 +286,8 @@ static int launch_row_reg(cudaStream_t s, T *out, const T *x, const T *res, cons
     if (n % V || !al16(out) || !al16(x) || !al16(res) || !al16(w) || !al16(b)) return -1;
     int64_t nv = n / V;
     if (nv > 4096) return -1;
+    int rw = launch_row_warp<T, KIND>(s, out, x, res, w, b, rows, n, eps);
+    if (rw >= 0) return rw;
     /* At most 256 threads per row: long rows give each thread two or more vectors and twice the
      * rows per multiprocessor, measured on an H100 at 91-97% of the copy bandwidth against 78-82%
      * with 512 (BENCHMARKS-gpu.md). LOCUS_CUDA_ROW_THREADS=32..512 overrides it, for measurement. */
