@@ -159,6 +159,8 @@ lc_status lc_matmul(lc_array *a, lc_array *b, lc_array **out);
 lc_status lc_linear(lc_array *x, lc_array *weight, lc_array *bias, lc_array **out);
 /* Same with GELU (erf) applied to the result, fused where the backend can. */
 lc_status lc_linear_gelu(lc_array *x, lc_array *weight, lc_array *bias, lc_array **out);
+/* x W^T + bias + residual (residual: the output's shape and dtype, or NULL), the add fused where the backend can. */
+lc_status lc_linear_add(lc_array *x, lc_array *weight, lc_array *bias, lc_array *residual, lc_array **out);
 
 /* Elementwise with NumPy broadcasting. */
 lc_status lc_add(lc_array *a, lc_array *b, lc_array **out);

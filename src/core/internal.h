@@ -44,7 +44,8 @@ struct lc_array {
 typedef enum lc_op_kind {
     LC_OP_COPY,        /* in[0] strided -> out contiguous, dtype conversion allowed */
     LC_OP_MATMUL,      /* in[0] (..., M, K) in[1] (..., K, N), batch dims already broadcast */
-    LC_OP_LINEAR,      /* in[0] (R, K) in[1] (N, K) in[2] bias or NULL; i[0] = 1 fuse GELU */
+    LC_OP_LINEAR,      /* in[0] (R, K) in[1] (N, K) in[2] bias or NULL, in[3] residual (R, N) or NULL;
+                        * i[0] = 1 fuse GELU (never with a residual) */
     LC_OP_ADD,         /* binary ops: in[0], in[1] are views broadcast to out's shape */
     LC_OP_SUB,
     LC_OP_MUL,

@@ -3,6 +3,7 @@
 #include "core/internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,32 +104,63 @@ lc_status lc_matmul(lc_array *a, lc_array *b, lc_array **out) {
     return s;
 }
 
-static lc_status linear_impl(lc_array *x, lc_array *w, lc_array *bias, int fuse_gelu, lc_array **out) {
-    CHECK_ARGS("lc_linear", x && w && out);
-    if (x->ndim < 1 || w->ndim != 2) return lc_error(LC_ERR_SHAPE, "lc_linear: x needs rank >= 1 and weight rank 2");
+/* "(2, 3, 4)" into buf, for shape errors. */
+static const char *shape_text(int ndim, const int64_t *shape, char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < ndim && used < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%lld", i ? ", " : "(", (long long)shape[i]);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    if (used < len) snprintf(buf + used, len - used, "%s", ndim ? ")" : "()");
+    return buf;
+}
+
+/* x W^T + bias [+ residual] [GELU]; residual and GELU are not combined. */
+static lc_status linear_impl(const char *name, lc_array *x, lc_array *w, lc_array *bias, lc_array *residual, int fuse_gelu,
+                             lc_array **out) {
+    if (!(x && w && out)) return lc_error(LC_ERR_ARG, "%s: NULL argument", name);
+    if (x->ndim < 1 || w->ndim != 2) return lc_error(LC_ERR_SHAPE, "%s: x needs rank >= 1 and weight rank 2", name);
     int64_t k = x->shape[x->ndim - 1], n = w->shape[0];
-    if (w->shape[1] != k) return lc_error(LC_ERR_SHAPE, "lc_linear: x has %lld features, weight expects %lld", (long long)k, (long long)w->shape[1]);
-    if (bias && (bias->ndim != 1 || bias->shape[0] != n)) return lc_error(LC_ERR_SHAPE, "lc_linear: bias must have shape (%lld)", (long long)n);
-    if (need_float("lc_linear", x) || need_float("lc_linear", w)) return LC_ERR_SHAPE;
-    lc_array *xc = NULL, *wc = NULL, *bc = NULL;
+    if (w->shape[1] != k) return lc_error(LC_ERR_SHAPE, "%s: x has %lld features, weight expects %lld", name, (long long)k, (long long)w->shape[1]);
+    if (bias && (bias->ndim != 1 || bias->shape[0] != n)) return lc_error(LC_ERR_SHAPE, "%s: bias must have shape (%lld)", name, (long long)n);
+    if (need_float(name, x) || need_float(name, w)) return LC_ERR_SHAPE;
+    int64_t shape[LC_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = n;
+    if (residual) {
+        bool same = residual->ndim == x->ndim;
+        for (int i = 0; same && i < x->ndim; i++) same = residual->shape[i] == shape[i];
+        if (!same) {
+            char want[160], got[160];
+            return lc_error(LC_ERR_SHAPE, "%s: residual has shape %s, the output has shape %s", name,
+                            shape_text(residual->ndim, residual->shape, got, sizeof got), shape_text(x->ndim, shape, want, sizeof want));
+        }
+        if (residual->dtype != x->dtype)
+            return lc_error(LC_ERR_SHAPE, "%s: residual is %s, the output is %s", name, lc_dtype_name(residual->dtype), lc_dtype_name(x->dtype));
+    }
+    lc_array *xc = NULL, *wc = NULL, *bc = NULL, *rc = NULL;
     lc_status s = lc_contiguous(x, &xc);
     if (!s) s = lc_contiguous(w, &wc);
     if (!s && bias) s = lc_contiguous(bias, &bc);
+    if (!s && residual) s = lc_contiguous(residual, &rc);
     if (!s) {
-        int64_t shape[LC_MAX_DIMS];
-        memcpy(shape, x->shape, sizeof shape);
-        shape[x->ndim - 1] = n;
-        lc_op op = {.kind = LC_OP_LINEAR, .in = {xc, wc, bc}, .i = {fuse_gelu}};
-        s = run_new(&op, x->dtype, x->ndim, shape, op_device(op.in, 3), out);
+        lc_op op = {.kind = LC_OP_LINEAR, .in = {xc, wc, bc, rc}, .i = {fuse_gelu}};
+        s = run_new(&op, x->dtype, x->ndim, shape, op_device(op.in, 4), out);
     }
     lc_array_release(xc);
     lc_array_release(wc);
     lc_array_release(bc);
+    lc_array_release(rc);
     return s;
 }
 
-lc_status lc_linear(lc_array *x, lc_array *w, lc_array *b, lc_array **out) { return linear_impl(x, w, b, 0, out); }
-lc_status lc_linear_gelu(lc_array *x, lc_array *w, lc_array *b, lc_array **out) { return linear_impl(x, w, b, 1, out); }
+lc_status lc_linear(lc_array *x, lc_array *w, lc_array *b, lc_array **out) { return linear_impl("lc_linear", x, w, b, NULL, 0, out); }
+lc_status lc_linear_gelu(lc_array *x, lc_array *w, lc_array *b, lc_array **out) { return linear_impl("lc_linear_gelu", x, w, b, NULL, 1, out); }
+lc_status lc_linear_add(lc_array *x, lc_array *w, lc_array *b, lc_array *residual, lc_array **out) {
+    return linear_impl("lc_linear_add", x, w, b, residual, 0, out);
+}
 
 /* ---- elementwise ------------------------------------------------------------------------- */
 static lc_status binary(lc_op_kind kind, const char *name, lc_array *a, lc_array *b, lc_array **out) {

@@ -143,7 +143,7 @@ lc_status lc_cpu_matmul(const lc_op *op) {
 
 typedef struct {
     float *out;
-    const float *bias;
+    const float *bias, *residual;
     int64_t n;
     int gelu;
 } bias_ctx;
@@ -154,19 +154,24 @@ static void bias_act_range(void *vctx, int64_t b, int64_t e) {
         float *row = c->out + r * c->n;
         if (c->bias)
             for (int64_t j = 0; j < c->n; j++) row[j] += c->bias[j];
+        if (c->residual) {
+            const float *res = c->residual + r * c->n;
+            for (int64_t j = 0; j < c->n; j++) row[j] += res[j];
+        }
         if (c->gelu)
             for (int64_t j = 0; j < c->n; j++) row[j] = lc_vgeluf(row[j]);
     }
 }
 
+/* out = x w^T, then bias, the residual (in[3], contiguous like out) and GELU in one pass over the rows. */
 lc_status lc_cpu_linear(const lc_op *op) {
-    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2];
+    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3];
     int64_t k = x->shape[x->ndim - 1], n = w->shape[0], rows = lc_rows(x);
     float *out = lc_array_ptr(op->out);
     if (k == 0) memset(out, 0, sizeof(float) * (size_t)(rows * n));
     else lc_sgemm(false, true, rows, n, k, 1.0f, lc_array_ptr(x), k, lc_array_ptr(w), k, 0.0f, out, n);
-    if (bias || op->i[0]) {
-        bias_ctx c = {out, bias ? lc_array_ptr(bias) : NULL, n, (int)op->i[0]};
+    if (bias || residual || op->i[0]) {
+        bias_ctx c = {out, bias ? lc_array_ptr(bias) : NULL, residual ? lc_array_ptr(residual) : NULL, n, (int)op->i[0]};
         lc_parallel_for(rows, 1 + 8192 / (n ? n : 1), bias_act_range, &c);
     }
     return LC_OK;

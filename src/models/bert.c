@@ -40,7 +40,8 @@ static lc_status heads_view(lc_array *x, int64_t heads, lc_array **out) {
     return s;
 }
 
-lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array **out) {
+lc_status transformer_attention_res(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array *residual,
+                                   lc_array **out) {
     lc_status status = LC_OK;
     lc_array *q = NULL, *k = NULL, *v = NULL, *qh = NULL, *kh = NULL, *vh = NULL, *ctx = NULL, *ctxh = NULL, *qkv = NULL;
     int64_t H = m->cfg.heads, C = m->cfg.hidden, B = x->shape[0], T = x->shape[1], D = C / H;
@@ -63,12 +64,16 @@ lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x
     }
     TRY(heads_view(ctx, H, &ctxh));
     TRY(lc_attention_into(qh, kh, vh, mask, 1.0f / sqrtf((float)(C / H)), ctxh));
-    TRY(lc_linear(ctx, L->o_w, L->o_b, out));
+    TRY(residual ? lc_linear_add(ctx, L->o_w, L->o_b, residual, out) : lc_linear(ctx, L->o_w, L->o_b, out));
 done:
     lc_array_release(q), lc_array_release(k), lc_array_release(v);
     lc_array_release(qh), lc_array_release(kh), lc_array_release(vh);
     lc_array_release(ctx), lc_array_release(ctxh), lc_array_release(qkv);
     return status;
+}
+
+lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array **out) {
+    return transformer_attention_res(m, L, x, mask, NULL, out);
 }
 
 lc_status fuse_qkv(lc_model *m) {

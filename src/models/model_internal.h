@@ -73,6 +73,9 @@ lc_status model_weight(lc_model *m, const char *prefix, const char *name, int nd
 lc_status model_head(lc_model *m, lc_array *hidden, lc_array *pooled, lc_array **logits);
 /* Shared transformer pieces. */
 lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array **out);
+/* The same with `residual` (the output's shape) added in the output projection (lc_linear_add); NULL: none. */
+lc_status transformer_attention_res(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array *residual,
+                                    lc_array **out);
 lc_status ops_activation(activation act, lc_array *x, lc_array *w, lc_array *b, lc_array **out);
 /* Stack each layer's Q, K and V projections into one (3C, C) GEMM (on GPUs, or when
  * LOCUS_FUSE_QKV=1): one kernel instead of three. On the CPU the default keeps the separate

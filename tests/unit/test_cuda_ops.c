@@ -1,6 +1,7 @@
 /* CUDA backend parity: every op on the GPU against the CPU backend on the same inputs, over
  * random shapes (fresh each run; the seed is printed), broadcast and strided views, and every
  * float dtype; f32 within 1e-4 (norm-wise relative), TF32 within 1e-3, f16/bf16 within 1e-2.
+ * The fused linear + residual (lc_linear_add) includes a ViT-sized problem (128 x 197 rows).
  * Also: weights uploaded once (transfer statistics), graph capture and replay, the host
  * fallback for ops without a kernel, the fused embedding, and errors for bad ids.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
@@ -295,6 +296,71 @@ static void test_linear(lc_dtype t) {
     }
 }
 
+/* lc_linear_add: GPU (residual as cuBLASLt's C, beta 1) against the CPU on the same inputs.
+ * Residual: 0 contiguous, 1 a strided slice, 2 contiguous at an odd element offset (a C pointer
+ * less aligned than D); bias: NULL, aligned, or at an odd offset (added after the GEMM). */
+static lc_array *residual_view(lc_dtype t, int ndim, const int64_t *shape, int mode) {
+    if (mode == 0) return rand_host(t, ndim, shape, -2, 2);
+    lc_array *big = NULL, *view = NULL;
+    lc_status s;
+    if (mode == 1) {
+        int64_t wide[4];
+        memcpy(wide, shape, sizeof(int64_t) * (size_t)ndim);
+        wide[ndim - 1] += 5;
+        big = rand_host(t, ndim, wide, -2, 2);
+        s = big ? lc_slice(big, ndim - 1, 3, 3 + shape[ndim - 1], &view) : LC_ERR_ARG;
+    } else {
+        int64_t n = 1, flat[1];
+        for (int i = 0; i < ndim; i++) n *= shape[i];
+        flat[0] = n + 1;
+        lc_array *tail = NULL;
+        big = rand_host(t, 1, flat, -2, 2);
+        s = big ? lc_slice(big, 0, 1, n + 1, &tail) : LC_ERR_ARG;
+        if (!s) s = lc_reshape(tail, ndim, shape, &view);
+        lc_array_release(tail);
+    }
+    if (s) FAIL("residual view: %s", lc_last_error());
+    lc_array_release(big);
+    return view;
+}
+
+static void test_linear_add(lc_dtype t) {
+    for (int rep = 0; rep < 6; rep++) {
+        int64_t B = rint_in(1, 4), T = rint_in(1, 130), K = rint_in(1, 300), N = rint_in(1, 300);
+        if (rep == 0) B = 128, T = 197, K = 768, N = 768; /* ViT-base output projection, batch 128 */
+        if (rep == 1) K = 768, N = 768, T = 128;          /* BERT-base */
+        int ndim = rep == 5 ? 2 : 3;
+        int rmode = rep % 3, bmode = (rep + 1) % 3;
+        int64_t xs[3] = {B, T, K}, ws[2] = {N, K}, bs[1] = {N + 1}, os[3] = {B, T, N};
+        if (ndim == 2) xs[0] = B * T, xs[1] = K, os[0] = B * T, os[1] = N;
+        lc_array *x = rand_host(t, ndim, xs, -1, 1), *w = rand_host(t, 2, ws, -0.1f, 0.1f), *b1 = rand_host(t, 1, bs, -1, 1);
+        lc_array *res = residual_view(t, ndim, os, rmode), *b = NULL, *dx = on_gpu(x), *dres = on_gpu(res);
+        lc_array *a = NULL, *g = NULL;
+        if (bmode && b1 && lc_slice(b1, 0, bmode == 1 ? 0 : 1, bmode == 1 ? N : N + 1, &b)) FAIL("bias view: %s", lc_last_error());
+        lc_status s1 = lc_linear_add(x, w, b, res, &a);
+        lc_status s2 = lc_linear_add(dx, w, b, dres, &g);
+        if (s1 || s2) FAIL("linear_add: %s", lc_last_error());
+        else {
+            char name[128];
+            snprintf(name, sizeof name, "linear_add %s rank %d (%lld,%lld,%lld)x(%lld,%lld) residual %d bias %d", lc_dtype_name(t), ndim,
+                     (long long)B, (long long)T, (long long)K, (long long)N, (long long)K, rmode, bmode);
+            if (!is_gpu(g)) FAIL("%s: not on the GPU", name);
+            compare(name, a, g, tol_for(t));
+        }
+        lc_array_release(a), lc_array_release(g);
+        lc_array_release(x), lc_array_release(w), lc_array_release(b1), lc_array_release(b), lc_array_release(res);
+        lc_array_release(dx), lc_array_release(dres);
+    }
+    /* K = 0: bias + residual only */
+    int64_t xs[2] = {3, 0}, ws[2] = {7, 0}, bs[1] = {7}, os[2] = {3, 7};
+    lc_array *x = rand_host(t, 2, xs, -1, 1), *w = rand_host(t, 2, ws, -1, 1), *b = rand_host(t, 1, bs, -1, 1);
+    lc_array *res = rand_host(t, 2, os, -1, 1), *dx = on_gpu(x), *dres = on_gpu(res), *a = NULL, *g = NULL;
+    if (lc_linear_add(x, w, b, res, &a) || lc_linear_add(dx, w, b, dres, &g)) FAIL("linear_add K=0: %s", lc_last_error());
+    else compare("linear_add K=0", a, g, tol_for(t));
+    lc_array_release(x), lc_array_release(w), lc_array_release(b), lc_array_release(res), lc_array_release(dx);
+    lc_array_release(dres), lc_array_release(a), lc_array_release(g);
+}
+
 static void test_matmul(lc_dtype t) {
     int64_t M = rint_in(1, 70), K = rint_in(1, 90), N = rint_in(1, 70);
     int64_t as[4] = {2, 1, M, K}, bs[3] = {3, K, N}, bts[3] = {3, N, K};
@@ -378,6 +444,8 @@ static void test_attention(lc_dtype t) {
     for (size_t i = 0; i < sizeof Ds / sizeof Ds[0]; i++)
         attention_case(t, rint_in(1, 4), rint_in(1, 4), rint_in(1, 150), Ds[i], true);
     attention_case(t, 2, 12, 128, 64, true);  /* BERT-base heads */
+    attention_case(t, 2, 12, 197, 64, true);  /* ViT-base: 197 tokens */
+    attention_case(t, 3, 12, 128, 32, true);  /* MiniLM: head size 32 */
     attention_case(t, 1, 2, 300, 64, false);  /* several key tiles, no mask */
     attention_case(t, 3, 1, 1, 64, true);     /* one token */
     /* the public (B, H, T, D) form */
@@ -549,6 +617,7 @@ int main(void) {
         test_rows(t);
         test_reduce(t);
         if (!skip_gemm) test_linear(t);
+        if (!skip_gemm) test_linear_add(t);
         if (!skip_gemm) test_matmul(t);
         test_attention(t);
         test_embedding(t);
@@ -557,6 +626,7 @@ int main(void) {
     if (!skip_gemm) {
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
         test_linear(LC_F32);
+        test_linear_add(LC_F32);
         test_matmul(LC_F32);
         lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
         test_residency();
