@@ -91,6 +91,15 @@ lc_status fuse_qkv(lc_model *m) {
     return LC_OK;
 }
 
+/* Residual adds inside the output projections' GEMMs (cuBLASLt's C input) instead of in the
+ * LayerNorm that follows: on GPUs, where the GEMM reads the residual while it computes and the
+ * LayerNorm then streams one tensor instead of two. LOCUS_RESIDUAL_GEMM=0|1 overrides. */
+bool residual_in_gemm(const lc_model *m) {
+    const char *e = getenv("LOCUS_RESIDUAL_GEMM");
+    if (e && *e) return strcmp(e, "0") != 0;
+    return m->opt.device.kind != LC_DEVICE_CPU;
+}
+
 /* Host-side ids for the embeddings: position ids (and zero type ids when absent). */
 static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) {
     int64_t B = ids->shape[0], T = ids->shape[1];
@@ -127,10 +136,11 @@ static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) 
 static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
     lc_model *m = ctx;
     lc_status status = LC_OK;
-    lc_array *ids = in[0], *pos = in[1], *type_ids = in[2], *maskf = in[3];
+    lc_array *ids = in[0], *pos = in[1], *type_ids = in[2], *maskf = NULL;
     lc_array *we = NULL, *pe = NULL, *te = NULL, *sum = NULL, *sum2 = NULL, *x = NULL, *cls = NULL, *pl = NULL, *flat = NULL;
     int64_t B = ids->shape[0];
     out[0] = out[1] = NULL;
+    if (in[3]) TRY(lc_astype(in[3], LC_F32, &maskf)); /* a view when it is f32 already */
 #ifdef LOCUS_WITH_CUDA
     if (m->opt.device.kind == LC_DEVICE_CUDA) { /* one fused gather + sum + LayerNorm kernel */
         TRY(lc_cuda_embed_layer_norm(m->word_emb, ids, m->pos_emb, pos, 0, m->type_emb, type_ids, m->emb_ln_w, m->emb_ln_b,
@@ -152,11 +162,20 @@ static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
     for (int64_t l = 0; l < m->cfg.layers; l++) {
         const encoder_layer *L = &m->layer[l];
         lc_array *a = NULL, *h1 = NULL, *inter = NULL, *o = NULL, *h2 = NULL;
-        lc_status s = transformer_attention(m, L, x, maskf, &a);
-        if (!s) s = lc_add_layer_norm(a, x, L->ln1_w, L->ln1_b, m->cfg.eps, &h1);
-        if (!s) s = ops_activation(m->cfg.act, h1, L->i_w, L->i_b, &inter);
-        if (!s) s = lc_linear(inter, L->out_w, L->out_b, &o);
-        if (!s) s = lc_add_layer_norm(o, h1, L->ln2_w, L->ln2_b, m->cfg.eps, &h2);
+        lc_status s;
+        if (residual_in_gemm(m)) { /* the residual enters the GEMM's epilogue; LayerNorm reads one tensor */
+            s = transformer_attention_res(m, L, x, maskf, x, &a);
+            if (!s) s = lc_layer_norm(a, L->ln1_w, L->ln1_b, m->cfg.eps, &h1);
+            if (!s) s = ops_activation(m->cfg.act, h1, L->i_w, L->i_b, &inter);
+            if (!s) s = lc_linear_add(inter, L->out_w, L->out_b, h1, &o);
+            if (!s) s = lc_layer_norm(o, L->ln2_w, L->ln2_b, m->cfg.eps, &h2);
+        } else {
+            s = transformer_attention(m, L, x, maskf, &a);
+            if (!s) s = lc_add_layer_norm(a, x, L->ln1_w, L->ln1_b, m->cfg.eps, &h1);
+            if (!s) s = ops_activation(m->cfg.act, h1, L->i_w, L->i_b, &inter);
+            if (!s) s = lc_linear(inter, L->out_w, L->out_b, &o);
+            if (!s) s = lc_add_layer_norm(o, h1, L->ln2_w, L->ln2_b, m->cfg.eps, &h2);
+        }
         lc_array_release(a), lc_array_release(h1), lc_array_release(inter), lc_array_release(o);
         if (s) {
             status = s;
@@ -176,7 +195,7 @@ static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
     x = NULL;
 done:
     lc_array_release(we), lc_array_release(pe), lc_array_release(te), lc_array_release(sum), lc_array_release(sum2);
-    lc_array_release(x), lc_array_release(cls), lc_array_release(pl), lc_array_release(flat);
+    lc_array_release(x), lc_array_release(cls), lc_array_release(pl), lc_array_release(flat), lc_array_release(maskf);
     return status;
 }
 
@@ -191,21 +210,30 @@ lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array 
         return lc_error(LC_ERR_SHAPE, "%s: token_type_ids must match the ids' shape", m->name);
     if (mask && (mask->ndim != 2 || mask->shape[0] != B || mask->shape[1] != T))
         return lc_error(LC_ERR_SHAPE, "%s: attention mask must match the ids' shape", m->name);
-    TRY(make_positions(m, ids, &pos));
-    if (m->type_emb && !type_ids) {
-        TRY(lc_array_zeros(LC_I64, 2, ids->shape, LC_CPU, &zeros_t));
-        type_ids = zeros_t;
-    }
     if (!m->type_emb) type_ids = NULL;
-    if (mask) TRY(lc_astype(mask, LC_F32, &maskf));
-    lc_array *in[4] = {ids, pos, type_ids, maskf};
 #ifdef LOCUS_WITH_CUDA
     if (m->opt.device.kind == LC_DEVICE_CUDA) {
+        /* The fused embedding kernel takes position t and type 0 for absent ids, and the mask is
+         * converted inside the captured graph: a replay uploads only what the caller gave. */
+        if (m->family == FAMILY_ROBERTA) TRY(make_positions(m, ids, &pos));
+        else if (T > m->cfg.max_pos)
+            TRY(lc_error(LC_ERR_SHAPE, "%s: sequence of %lld tokens exceeds the model's %lld positions", m->name, (long long)T,
+                         (long long)m->cfg.max_pos));
+        lc_array *in[4] = {ids, pos, type_ids, mask};
         if (!m->graphs) TRY(lc_cuda_graph_cache_new(m->opt.device, 4, 2, &m->graphs));
         TRY(lc_cuda_graph_run(m->graphs, bert_core, m, in, out));
     } else
 #endif
+    {
+        TRY(make_positions(m, ids, &pos));
+        if (m->type_emb && !type_ids) {
+            TRY(lc_array_zeros(LC_I64, 2, ids->shape, LC_CPU, &zeros_t));
+            type_ids = zeros_t;
+        }
+        if (mask) TRY(lc_astype(mask, LC_F32, &maskf));
+        lc_array *in[4] = {ids, pos, type_ids, maskf};
         TRY(bert_core(m, in, out));
+    }
     if (hidden) *hidden = out[0], out[0] = NULL;
     if (pooled) *pooled = out[1], out[1] = NULL;
 done:

@@ -77,6 +77,8 @@ lc_status transformer_attention(lc_model *m, const encoder_layer *L, lc_array *x
 lc_status transformer_attention_res(lc_model *m, const encoder_layer *L, lc_array *x, lc_array *mask, lc_array *residual,
                                     lc_array **out);
 lc_status ops_activation(activation act, lc_array *x, lc_array *w, lc_array *b, lc_array **out);
+/* Whether residual adds go into the output projections' GEMMs (GPUs; LOCUS_RESIDUAL_GEMM overrides). */
+bool residual_in_gemm(const lc_model *m);
 /* Stack each layer's Q, K and V projections into one (3C, C) GEMM (on GPUs, or when
  * LOCUS_FUSE_QKV=1): one kernel instead of three. On the CPU the default keeps the separate
  * weights, which are used in place from the mapped file (stacking would copy them). */
