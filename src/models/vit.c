@@ -5,35 +5,41 @@
  *   layers:   x = x + O(attention(LN1 x));  x = x + W2 gelu(W1 LN2 x)   (pre-LayerNorm)
  *   output:   LN(x); the classifier reads token 0.                                          */
 #include "models/model_internal.h"
+#ifdef LOCUS_WITH_CUDA
+#include "locus/cuda.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 
-lc_status vit_forward(lc_model *m, lc_array *px, lc_array **hidden, lc_array **pooled) {
+/* The device part of the forward: in = {pixel_values (B, C, H, W), any float dtype, any device},
+ * out = {hidden (B, 1 + N, D)}. It issues the same ops for a given input shape and dtype and never
+ * reads device results back, so a CUDA backend can capture it into a graph: the patch view is made
+ * contiguous, the CLS token broadcast and the token concat are device copies. */
+static lc_status vit_core(void *ctx, lc_array *const *in, lc_array **outs) {
+    lc_model *m = ctx;
     lc_status status = LC_OK;
     const model_config *c = &m->cfg;
-    lc_array *pxc = NULL, *r6 = NULL, *p6 = NULL, *flat = NULL, *emb = NULL, *cls_b = NULL, *cls_c = NULL, *tok = NULL;
+    lc_array *px = in[0];
+    lc_array *pxd = NULL, *pxc = NULL, *r6 = NULL, *p6 = NULL, *flat = NULL, *emb = NULL, *cls_b = NULL, *tok = NULL;
     lc_array *x = NULL, *px_dt = NULL;
-    if (!px || px->ndim != 4 || px->shape[1] != c->channels || px->shape[2] != c->image_size || px->shape[3] != c->image_size)
-        return lc_error(LC_ERR_SHAPE, "%s: pixel_values must be (batch, %lld, %lld, %lld)", m->name, (long long)c->channels,
-                        (long long)c->image_size, (long long)c->image_size);
-    if (!lc_is_float(px->dtype)) return lc_error(LC_ERR_SHAPE, "%s: pixel_values must be float", m->name);
+    outs[0] = NULL;
     int64_t B = px->shape[0], P = c->patch, g = c->image_size / P, N = g * g, D = c->hidden;
-    TRY(lc_astype(px, m->opt.dtype, &px_dt));
+    TRY(lc_array_to(px, m->opt.device, &pxd)); /* the cast and the patch gather run where the model lives */
+    TRY(lc_astype(pxd, m->opt.dtype, &px_dt));
     TRY(lc_contiguous(px_dt, &pxc));
     int64_t s6[6] = {B, c->channels, g, P, g, P};
     TRY(lc_reshape(pxc, 6, s6, &r6));
     TRY(lc_permute(r6, (const int[]){0, 2, 4, 1, 3, 5}, &p6)); /* (B, gh, gw, C, P, P) */
     int64_t s3[3] = {B, N, c->channels * P * P};
-    TRY(lc_reshape(p6, 3, s3, &flat));
+    TRY(lc_reshape(p6, 3, s3, &flat)); /* a copy: the permuted view is not contiguous */
     TRY(lc_linear(flat, m->patch_w, m->patch_b, &emb)); /* (B, N, D) */
     int64_t sc[3] = {B, 1, D};
     TRY(lc_broadcast_view(m->cls_token, 3, sc, &cls_b));
-    TRY(lc_contiguous(cls_b, &cls_c));
-    lc_array *parts[2] = {cls_c, emb};
-    TRY(lc_concat(2, parts, 1, &tok));
+    lc_array *parts[2] = {cls_b, emb};
+    TRY(lc_concat(2, parts, 1, &tok)); /* the broadcast CLS view is copied straight into row 0 */
     TRY(lc_add(tok, m->pos_emb, &x)); /* pos_emb (1, 1 + N, D) broadcasts */
     for (int64_t l = 0; l < c->layers; l++) {
         const encoder_layer *L = &m->layer[l];
@@ -54,13 +60,32 @@ lc_status vit_forward(lc_model *m, lc_array *px, lc_array **hidden, lc_array **p
         lc_array_release(x);
         x = h2;
     }
-    lc_array *out = NULL;
-    TRY(lc_layer_norm(x, m->final_ln_w, m->final_ln_b, c->eps, &out));
-    if (hidden) *hidden = out;
-    else lc_array_release(out);
+    TRY(lc_layer_norm(x, m->final_ln_w, m->final_ln_b, c->eps, &outs[0]));
 done:
-    lc_array_release(px_dt), lc_array_release(pxc), lc_array_release(r6), lc_array_release(p6), lc_array_release(flat);
-    lc_array_release(emb), lc_array_release(cls_b), lc_array_release(cls_c), lc_array_release(tok), lc_array_release(x);
+    lc_array_release(pxd), lc_array_release(px_dt), lc_array_release(pxc), lc_array_release(r6), lc_array_release(p6);
+    lc_array_release(flat), lc_array_release(emb), lc_array_release(cls_b), lc_array_release(tok), lc_array_release(x);
+    return status;
+}
+
+lc_status vit_forward(lc_model *m, lc_array *px, lc_array **hidden, lc_array **pooled) {
+    const model_config *c = &m->cfg;
+    (void)pooled; /* ViTModel's pooler is not loaded: the classifier reads token 0 of `hidden` */
+    if (!px || px->ndim != 4 || px->shape[1] != c->channels || px->shape[2] != c->image_size || px->shape[3] != c->image_size)
+        return lc_error(LC_ERR_SHAPE, "%s: pixel_values must be (batch, %lld, %lld, %lld)", m->name, (long long)c->channels,
+                        (long long)c->image_size, (long long)c->image_size);
+    if (!lc_is_float(px->dtype)) return lc_error(LC_ERR_SHAPE, "%s: pixel_values must be float", m->name);
+    lc_status status = LC_OK;
+    lc_array *in[1] = {px}, *out[1] = {NULL};
+#ifdef LOCUS_WITH_CUDA
+    if (m->opt.device.kind == LC_DEVICE_CUDA) {
+        if (!m->graphs) TRY(lc_cuda_graph_cache_new(m->opt.device, 1, 1, &m->graphs));
+        TRY(lc_cuda_graph_run(m->graphs, vit_core, m, in, out));
+    } else
+#endif
+        TRY(vit_core(m, in, out));
+    if (hidden) *hidden = out[0], out[0] = NULL;
+done:
+    lc_array_release(out[0]);
     return status;
 }
 

@@ -2,11 +2,15 @@
  * expected.safetensors: input_ids, attention_mask, last_hidden_state computed by transformers),
  * for every fixture with a last hidden state, in f32 (1e-4), TF32 (1e-3), f16 and bf16 (1e-2),
  * at batch 1 (each text at its own length), the fixture's ragged batch, and 64 rows; the second
- * forward of a shape replays the CUDA graph and must agree too.
+ * forward of a shape replays the CUDA graph and must agree too. ViT fixtures (pixel_values.npy and
+ * the pixel_values_logits transformers computed from it) are classified on the GPU in the same
+ * four modes (bf16 within 5e-2: see vit_fixture_parity), and a ViT-B/16 with synthetic weights (head size 64, 197 tokens: the tensor-core
+ * attention) is compared with the same model on the CPU in f32.
  *
- * With --bench it is instead the GPU benchmark of scripts/gpu-check: BERT-base / MiniLM-L6
- * forwards timed with CUDA events (graph replay and eager), NVML energy, and the memory-bound
- * kernels against a device-to-device copy; one "ROW {json}" line per measurement.
+ * With --bench it is instead the GPU benchmark of scripts/gpu-check: BERT-base / MiniLM-L6 and
+ * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
+ * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
+ * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces).
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
 #ifdef LOCUS_WITH_CUDA
@@ -145,6 +149,219 @@ out:
     lc_safetensors_close(st);
 }
 
+
+/* ---- ViT parity ------------------------------------------------------------------------------ */
+static double rel_err(const float *want, const float *got, int64_t n) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double w = want[i], g = got[i];
+        if (isnan(g)) return INFINITY;
+        num += (w - g) * (w - g);
+        den += w * w;
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+/* A little-endian float32 C-order .npy file; the shape goes to shape[0..*ndim). */
+static float *read_npy_f32(const char *path, int64_t *shape, int *ndim) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char pre[10];
+    float *data = NULL;
+    char *hdr = NULL;
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) goto out;
+    size_t hlen = pre[8] | (size_t)pre[9] << 8;
+    if (pre[6] >= 2) { /* version 2+: a four-byte header length */
+        unsigned char more[2];
+        if (fread(more, 1, 2, f) != 2) goto out;
+        hlen |= (size_t)more[0] << 16 | (size_t)more[1] << 24;
+    }
+    hdr = calloc(1, hlen + 1);
+    if (!hdr || fread(hdr, 1, hlen, f) != hlen) goto out;
+    if (!strstr(hdr, "'<f4'") || !strstr(hdr, "'fortran_order': False")) goto out;
+    const char *p = strstr(hdr, "'shape': (");
+    if (!p) goto out;
+    p += strlen("'shape': (");
+    *ndim = 0;
+    int64_t n = 1;
+    while (*p && *p != ')' && *ndim < 8) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p) break;
+        shape[(*ndim)++] = v;
+        n *= v;
+        p = end;
+        while (*p == ',' || *p == ' ') p++;
+    }
+    data = malloc(sizeof(float) * (size_t)n);
+    if (data && fread(data, sizeof(float), (size_t)n, f) != (size_t)n) {
+        free(data);
+        data = NULL;
+    }
+out:
+    free(hdr);
+    fclose(f);
+    return data;
+}
+
+/* Classify pixels (n, C, H, W) twice (the second call replays the graph) against `want` (n, L). */
+static void classify_check(lc_model *m, const char *what, double tol, const float *px, const int64_t *pshape,
+                           const float *want, int64_t labels) {
+    lc_array *a = NULL;
+    if (lc_array_from_data(LC_F32, 4, pshape, px, &a)) {
+        FAIL("%s: inputs: %s", what, lc_last_error());
+        return;
+    }
+    int64_t n = pshape[0];
+    float *got = malloc(sizeof(float) * (size_t)(n * labels));
+    for (int rep = 0; rep < 2; rep++) {
+        lc_array *logits = NULL;
+        checks++;
+        lc_status s = lc_model_classify_pixels(m, a, &logits);
+        if (!s && (lc_array_dim(logits, 0) != n || lc_array_dim(logits, 1) != labels)) {
+            FAIL("%s: logits have shape (%lld, %lld)", what, (long long)lc_array_dim(logits, 0), (long long)lc_array_dim(logits, 1));
+            s = LC_ERR_SHAPE;
+        } else if (!s) {
+            s = lc_array_read_f32(logits, got, (size_t)(n * labels));
+            if (s) FAIL("%s: read: %s", what, lc_last_error());
+        } else {
+            FAIL("%s: classify: %s", what, lc_last_error());
+        }
+        if (!s) {
+            double rel = rel_err(want, got, n * labels);
+            if (!(rel <= tol)) FAIL("%s (call %d): relative error %.3g > %.0e", what, rep + 1, rel, tol);
+            else if (getenv("LOCUS_TEST_VERBOSE")) printf("  %-48s call %d: %.2e\n", what, rep + 1, rel);
+        }
+        lc_array_release(logits);
+    }
+    free(got);
+    lc_array_release(a);
+}
+
+static void vit_fixture_parity(const char *dir, const char *name) {
+    char path[1024];
+    snprintf(path, sizeof path, "%.1000s/expected.safetensors", dir);
+    lc_safetensors *st = NULL;
+    if (lc_safetensors_open(path, &st)) {
+        lc_clear_error();
+        return;
+    }
+    lc_array *want_a = NULL;
+    float *px = NULL, *want = NULL;
+    if (lc_safetensors_get(st, "pixel_values_logits", &want_a)) {
+        lc_clear_error();
+        goto out; /* not an image classifier fixture */
+    }
+    snprintf(path, sizeof path, "%.1000s/pixel_values.npy", dir);
+    int64_t pshape[8];
+    int nd = 0;
+    px = read_npy_f32(path, pshape, &nd);
+    if (!px || nd != 4) {
+        FAIL("%s: cannot read pixel_values.npy as (n, C, H, W) float32", name);
+        goto out;
+    }
+    int64_t n = lc_array_dim(want_a, 0), L = lc_array_dim(want_a, 1);
+    if (n != pshape[0]) {
+        FAIL("%s: %lld images but %lld rows of logits", name, (long long)pshape[0], (long long)n);
+        goto out;
+    }
+    want = malloc(sizeof(float) * (size_t)(n * L));
+    lc_array_read_f32(want_a, want, (size_t)(n * L));
+    /* bf16 keeps 8 mantissa bits, and a three-logit head of random weights cancels a lot: the CPU
+     * backend in bf16 is itself up to 3.2e-2 off on these fixtures, so bf16 gets the 5e-2 bound of
+     * the CPU half-precision tests (tests/py/test_model_dtypes.py). */
+    struct { lc_dtype t; int tf32; double tol; const char *label; } modes[] = {
+        {LC_F32, 0, 1e-4, "f32"}, {LC_F32, 1, 1e-3, "tf32"}, {LC_F16, 0, 1e-2, "f16"}, {LC_BF16, 0, 5e-2, "bf16"}};
+    for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+        lc_cuda_set_math_mode(modes[k].tf32 ? LC_CUDA_MATH_TF32 : LC_CUDA_MATH_DEFAULT);
+        lc_model_options opt = {GPU, modes[k].t};
+        lc_model *m = NULL;
+        if (lc_model_load(dir, &opt, &m)) {
+            FAIL("%s: load on cuda %s: %s", name, modes[k].label, lc_last_error());
+            continue;
+        }
+        char what[160];
+        snprintf(what, sizeof what, "%.100s %s pixels batch %lld", name, modes[k].label, (long long)n);
+        classify_check(m, what, modes[k].tol, px, pshape, want, L);
+        /* each image alone: another graph bucket */
+        int64_t one[4] = {1, pshape[1], pshape[2], pshape[3]};
+        int64_t per = pshape[1] * pshape[2] * pshape[3];
+        for (int64_t i = 0; i < n; i++) {
+            snprintf(what, sizeof what, "%.100s %s pixels image %lld", name, modes[k].label, (long long)i);
+            classify_check(m, what, modes[k].tol, px + i * per, one, want + i * L, L);
+        }
+        lc_model_free(m);
+    }
+    lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+out:
+    free(px), free(want);
+    lc_array_release(want_a);
+    lc_safetensors_close(st);
+}
+
+/* ViT-B/16 at 224 with synthetic weights (the same name gives the same seeded weights on every
+ * device): the last hidden state on the GPU against the CPU in f32, batch 2, twice each (the
+ * second call replays the graph). Head size 64 and 197 tokens take the tensor-core attention in
+ * f16. */
+static void vit_synthetic_parity(void) {
+    lc_model_options cpu_opt = {LC_CPU, LC_F32};
+    lc_model *cpu = NULL;
+    lc_array *px = NULL, *href = NULL;
+    float *want = NULL, *got = NULL;
+    int64_t shape[4] = {2, 3, 224, 224};
+    if (lc_model_synthetic("vit-base", &cpu_opt, &cpu) || lc_array_rand(LC_F32, 4, shape, -1.0f, 1.0f, 2024, LC_CPU, &px) ||
+        lc_model_forward(cpu, px, NULL, NULL, &href, NULL)) {
+        FAIL("vit-base on the CPU: %s", lc_last_error());
+        goto out;
+    }
+    int64_t n = lc_array_numel(href);
+    if (lc_array_dim(href, 0) != 2 || lc_array_dim(href, 1) != 197 || lc_array_dim(href, 2) != 768) {
+        FAIL("vit-base on the CPU: hidden state is not (2, 197, 768)");
+        goto out;
+    }
+    want = malloc(sizeof(float) * (size_t)n);
+    got = malloc(sizeof(float) * (size_t)n);
+    if (lc_array_read_f32(href, want, (size_t)n)) {
+        FAIL("vit-base on the CPU: read: %s", lc_last_error());
+        goto out;
+    }
+    struct { lc_dtype t; double tol; const char *label; } modes[] = {{LC_F32, 1e-4, "f32"}, {LC_F16, 1e-2, "f16"}};
+    for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+        lc_model_options opt = {GPU, modes[k].t};
+        lc_model *m = NULL;
+        if (lc_model_synthetic("vit-base", &opt, &m)) {
+            FAIL("vit-base on cuda %s: %s", modes[k].label, lc_last_error());
+            continue;
+        }
+        for (int rep = 0; rep < 2; rep++) {
+            lc_array *h = NULL;
+            checks++;
+            lc_status s = lc_model_forward(m, px, NULL, NULL, &h, NULL);
+            if (!s && lc_array_device(h).kind != LC_DEVICE_CUDA) FAIL("vit-base %s: hidden state is not on the GPU", modes[k].label);
+            if (!s && lc_array_numel(h) != n) {
+                FAIL("vit-base %s: hidden state has %lld elements, want %lld", modes[k].label, (long long)lc_array_numel(h), (long long)n);
+                s = LC_ERR_SHAPE;
+            } else if (!s) {
+                s = lc_array_read_f32(h, got, (size_t)n);
+            }
+            if (s && s != LC_ERR_SHAPE) FAIL("vit-base %s: forward: %s", modes[k].label, lc_last_error());
+            if (!s) {
+                double rel = rel_err(want, got, n);
+                if (!(rel <= modes[k].tol))
+                    FAIL("vit-base synthetic %s vs CPU f32 (call %d): relative error %.3g > %.0e", modes[k].label, rep + 1, rel, modes[k].tol);
+                else if (getenv("LOCUS_TEST_VERBOSE"))
+                    printf("  vit-base synthetic %-29s call %d: %.2e\n", modes[k].label, rep + 1, rel);
+            }
+            lc_array_release(h);
+        }
+        lc_model_free(m);
+    }
+out:
+    free(want), free(got);
+    lc_array_release(px), lc_array_release(href);
+    lc_model_free(cpu);
+}
+
 static int run_parity(void) {
     const char *src = getenv("LOCUS_SOURCE_DIR");
     char root[1024];
@@ -164,10 +381,12 @@ static int run_parity(void) {
         char dir[1400];
         snprintf(dir, sizeof dir, "%.1000s/%.255s", root, names[i]);
         fixture_parity(dir, names[i]);
+        vit_fixture_parity(dir, names[i]);
     }
+    vit_synthetic_parity();
     printf("%d checks, %d failures\n", checks, failures);
     if (checks == 0) {
-        printf("SKIP: no text-encoder fixture with expected outputs\n");
+        printf("SKIP: no fixture with expected outputs\n");
         return 77;
     }
     return failures ? 1 : 0;
@@ -247,29 +466,39 @@ static lc_status one_forward(void *vctx) {
     return s;
 }
 
+/* One model row: `name` is a synthetic shape; a text model reads (B, T) ids and a mask, ViT reads
+ * (B, 3, 224, 224) pixel values in the model's dtype (T is then the token count, 197). */
 static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int64_t T, bool graphs, nvml_t *nv) {
     if (graphs) unsetenv("LOCUS_CUDA_GRAPHS");
     else setenv("LOCUS_CUDA_GRAPHS", "0", 1);
     lc_cuda_set_math_mode(tf32 ? LC_CUDA_MATH_TF32 : LC_CUDA_MATH_DEFAULT);
+    bool image = strncmp(name, "vit", 3) == 0;
     lc_model_options opt = {GPU, t};
     fwd_ctx c = {0};
     int64_t shape[2] = {B, T};
-    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(B * T)), *mask = malloc(sizeof(int64_t) * (size_t)(B * T));
-    uint64_t x = 12345;
-    for (int64_t i = 0; i < B * T; i++) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        ids[i] = 1000 + (int64_t)((x >> 33) % 20000);
-        mask[i] = 1;
-    }
+    int64_t *ids = NULL, *mask = NULL;
     lc_array *hid = NULL, *hm = NULL;
     lc_transfer_stats t0, t1;
     double ms = NAN, j = NAN;
     lc_status s = lc_model_synthetic(name, &opt, &c.m);
-    if (!s) s = lc_array_from_data(LC_I64, 2, shape, ids, &hid);
-    if (!s) s = lc_array_from_data(LC_I64, 2, shape, mask, &hm);
-    /* inputs resident on the device, as a serving loop would keep them */
-    if (!s) s = lc_array_to(hid, GPU, &c.ids);
-    if (!s) s = lc_array_to(hm, GPU, &c.mask);
+    if (image) {
+        /* pixel values resident on the device in the model's dtype, as a serving loop would keep them */
+        int64_t ps[4] = {B, 3, 224, 224};
+        if (!s) s = lc_array_rand(t, 4, ps, -1.0f, 1.0f, 12345, GPU, &c.ids);
+    } else {
+        ids = malloc(sizeof(int64_t) * (size_t)(B * T)), mask = malloc(sizeof(int64_t) * (size_t)(B * T));
+        uint64_t x = 12345;
+        for (int64_t i = 0; i < B * T; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            ids[i] = 1000 + (int64_t)((x >> 33) % 20000);
+            mask[i] = 1;
+        }
+        if (!s) s = lc_array_from_data(LC_I64, 2, shape, ids, &hid);
+        if (!s) s = lc_array_from_data(LC_I64, 2, shape, mask, &hm);
+        /* inputs resident on the device, as a serving loop would keep them */
+        if (!s) s = lc_array_to(hid, GPU, &c.ids);
+        if (!s) s = lc_array_to(hm, GPU, &c.mask);
+    }
     int iters = B >= 64 ? 10 : 40;
     if (!s) s = one_forward(&c); /* uploads the weights (and captures the graph) */
     lc_transfer_stats_get(&t0);
@@ -282,11 +511,13 @@ static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int6
         failures++;
     } else {
         double calls = 3 + 7.0 * iters;
+        char extra[64] = "";
+        if (image) snprintf(extra, sizeof extra, ",\"images_per_s\":%.1f", (double)B / (ms * 1e-3));
         printf("ROW {\"kind\":\"model\",\"model\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"seq\":%lld,\"mode\":\"%s\",\"ms\":%.4f,"
-               "\"joules_per_seq\":%s%.6g,\"h2d_bytes_per_forward\":%.0f,\"d2h_bytes_per_forward\":%.0f}\n",
+               "\"joules_per_seq\":%s%.6g,\"h2d_bytes_per_forward\":%.0f,\"d2h_bytes_per_forward\":%.0f%s}\n",
                name, dn, (long long)B, (long long)T, graphs ? "graph" : "eager", ms, isnan(j) ? "null, \"_j\":" : "",
                isnan(j) ? 0.0 : j / (double)B, (double)(t1.host_to_device_bytes - t0.host_to_device_bytes) / calls,
-               (double)(t1.device_to_host_bytes - t0.device_to_host_bytes) / calls);
+               (double)(t1.device_to_host_bytes - t0.device_to_host_bytes) / calls, extra);
     }
     fflush(stdout);
     lc_array_release(hid), lc_array_release(hm), lc_array_release(c.ids), lc_array_release(c.mask);
@@ -294,6 +525,13 @@ static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int6
     free(ids), free(mask);
     unsetenv("LOCUS_CUDA_GRAPHS");
     lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+}
+
+/* ViT-B/16 at 224 (197 tokens), f16, batch 1 and 64, graph and eager. */
+static void bench_vit_models(nvml_t *nv) {
+    int64_t batches[2] = {1, 64};
+    for (int i = 0; i < 2; i++)
+        for (int g = 1; g >= 0; g--) bench_model("vit-base", LC_F16, false, batches[i], 197, g, nv);
 }
 
 typedef struct {
@@ -386,6 +624,7 @@ lc_status lc_attention_into(lc_array *q, lc_array *k, lc_array *v, lc_array *mas
 typedef struct {
     int kind; /* 0 linear, 1 linear+gelu, 2 attention, 3 add_layer_norm */
     lc_array *x, *w, *b, *r, *q, *k, *v, *mask, *out;
+    float scale; /* attention */
 } piece_ctx;
 
 static lc_status piece_op(void *vctx) {
@@ -395,12 +634,55 @@ static lc_status piece_op(void *vctx) {
     switch (c->kind) {
     case 0: s = lc_linear(c->x, c->w, c->b, &o); break;
     case 1: s = lc_linear_gelu(c->x, c->w, c->b, &o); break;
-    case 2: s = lc_attention_into(c->q, c->k, c->v, c->mask, 0.125f, c->out); break;
+    case 2: s = lc_attention_into(c->q, c->k, c->v, c->mask, c->scale, c->out); break;
     default: s = lc_add_layer_norm(c->x, c->r, c->w, c->b, 1e-12f, &o); break;
     }
     lc_array_release(o);
     return s;
 }
+
+/* Attention over head views of a fused (B, T, 3HD) projection, the way the models call it (BERT
+ * with an all-ones mask, ViT without one), once per kernel variant: LOCUS_CUDA_ATTENTION unset
+ * (the default kernel) and =mma1. */
+static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H, int64_t D, bool with_mask) {
+    const char *variants[2] = {NULL, "mma1"};
+    int64_t C = H * D;
+    for (int vi = 0; vi < 2; vi++) {
+        if (variants[vi]) setenv("LOCUS_CUDA_ATTENTION", variants[vi], 1);
+        else unsetenv("LOCUS_CUDA_ATTENTION");
+        piece_ctx c = {.kind = 2, .scale = 1.0f / sqrtf((float)D)};
+        lc_array *qkv = NULL, *r = NULL, *hv[3] = {0}, *ctx = NULL, *cr = NULL;
+        int64_t qs[3] = {B, T, 3 * C}, r4[4] = {B, T, 3 * H, D}, cs[3] = {B, T, C}, c4[4] = {B, T, H, D}, ms2[2] = {B, T};
+        double ms = NAN;
+        lc_status s = lc_array_rand(t, 3, qs, -2, 2, 14, GPU, &qkv);
+        if (!s) s = lc_reshape(qkv, 4, r4, &r);
+        for (int i = 0; i < 3 && !s; i++) {
+            lc_array *sl = NULL;
+            s = lc_slice(r, 2, i * H, (i + 1) * H, &sl);
+            if (!s) s = lc_permute(sl, (const int[]){0, 2, 1, 3}, &hv[i]);
+            lc_array_release(sl);
+        }
+        if (!s && with_mask) s = lc_array_rand(LC_F32, 2, ms2, 1, 1, 15, GPU, &c.mask);
+        if (!s) s = lc_array_empty(t, 3, cs, GPU, &ctx);
+        if (!s) s = lc_reshape(ctx, 4, c4, &cr);
+        if (!s) s = lc_permute(cr, (const int[]){0, 2, 1, 3}, &c.out);
+        c.q = hv[0], c.k = hv[1], c.v = hv[2];
+        if (!s) s = time_device(piece_op, &c, 3, 5, 20, &ms, NULL, NULL);
+        double fl = 4.0 * B * H * T * T * D;
+        printf("ROW {\"kind\":\"piece\",\"op\":\"attention %lldx%lldx%lld [%s]\",\"dtype\":\"%s\",\"batch\":%lld,\"ms\":%.4f,"
+               "\"tflops\":%.1f%s}\n",
+               (long long)H, (long long)T, (long long)D, variants[vi] ? variants[vi] : "default", lc_dtype_name(t), (long long)B, ms,
+               fl / (ms * 1e-3) / 1e12, s ? ",\"error\":true" : "");
+        fflush(stdout);
+        lc_array_release(qkv), lc_array_release(r), lc_array_release(ctx), lc_array_release(cr), lc_array_release(c.out);
+        lc_array_release(c.mask);
+        for (int i = 0; i < 3; i++) lc_array_release(hv[i]);
+    }
+    unsetenv("LOCUS_CUDA_ATTENTION");
+}
+
+/* The ViT-B/16 attention: 12 heads x 197 tokens x 64, no mask, batch 64. */
+static void bench_vit_pieces(lc_dtype t) { bench_attention_variants(t, 64, 197, 12, 64, false); }
 
 static void bench_pieces(lc_dtype t) {
     int64_t batches[3] = {1, 32, 128}, T = 128, C = 768, F = 3072, H = 12;
@@ -422,32 +704,7 @@ static void bench_pieces(lc_dtype t) {
                    lc_dtype_name(t), (long long)B, ms, fl / (ms * 1e-3) / 1e12, s ? ",\"error\":true" : "");
             lc_array_release(c.x), lc_array_release(c.w), lc_array_release(c.b);
         }
-        { /* attention over head views of a fused (B, T, 3C) projection, the way the models call it */
-            piece_ctx c = {.kind = 2};
-            lc_array *qkv = NULL, *r = NULL, *hv[3] = {0}, *ctx = NULL, *cr = NULL;
-            int64_t qs[3] = {B, T, 3 * C}, r4[4] = {B, T, 3 * H, C / H}, cs[3] = {B, T, C}, c4[4] = {B, T, H, C / H}, ms2[2] = {B, T};
-            double ms = NAN;
-            lc_status s = lc_array_rand(t, 3, qs, -2, 2, 14, GPU, &qkv);
-            if (!s) s = lc_reshape(qkv, 4, r4, &r);
-            for (int i = 0; i < 3 && !s; i++) {
-                lc_array *sl = NULL;
-                s = lc_slice(r, 2, i * H, (i + 1) * H, &sl);
-                if (!s) s = lc_permute(sl, (const int[]){0, 2, 1, 3}, &hv[i]);
-                lc_array_release(sl);
-            }
-            if (!s) s = lc_array_rand(LC_F32, 2, ms2, 1, 1, 15, GPU, &c.mask);
-            if (!s) s = lc_array_empty(t, 3, cs, GPU, &ctx);
-            if (!s) s = lc_reshape(ctx, 4, c4, &cr);
-            if (!s) s = lc_permute(cr, (const int[]){0, 2, 1, 3}, &c.out);
-            c.q = hv[0], c.k = hv[1], c.v = hv[2];
-            if (!s) s = time_device(piece_op, &c, 3, 5, 20, &ms, NULL, NULL);
-            double fl = 4.0 * B * H * T * T * (C / H);
-            printf("ROW {\"kind\":\"piece\",\"op\":\"attention 12x128x64\",\"dtype\":\"%s\",\"batch\":%lld,\"ms\":%.4f,\"tflops\":%.1f%s}\n",
-                   lc_dtype_name(t), (long long)B, ms, fl / (ms * 1e-3) / 1e12, s ? ",\"error\":true" : "");
-            lc_array_release(qkv), lc_array_release(r), lc_array_release(ctx), lc_array_release(cr), lc_array_release(c.out);
-            lc_array_release(c.mask);
-            for (int i = 0; i < 3; i++) lc_array_release(hv[i]);
-        }
+        bench_attention_variants(t, B, T, H, C / H, true);
         { /* residual add + LayerNorm */
             piece_ctx c = {.kind = 3};
             int64_t xs[2] = {R, C}, ws[1] = {C};
@@ -464,6 +721,7 @@ static void bench_pieces(lc_dtype t) {
         }
         fflush(stdout);
     }
+    bench_vit_pieces(t);
 }
 
 static int run_bench(int argc, char **argv) {
@@ -477,6 +735,11 @@ static int run_bench(int argc, char **argv) {
         bench_pieces(LC_F16);
         return failures ? 1 : 0;
     }
+    if (argc > 2 && strcmp(argv[2], "vit") == 0) {
+        bench_vit_models(have_nvml ? &nv : NULL);
+        bench_vit_pieces(LC_F16);
+        return failures ? 1 : 0;
+    }
     if (!only_mem) {
         struct { const char *m; lc_dtype t; bool tf32; int64_t b; } rows[] = {
             {"bert-base", LC_F16, false, 1}, {"bert-base", LC_F16, false, 32}, {"bert-base", LC_F16, false, 128},
@@ -484,6 +747,7 @@ static int run_bench(int argc, char **argv) {
             {"minilm-l6", LC_F16, false, 32}};
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
             for (int g = 1; g >= 0; g--) bench_model(rows[i].m, rows[i].t, rows[i].tf32, rows[i].b, 128, g, have_nvml ? &nv : NULL);
+        bench_vit_models(have_nvml ? &nv : NULL);
     }
     if (!only_models) {
         bench_memory();
