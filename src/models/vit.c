@@ -44,13 +44,14 @@ static lc_status vit_core(void *ctx, lc_array *const *in, lc_array **outs) {
     for (int64_t l = 0; l < c->layers; l++) {
         const encoder_layer *L = &m->layer[l];
         lc_array *n1 = NULL, *a = NULL, *h = NULL, *n2 = NULL, *inter = NULL, *o = NULL, *h2 = NULL;
+        const bool fused = residual_in_gemm(m); /* the residual adds inside the output projections' GEMMs */
         lc_status s = lc_layer_norm(x, L->ln1_w, L->ln1_b, c->eps, &n1);
-        if (!s) s = transformer_attention(m, L, n1, NULL, &a);
-        if (!s) s = lc_add(a, x, &h);
+        if (!s) s = fused ? transformer_attention_res(m, L, n1, NULL, x, &h) : transformer_attention(m, L, n1, NULL, &a);
+        if (!s && !fused) s = lc_add(a, x, &h);
         if (!s) s = lc_layer_norm(h, L->ln2_w, L->ln2_b, c->eps, &n2);
         if (!s) s = ops_activation(c->act, n2, L->i_w, L->i_b, &inter);
-        if (!s) s = lc_linear(inter, L->out_w, L->out_b, &o);
-        if (!s) s = lc_add(o, h, &h2);
+        if (!s) s = fused ? lc_linear_add(inter, L->out_w, L->out_b, h, &h2) : lc_linear(inter, L->out_w, L->out_b, &o);
+        if (!s && !fused) s = lc_add(o, h, &h2);
         lc_array_release(n1), lc_array_release(a), lc_array_release(h), lc_array_release(n2);
         lc_array_release(inter), lc_array_release(o);
         if (s) {
