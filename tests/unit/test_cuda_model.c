@@ -528,10 +528,16 @@ static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int6
 }
 
 /* ViT-B/16 at 224 (197 tokens), f16, batch 1 and 64, graph and eager. */
+/* LOCUS_BENCH_GRAPH_ONLY=1: the graph rows only (for quick comparisons of kernel variants). */
+static int last_mode(void) {
+    const char *e = getenv("LOCUS_BENCH_GRAPH_ONLY");
+    return e && strcmp(e, "1") == 0 ? 1 : 0;
+}
+
 static void bench_vit_models(nvml_t *nv) {
     int64_t batches[2] = {1, 64};
     for (int i = 0; i < 2; i++)
-        for (int g = 1; g >= 0; g--) bench_model("vit-base", LC_F16, false, batches[i], 197, g, nv);
+        for (int g = 1; g >= last_mode(); g--) bench_model("vit-base", LC_F16, false, batches[i], 197, g, nv);
 }
 
 typedef struct {
@@ -746,7 +752,7 @@ static int run_bench(int argc, char **argv) {
             {"bert-base", LC_F32, false, 1}, {"bert-base", LC_F32, true, 1}, {"bert-base", LC_BF16, false, 32},
             {"minilm-l6", LC_F16, false, 32}};
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-            for (int g = 1; g >= 0; g--) bench_model(rows[i].m, rows[i].t, rows[i].tf32, rows[i].b, 128, g, have_nvml ? &nv : NULL);
+            for (int g = 1; g >= last_mode(); g--) bench_model(rows[i].m, rows[i].t, rows[i].tf32, rows[i].b, 128, g, have_nvml ? &nv : NULL);
         bench_vit_models(have_nvml ? &nv : NULL);
     }
     if (!only_models) {
