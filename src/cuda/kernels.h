@@ -87,6 +87,10 @@ int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args *a);
 /* The same through the plain (CUDA-core) kernel only: the reference the tests hold the
  * tensor-core kernel to. */
 int lc_cu_attention_reference(lc_cu_stream s, int dtype, const lc_cu_attn_args *a);
+/* f32 inputs on tensor cores (sm_80+, head size 32, 64 or 128, 16-byte aligned q/k/v and strides):
+ * tf32 != 0 one TF32 product per MMA, else the 3xTF32 split (about f32 accuracy). Returns
+ * cudaErrorNotSupported when it cannot take the case (or LOCUS_CUDA_ATTENTION_F32=plain). */
+int lc_cu_attention_f32tc(lc_cu_stream s, const lc_cu_attn_args *a, int tf32);
 
 /* Fill n elements with a constant. */
 int lc_cu_fill(lc_cu_stream s, int dtype, void *out, int64_t n, float value);
