@@ -8,12 +8,15 @@
  *   ldmatrix       f16 / bf16, head size 32, 64 or 128 (the default): mma.sync m16n8k16 with the
  *                  scores, probabilities and output accumulator in registers, K/V tiles of 32
  *                  keys double-buffered by cp.async, operand fragments loaded with ldmatrix.
+ *   f32            attention_f32.cu: mma.sync m16n8k8 in TF32 (math mode TF32) or the 3xTF32 split
+ *                  (about f32 accuracy); LOCUS_CUDA_ATTENTION_F32=plain keeps the CUDA-core kernel.
  *   mma1, wmma     earlier tensor-core kernels kept for comparison (LOCUS_CUDA_ATTENTION): the
  *                  same register-resident scheme with scalar fragment loads, and a WMMA kernel
  *                  whose accumulator lives in shared memory.
  * P is rounded to the input dtype before P·V, as in FlashAttention; statistics stay in f32.
  */
 #include "cuda/common.cuh"
+#include "locus/cuda.h"
 
 #include <mma.h>
 #include <stdlib.h>
@@ -795,6 +798,11 @@ static int device_major(void) {
 extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args *a) {
     if (a->B * a->H * a->Tq == 0 || a->D == 0) return 0;
     int variant = attention_variant();
+    if (variant == 0 && dtype == LC_CU_F32 && device_major() >= 8) { /* tensor cores: 3xTF32 split, or TF32 */
+        int e = lc_cu_attention_f32tc(s, a, lc_cuda_get_math_mode() == LC_CUDA_MATH_TF32);
+        if (e != (int)cudaErrorNotSupported) return e;
+        (void)cudaGetLastError();
+    }
     if (variant == 0 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
         if (dtype == LC_CU_F16) {
             if (a->D == 32) return launch_ldsm<__half, 32>(s, a);

@@ -631,6 +631,11 @@ int main(void) {
         lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
         test_residency();
     }
+    if (!only || strstr(only, "f32")) { /* f32 attention in TF32 on the tensor cores */
+        lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
+        test_attention(LC_F32);
+        lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+    }
     lc_status s = lc_synchronize(GPU);
     if (s) FAIL("final synchronize: %s", lc_last_error());
     printf("%d checks, %d failures\n", checks, failures);
