@@ -7,7 +7,8 @@
  *                  j, then the lanes accumulate P·V over their slice of the head dimension.
  *   ldmatrix       f16 / bf16, head size 32, 64 or 128 (the default): mma.sync m16n8k16 with the
  *                  scores, probabilities and output accumulator in registers, K/V tiles of 32
- *                  keys double-buffered by cp.async, operand fragments loaded with ldmatrix.
+ *                  keys double-buffered by cp.async, operand fragments loaded with ldmatrix;
+ *                  persistent blocks stream their work items back to back (=ldsm1: one item each).
  *   f32            attention_f32.cu: mma.sync m16n8k8 in TF32 (math mode TF32) or the 3xTF32 split
  *                  (about f32 accuracy); LOCUS_CUDA_ATTENTION_F32=plain keeps the CUDA-core kernel.
  *   mma1, wmma     earlier tensor-core kernels kept for comparison (LOCUS_CUDA_ATTENTION): the
@@ -556,71 +557,97 @@ __device__ __forceinline__ float fast_exp2(float x) {
     return y;
 }
 
+static int sm_count(void);
+
+/* Shared memory of the ldmatrix kernel: Q in two stages (the next work item's queries load while
+ * the current item's are still being read), K, V and the key mask in two stages each. */
+template <int D, int WARPS, int BK> struct ldsm_layout {
+    static constexpr int BQ = 16 * WARPS;
+    static constexpr int LDH = D + TC_PAD;
+    static constexpr size_t qtile = tc_align((size_t)BQ * LDH * 2);
+    static constexpr size_t tile = tc_align((size_t)BK * LDH * 2);
+    static constexpr size_t mtile = tc_align(BK * 4);
+    static constexpr size_t q_off = 0;
+    static constexpr size_t k_off = 2 * qtile;
+    static constexpr size_t v_off = k_off + 2 * tile;
+    static constexpr size_t m_off = v_off + 2 * tile;
+    static constexpr size_t bytes = m_off + 2 * mtile;
+};
+
+/* Persistent: block i takes work items (b, h, query block) i, i + gridDim.x, ... and walks one
+ * flat sequence of steps (item, key tile), so the copy of the next step — the next item's first
+ * tile and queries included — always overlaps the arithmetic of the current one. With one item
+ * per block (grid = items) it is the plain one-pass kernel. */
 template <typename T, int D, int WARPS, int MINB, int BK>
 __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_attn_args a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
     __trap();
 #else
     static_assert(D % 32 == 0, "head size: a multiple of 32");
-    using L = mma_layout<D, WARPS, BK>;
+    using L = ldsm_layout<D, WARPS, BK>;
     extern __shared__ __align__(128) unsigned char smem[];
-    T *Qs = (T *)(smem + L::q_off);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tq = lane & 3;
-    const int64_t nqb = (a.Tq + L::BQ - 1) / L::BQ;
-    const int64_t bh = blockIdx.x / nqb, qb = blockIdx.x % nqb;
-    const int64_t b = bh / a.H, h = bh % a.H;
-    const T *q = (const T *)a.q + b * a.qs[0] + h * a.qs[1];
-    const T *k = (const T *)a.k + b * a.ks[0] + h * a.ks[1];
-    const T *v = (const T *)a.v + b * a.vs[0] + h * a.vs[1];
-    const int64_t q0 = qb * L::BQ;
+    const int64_t nqb = (a.Tq + L::BQ - 1) / L::BQ, items = a.B * a.H * nqb;
     const int ntiles = (int)((a.Tk + BK - 1) / BK);
-    const bool active = q0 + warp * 16 < a.Tq; /* warp-uniform */
+    const int64_t my_items = blockIdx.x < items ? (items - 1 - blockIdx.x) / gridDim.x + 1 : 0;
+    const int64_t steps = my_items * ntiles;
     const float sl2 = a.scale * 1.4426950408889634f;
 
-    auto stage_k = [&](int st) { return (T *)(smem + L::k_off + st * L::tile); };
-    auto stage_v = [&](int st) { return (T *)(smem + L::v_off + st * L::tile); };
-    auto stage_m = [&](int st) { return (float *)(smem + L::m_off + st * L::mtile); };
-    auto issue = [&](int i) {
-        int st = i & 1;
-        int64_t k0 = (int64_t)i * BK;
-        tile_async<T, D>(stage_k(st), L::LDH, k, a.ks[2], k0, BK, a.Tk);
-        tile_async<T, D>(stage_v(st), L::LDH, v, a.vs[2], k0, BK, a.Tk);
-        float *ms = stage_m(st);
-        for (int j = threadIdx.x; j < BK; j += blockDim.x) {
-            int64_t key = k0 + j;
-            ms[j] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
+    /* issue the copies of step st: K, V, mask of its key tile, and the queries at an item's first tile */
+    auto issue = [&](int64_t st) {
+        const int64_t w = blockIdx.x + (st / ntiles) * gridDim.x;
+        const int t = (int)(st % ntiles), stage = (int)(st & 1);
+        const int64_t bh = w / nqb, q0 = (w % nqb) * L::BQ, b = bh / a.H, h = bh % a.H;
+        const int64_t k0 = (int64_t)t * BK;
+        if (t == 0)
+            tile_async<T, D>((T *)(smem + L::q_off + ((st / ntiles) & 1) * L::qtile), L::LDH,
+                             (const T *)a.q + b * a.qs[0] + h * a.qs[1], a.qs[2], q0, L::BQ, a.Tq);
+        tile_async<T, D>((T *)(smem + L::k_off + stage * L::tile), L::LDH, (const T *)a.k + b * a.ks[0] + h * a.ks[1], a.ks[2], k0,
+                         BK, a.Tk);
+        tile_async<T, D>((T *)(smem + L::v_off + stage * L::tile), L::LDH, (const T *)a.v + b * a.vs[0] + h * a.vs[1], a.vs[2], k0,
+                         BK, a.Tk);
+        float *ms = (float *)(smem + L::m_off + stage * L::mtile);
+        for (int jj = threadIdx.x; jj < BK; jj += blockDim.x) {
+            int64_t key = k0 + jj;
+            ms[jj] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
         }
     };
-    tile_async<T, D>(Qs, L::LDH, q, a.qs[2], q0, L::BQ, a.Tq);
-    issue(0);
+    if (steps > 0) issue(0);
     cp_async_commit();
 
     /* the row (within 16) and column offset this lane addresses in an ldmatrix.x4 */
     const int lrow = (lane & 7) + ((lane >> 3) & 1) * 8, lcol = (lane >> 4) * 8;
     uint32_t qf[D / 16][4];
     float o[D / 8][4];
-#pragma unroll
-    for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
     float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* rows g and g + 8 */
 
-    for (int it = 0; it < ntiles; it++) {
-        if (it + 1 < ntiles) {
-            issue(it + 1);
+    for (int64_t st = 0; st < steps; st++) {
+        if (st + 1 < steps) {
+            issue(st + 1);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
         }
         __syncthreads();
+        const int64_t w = blockIdx.x + (st / ntiles) * gridDim.x;
+        const int t = (int)(st % ntiles), stage = (int)(st & 1);
+        const int64_t q0 = (w % nqb) * L::BQ;
+        const bool active = q0 + warp * 16 < a.Tq; /* warp-uniform */
         if (active) {
-            if (it == 0) {
+            if (t == 0) {
+                const T *Qs = (const T *)(smem + L::q_off + ((st / ntiles) & 1) * L::qtile);
 #pragma unroll
                 for (int ks = 0; ks < D / 16; ks++) ldsm_x4(qf[ks], Qs + (warp * 16 + lrow) * L::LDH + ks * 16 + lcol);
+#pragma unroll
+                for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
+                m0 = m1 = -INFINITY;
+                l0 = l1 = 0.0f;
             }
-            const T *Ks = stage_k(it & 1), *Vs = stage_v(it & 1);
-            const float2 *Mv = (const float2 *)stage_m(it & 1);
+            const T *Ks = (const T *)(smem + L::k_off + stage * L::tile), *Vs = (const T *)(smem + L::v_off + stage * L::tile);
+            const float2 *Mv = (const float2 *)(smem + L::m_off + stage * L::mtile);
 
-            /* S (16 x 64) = Q K^T: matrices at d = 16ks, 16ks + 8, 16ks + 16, 16ks + 24 of keys 8nb.. */
+            /* S (16 x BK) = Q K^T: matrices at d = 16ks, 16ks + 8, 16ks + 16, 16ks + 24 of keys 8nb.. */
             float s[BK / 8][4];
 #pragma unroll
             for (int nb = 0; nb < BK / 8; nb++) {
@@ -689,38 +716,47 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
                     mma16816<T>(o[db + 1], af, b1);
                 }
             }
-        }
-        __syncthreads(); /* this stage is refilled two iterations on */
-    }
-
-    if (!active) return;
-    const int g = lane >> 2;
-    const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
-    const int64_t qa = q0 + warp * 16 + g, qb8 = qa + 8;
-    T *ob = (T *)a.out + b * a.os[0] + h * a.os[1];
+            if (t == ntiles - 1) { /* the item's last tile: normalise and store */
+                const int64_t bh = w / nqb, b = bh / a.H, h = bh % a.H;
+                const int g = lane >> 2;
+                const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
+                const int64_t qa = q0 + warp * 16 + g, qb8 = qa + 8;
+                T *ob = (T *)a.out + b * a.os[0] + h * a.os[1];
 #pragma unroll
-    for (int db = 0; db < D / 8; db++) {
-        const int c = db * 8 + tq * 2;
-        if (qa < a.Tq) *(uint32_t *)&ob[qa * a.os[2] + c] = pack2<T>(o[db][0] * inv0, o[db][1] * inv0);
-        if (qb8 < a.Tq) *(uint32_t *)&ob[qb8 * a.os[2] + c] = pack2<T>(o[db][2] * inv1, o[db][3] * inv1);
+                for (int db = 0; db < D / 8; db++) {
+                    const int c = db * 8 + tq * 2;
+                    if (qa < a.Tq) *(uint32_t *)&ob[qa * a.os[2] + c] = pack2<T>(o[db][0] * inv0, o[db][1] * inv0);
+                    if (qb8 < a.Tq) *(uint32_t *)&ob[qb8 * a.os[2] + c] = pack2<T>(o[db][2] * inv1, o[db][3] * inv1);
+                }
+            }
+        }
+        __syncthreads(); /* this stage is refilled two steps on */
     }
 #endif
 }
 
+/* Blocks of the ldmatrix kernel: one per work item with LOCUS_CUDA_ATTENTION=ldsm1, else as many as
+ * are resident at once (persistent), at most one per item. */
 template <typename T, int D, int WARPS, int MINB, int BK> static int launch_ldsm_w(cudaStream_t s, const lc_cu_attn_args *a) {
-    using L = mma_layout<D, WARPS, BK>;
-    int64_t blocks = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
-    if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
-    if (L::bytes > 48 * 1024) {
-        static bool attr_set = false;
-        if (!attr_set) {
-            int e = (int)cudaFuncSetAttribute(attention_ldsm_kernel<T, D, WARPS, MINB, BK>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                              (int)L::bytes);
+    using L = ldsm_layout<D, WARPS, BK>;
+    auto kernel = attention_ldsm_kernel<T, D, WARPS, MINB, BK>;
+    int64_t items = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
+    static int resident = -1; /* blocks per multiprocessor, per instantiation */
+    if (resident < 0) {
+        if (L::bytes > 48 * 1024) {
+            int e = (int)cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::bytes);
             if (e) return e;
-            attr_set = true;
         }
+        int n = 0;
+        if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, WARPS * 32, L::bytes) != cudaSuccess || n < 1) n = 1;
+        resident = n;
     }
-    attention_ldsm_kernel<T, D, WARPS, MINB, BK><<<(unsigned)blocks, WARPS * 32, L::bytes, s>>>(*a);
+    const char *e = getenv("LOCUS_CUDA_ATTENTION");
+    bool one_each = e && strcmp(e, "ldsm1") == 0;
+    int64_t blocks = one_each ? items : (int64_t)resident * sm_count();
+    if (blocks > items) blocks = items;
+    if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
+    kernel<<<(unsigned)blocks, WARPS * 32, L::bytes, s>>>(*a);
     return lc_cu_last_error();
 }
 
@@ -766,7 +802,8 @@ template <typename T, int D, int BK = ATT_LDSM_BK> static int launch_ldsm(cudaSt
     return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a);
 }
 
-/* LOCUS_CUDA_ATTENTION=ldsm64 selects the ldmatrix kernel with 64-key tiles, =mma1 the earlier register-resident kernel (scalar fragment loads),
+/* LOCUS_CUDA_ATTENTION=ldsm1 runs the ldmatrix kernel with one block per work item, =ldsm64 with
+ * 64-key tiles, =mma1 the earlier register-resident kernel (scalar fragment loads),
  * =wmma the WMMA kernel (shared-memory accumulator), =plain the CUDA-core kernel: for comparisons.
  * Read on every call (a getenv per attention op), so that one process can time each. */
 static int attention_variant(void) {

@@ -448,6 +448,9 @@ static void test_attention(lc_dtype t) {
     attention_case(t, 3, 12, 128, 32, true);  /* MiniLM: head size 32 */
     attention_case(t, 1, 2, 300, 64, false);  /* several key tiles, no mask */
     attention_case(t, 3, 1, 1, 64, true);     /* one token */
+    /* more work items than resident blocks: the persistent kernel's blocks take several each */
+    attention_case(t, 48, 12, 197, 64, true);
+    attention_case(t, 40, 12, 128, 32, true);
     /* the public (B, H, T, D) form */
     int64_t s4[4] = {2, 3, rint_in(1, 90), 64};
     lc_array *q = rand_host(t, 4, s4, -1, 1), *k = rand_host(t, 4, s4, -1, 1), *v = rand_host(t, 4, s4, -1, 1);
