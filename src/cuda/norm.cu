@@ -290,7 +290,7 @@ static int launch_row_reg(cudaStream_t s, T *out, const T *x, const T *res, cons
     if (rw >= 0) return rw;
     /* At most 256 threads per row: long rows give each thread two or more vectors and twice the
      * rows per multiprocessor, measured on an H100 at 91-97% of the copy bandwidth against 78-82%
-     * with 512 (BENCHMARKS-gpu.md). LOCUS_CUDA_ROW_THREADS=32..512 overrides it, for measurement. */
+     * with 512 (BENCHMARKS.md). LOCUS_CUDA_ROW_THREADS=32..512 overrides it, for measurement. */
     const char *env = getenv("LOCUS_CUDA_ROW_THREADS");
     int64_t cap = env && atoi(env) >= 32 && atoi(env) <= 512 ? atoi(env) : 256;
     int vpt = 1;

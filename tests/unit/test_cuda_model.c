@@ -649,11 +649,11 @@ static lc_status piece_op(void *vctx) {
 
 /* Attention over head views of a fused (B, T, 3HD) projection, the way the models call it (BERT
  * with an all-ones mask, ViT without one), once per kernel variant: LOCUS_CUDA_ATTENTION unset
- * (the default kernel) and =mma1. */
+ * (the default kernel), =ldsm1 (the same kernel, one block per work item) and =mma1 (the earlier kernel). */
 static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H, int64_t D, bool with_mask) {
-    const char *variants[2] = {NULL, "mma1"};
+    const char *variants[3] = {NULL, "ldsm1", "mma1"};
     int64_t C = H * D;
-    for (int vi = 0; vi < 2; vi++) {
+    for (int vi = 0; vi < 3; vi++) {
         if (variants[vi]) setenv("LOCUS_CUDA_ATTENTION", variants[vi], 1);
         else unsetenv("LOCUS_CUDA_ATTENTION");
         piece_ctx c = {.kind = 2, .scale = 1.0f / sqrtf((float)D)};
@@ -687,8 +687,12 @@ static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H
     unsetenv("LOCUS_CUDA_ATTENTION");
 }
 
-/* The ViT-B/16 attention: 12 heads x 197 tokens x 64, no mask, batch 64. */
-static void bench_vit_pieces(lc_dtype t) { bench_attention_variants(t, 64, 197, 12, 64, false); }
+/* The ViT-B/16 attention: 12 heads x 197 tokens x 64, no mask, batch 64; MiniLM-L6's: 12 heads x
+ * 128 tokens x 32, batch 32. */
+static void bench_vit_pieces(lc_dtype t) {
+    bench_attention_variants(t, 64, 197, 12, 64, false);
+    bench_attention_variants(t, 32, 128, 12, 32, true);
+}
 
 static void bench_pieces(lc_dtype t) {
     int64_t batches[3] = {1, 32, 128}, T = 128, C = 768, F = 3072, H = 12;
