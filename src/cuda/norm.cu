@@ -263,13 +263,14 @@ __global__ void __launch_bounds__(ROW_WARPS * 32) row_warp_kernel(T *out, const 
 }
 
 /* Short rows (at most 32 * 4 vectors: 1024 f16/bf16 or 512 f32 elements) go one warp per row
- * unless LOCUS_CUDA_ROW_WARP=0. */
+ * with LOCUS_CUDA_ROW_WARP=1. Not the default: in BERT-base and ViT-B/16 forwards on an H100 it
+ * measured level with the block-per-row kernel or a few % slower (BENCHMARKS.md). */
 template <typename T, int KIND>
 static int launch_row_warp(cudaStream_t s, T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
     constexpr int V = vec_of<T>::n;
     const int64_t nv = n / V;
     const char *env = getenv("LOCUS_CUDA_ROW_WARP");
-    if (nv > 32 * 4 || (env && strcmp(env, "0") == 0)) return -1;
+    if (nv > 32 * 4 || !env || strcmp(env, "1") != 0) return -1;
     int64_t blocks = (rows + ROW_WARPS - 1) / ROW_WARPS;
     int grid = row_grid(blocks);
     if (nv <= 32) row_warp_kernel<T, 1, KIND><<<grid, ROW_WARPS * 32, 0, s>>>(out, x, res, w, b, rows, n, eps);
