@@ -91,13 +91,15 @@ lc_status fuse_qkv(lc_model *m) {
     return LC_OK;
 }
 
-/* Residual adds inside the output projections' GEMMs (cuBLASLt's C input) instead of in the
- * LayerNorm that follows: on GPUs, where the GEMM reads the residual while it computes and the
- * LayerNorm then streams one tensor instead of two. LOCUS_RESIDUAL_GEMM=0|1 overrides. */
+/* Residual adds inside the output projections' GEMMs (cuBLASLt's C input). The default is on for
+ * pre-LayerNorm blocks (ViT) on GPUs, where it replaces two separate add kernels (ViT-B/16 batch 64
+ * on an H100: 5.8 ms against 6.3); off for BERT's post-LayerNorm blocks, whose fused add+LayerNorm
+ * already reads the residual and where cuBLASLt's beta = 1 kernels for 768 x 768 run at half the
+ * speed of the plain ones (BENCHMARKS.md). LOCUS_RESIDUAL_GEMM=0|1 overrides. */
 bool residual_in_gemm(const lc_model *m) {
     const char *e = getenv("LOCUS_RESIDUAL_GEMM");
     if (e && *e) return strcmp(e, "0") != 0;
-    return m->opt.device.kind != LC_DEVICE_CPU;
+    return m->opt.device.kind != LC_DEVICE_CPU && m->family == FAMILY_VIT;
 }
 
 /* Host-side ids for the embeddings: position ids (and zero type ids when absent). */
