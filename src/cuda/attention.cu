@@ -587,32 +587,41 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
     using L = ldsm_layout<D, WARPS, BK>;
     extern __shared__ __align__(128) unsigned char smem[];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tq = lane & 3;
-    const int64_t nqb = (a.Tq + L::BQ - 1) / L::BQ, items = a.B * a.H * nqb;
+    /* 32-bit work-item arithmetic (the host checks that items fit); item and tile positions are
+     * advanced by counting, so the loop carries no divisions except at an item's first step */
+    const int nqb = (int)((a.Tq + L::BQ - 1) / L::BQ), H = (int)a.H, items = (int)(a.B * a.H) * nqb;
     const int ntiles = (int)((a.Tk + BK - 1) / BK);
-    const int64_t my_items = blockIdx.x < items ? (items - 1 - blockIdx.x) / gridDim.x + 1 : 0;
-    const int64_t steps = my_items * ntiles;
+    const int my_items = (int)blockIdx.x < items ? (items - 1 - (int)blockIdx.x) / (int)gridDim.x + 1 : 0;
+    const int steps = my_items * ntiles;
     const float sl2 = a.scale * 1.4426950408889634f;
 
-    /* issue the copies of step st: K, V, mask of its key tile, and the queries at an item's first tile */
-    auto issue = [&](int64_t st) {
-        const int64_t w = blockIdx.x + (st / ntiles) * gridDim.x;
-        const int t = (int)(st % ntiles), stage = (int)(st & 1);
-        const int64_t bh = w / nqb, q0 = (w % nqb) * L::BQ, b = bh / a.H, h = bh % a.H;
-        const int64_t k0 = (int64_t)t * BK;
-        if (t == 0)
-            tile_async<T, D>((T *)(smem + L::q_off + ((st / ntiles) & 1) * L::qtile), L::LDH,
-                             (const T *)a.q + b * a.qs[0] + h * a.qs[1], a.qs[2], q0, L::BQ, a.Tq);
-        tile_async<T, D>((T *)(smem + L::k_off + stage * L::tile), L::LDH, (const T *)a.k + b * a.ks[0] + h * a.ks[1], a.ks[2], k0,
-                         BK, a.Tk);
-        tile_async<T, D>((T *)(smem + L::v_off + stage * L::tile), L::LDH, (const T *)a.v + b * a.vs[0] + h * a.vs[1], a.vs[2], k0,
-                         BK, a.Tk);
+    /* the copies of the next step (K, V, mask of its key tile; the queries at an item's first tile) */
+    int is_t = 0, is_j = 0; /* tile and local item of the next step to issue */
+    const T *iq = nullptr, *ik = nullptr, *iv = nullptr;
+    const float *imask = nullptr;
+    int64_t iq0 = 0;
+    auto issue_next = [&](int st) {
+        if (is_t == 0) {
+            const int w = (int)blockIdx.x + is_j * (int)gridDim.x, bh = w / nqb, b = bh / H, h = bh - b * H;
+            iq0 = (int64_t)(w - bh * nqb) * L::BQ;
+            iq = (const T *)a.q + b * a.qs[0] + h * a.qs[1];
+            ik = (const T *)a.k + b * a.ks[0] + h * a.ks[1];
+            iv = (const T *)a.v + b * a.vs[0] + h * a.vs[1];
+            imask = a.mask ? a.mask + (int64_t)b * a.Tk : nullptr;
+            tile_async<T, D>((T *)(smem + L::q_off + (is_j & 1) * L::qtile), L::LDH, iq, a.qs[2], iq0, L::BQ, a.Tq);
+        }
+        const int stage = st & 1;
+        const int64_t k0 = (int64_t)is_t * BK;
+        tile_async<T, D>((T *)(smem + L::k_off + stage * L::tile), L::LDH, ik, a.ks[2], k0, BK, a.Tk);
+        tile_async<T, D>((T *)(smem + L::v_off + stage * L::tile), L::LDH, iv, a.vs[2], k0, BK, a.Tk);
         float *ms = (float *)(smem + L::m_off + stage * L::mtile);
         for (int jj = threadIdx.x; jj < BK; jj += blockDim.x) {
             int64_t key = k0 + jj;
-            ms[jj] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
+            ms[jj] = key < a.Tk && (!imask || imask[key] != 0.0f) ? 1.0f : 0.0f;
         }
+        if (++is_t == ntiles) is_t = 0, is_j++;
     };
-    if (steps > 0) issue(0);
+    if (steps > 0) issue_next(0);
     cp_async_commit();
 
     /* the row (within 16) and column offset this lane addresses in an ldmatrix.x4 */
@@ -620,23 +629,29 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
     uint32_t qf[D / 16][4];
     float o[D / 8][4];
     float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* rows g and g + 8 */
+    int t = 0, j = 0; /* tile and local item of the step being computed */
+    int64_t q0 = 0;
+    T *ob = nullptr;
 
-    for (int64_t st = 0; st < steps; st++) {
+    for (int st = 0; st < steps; st++) {
         if (st + 1 < steps) {
-            issue(st + 1);
+            issue_next(st + 1);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
         }
         __syncthreads();
-        const int64_t w = blockIdx.x + (st / ntiles) * gridDim.x;
-        const int t = (int)(st % ntiles), stage = (int)(st & 1);
-        const int64_t q0 = (w % nqb) * L::BQ;
+        const int stage = st & 1;
+        if (t == 0) {
+            const int w = (int)blockIdx.x + j * (int)gridDim.x, bh = w / nqb, b = bh / H, h = bh - b * H;
+            q0 = (int64_t)(w - bh * nqb) * L::BQ;
+            ob = (T *)a.out + b * a.os[0] + h * a.os[1];
+        }
         const bool active = q0 + warp * 16 < a.Tq; /* warp-uniform */
         if (active) {
             if (t == 0) {
-                const T *Qs = (const T *)(smem + L::q_off + ((st / ntiles) & 1) * L::qtile);
+                const T *Qs = (const T *)(smem + L::q_off + (j & 1) * L::qtile);
 #pragma unroll
                 for (int ks = 0; ks < D / 16; ks++) ldsm_x4(qf[ks], Qs + (warp * 16 + lrow) * L::LDH + ks * 16 + lcol);
 #pragma unroll
@@ -717,11 +732,9 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
                 }
             }
             if (t == ntiles - 1) { /* the item's last tile: normalise and store */
-                const int64_t bh = w / nqb, b = bh / a.H, h = bh % a.H;
                 const int g = lane >> 2;
                 const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
                 const int64_t qa = q0 + warp * 16 + g, qb8 = qa + 8;
-                T *ob = (T *)a.out + b * a.os[0] + h * a.os[1];
 #pragma unroll
                 for (int db = 0; db < D / 8; db++) {
                     const int c = db * 8 + tq * 2;
@@ -731,6 +744,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
             }
         }
         __syncthreads(); /* this stage is refilled two steps on */
+        if (++t == ntiles) t = 0, j++;
     }
 #endif
 }
@@ -741,6 +755,7 @@ template <typename T, int D, int WARPS, int MINB, int BK> static int launch_ldsm
     using L = ldsm_layout<D, WARPS, BK>;
     auto kernel = attention_ldsm_kernel<T, D, WARPS, MINB, BK>;
     int64_t items = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
+    if (items * ((a->Tk + BK - 1) / BK) > 0x7fffffff) return (int)cudaErrorNotSupported; /* 32-bit step counts */
     static int resident = -1; /* blocks per multiprocessor, per instantiation */
     if (resident < 0) {
         if (L::bytes > 48 * 1024) {
@@ -841,14 +856,11 @@ extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args 
         (void)cudaGetLastError();
     }
     if (variant == 0 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
-        if (dtype == LC_CU_F16) {
-            if (a->D == 32) return launch_ldsm<__half, 32>(s, a);
-            if (a->D == 64) return launch_ldsm<__half, 64>(s, a);
-            return launch_ldsm<__half, 128>(s, a);
-        }
-        if (a->D == 32) return launch_ldsm<__nv_bfloat16, 32>(s, a);
-        if (a->D == 64) return launch_ldsm<__nv_bfloat16, 64>(s, a);
-        return launch_ldsm<__nv_bfloat16, 128>(s, a);
+        int e;
+        if (dtype == LC_CU_F16) e = a->D == 32 ? launch_ldsm<__half, 32>(s, a) : a->D == 64 ? launch_ldsm<__half, 64>(s, a) : launch_ldsm<__half, 128>(s, a);
+        else e = a->D == 32 ? launch_ldsm<__nv_bfloat16, 32>(s, a) : a->D == 64 ? launch_ldsm<__nv_bfloat16, 64>(s, a)
+                                                                             : launch_ldsm<__nv_bfloat16, 128>(s, a);
+        if (e != (int)cudaErrorNotSupported) return e;
     }
     if (variant == 4 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
         if (dtype == LC_CU_F16) {

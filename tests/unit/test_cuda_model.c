@@ -649,11 +649,12 @@ static lc_status piece_op(void *vctx) {
 
 /* Attention over head views of a fused (B, T, 3HD) projection, the way the models call it (BERT
  * with an all-ones mask, ViT without one), once per kernel variant: LOCUS_CUDA_ATTENTION unset
- * (the default kernel), =ldsm1 (the same kernel, one block per work item) and =mma1 (the earlier kernel). */
+ * (the default kernel), =ldsm1 (the same kernel, one block per work item), =ldsm64 (64-key tiles) and =mma1
+ * (the earlier kernel). */
 static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H, int64_t D, bool with_mask) {
-    const char *variants[3] = {NULL, "ldsm1", "mma1"};
+    const char *variants[4] = {NULL, "ldsm1", "ldsm64", "mma1"};
     int64_t C = H * D;
-    for (int vi = 0; vi < 3; vi++) {
+    for (int vi = 0; vi < 4; vi++) {
         if (variants[vi]) setenv("LOCUS_CUDA_ATTENTION", variants[vi], 1);
         else unsetenv("LOCUS_CUDA_ATTENTION");
         piece_ctx c = {.kind = 2, .scale = 1.0f / sqrtf((float)D)};
@@ -673,7 +674,7 @@ static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H
         if (!s) s = lc_reshape(ctx, 4, c4, &cr);
         if (!s) s = lc_permute(cr, (const int[]){0, 2, 1, 3}, &c.out);
         c.q = hv[0], c.k = hv[1], c.v = hv[2];
-        if (!s) s = time_device(piece_op, &c, 3, 5, 20, &ms, NULL, NULL);
+        if (!s) s = time_device(piece_op, &c, 5, 9, 50, &ms, NULL, NULL);
         double fl = 4.0 * B * H * T * T * D;
         printf("ROW {\"kind\":\"piece\",\"op\":\"attention %lldx%lldx%lld [%s]\",\"dtype\":\"%s\",\"batch\":%lld,\"ms\":%.4f,"
                "\"tflops\":%.1f%s}\n",
