@@ -7,8 +7,8 @@
  *                  j, then the lanes accumulate P·V over their slice of the head dimension.
  *   ldmatrix       f16 / bf16, head size 32, 64 or 128 (the default): mma.sync m16n8k16 with the
  *                  scores, probabilities and output accumulator in registers, K/V tiles of 32
- *                  keys double-buffered by cp.async, operand fragments loaded with ldmatrix;
- *                  persistent blocks stream their work items back to back (=ldsm1: one item each).
+ *                  or 64 keys double-buffered by cp.async, operand fragments loaded with ldmatrix;
+ *                  optionally persistent blocks that stream their work items back to back.
  *   f32            attention_f32.cu: mma.sync m16n8k8 in TF32 (math mode TF32) or the 3xTF32 split
  *                  (about f32 accuracy); LOCUS_CUDA_ATTENTION_F32=plain keeps the CUDA-core kernel.
  *   mma1, wmma     earlier tensor-core kernels kept for comparison (LOCUS_CUDA_ATTENTION): the
@@ -532,9 +532,6 @@ __global__ void __launch_bounds__(WARPS * 32) attention_mma_kernel(lc_cu_attn_ar
  * ldmatrix (PTX ISA, "Warp-level matrix load instruction: ldmatrix"): lanes 8i..8i+7 give the row
  * addresses of matrix i; lane l receives row l/4, columns 2(l%4), 2(l%4)+1 of each matrix (with
  * .trans: rows 2(l%4), 2(l%4)+1 of column l/4) — the m16n8k16 A/B fragment layouts. */
-#ifndef ATT_LDSM_BK
-#define ATT_LDSM_BK 32 /* keys per tile of the ldmatrix kernel */
-#endif
 __device__ __forceinline__ void ldsm_x4(uint32_t r[4], const void *p) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
     unsigned a = (unsigned)__cvta_generic_to_shared(p);
@@ -749,9 +746,11 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
 #endif
 }
 
-/* Blocks of the ldmatrix kernel: one per work item with LOCUS_CUDA_ATTENTION=ldsm1, else as many as
- * are resident at once (persistent), at most one per item. */
-template <typename T, int D, int WARPS, int MINB, int BK> static int launch_ldsm_w(cudaStream_t s, const lc_cu_attn_args *a) {
+/* Blocks of the ldmatrix kernel: one per work item, or with `persist` as many as are resident at
+ * once (at most one per item). Persistent blocks measured no faster on an H100 (BERT-base and
+ * ViT-B/16 shapes, BENCHMARKS.md): the default is one per item. */
+template <typename T, int D, int WARPS, int MINB, int BK>
+static int launch_ldsm_w(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
     using L = ldsm_layout<D, WARPS, BK>;
     auto kernel = attention_ldsm_kernel<T, D, WARPS, MINB, BK>;
     int64_t items = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
@@ -766,9 +765,7 @@ template <typename T, int D, int WARPS, int MINB, int BK> static int launch_ldsm
         if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, WARPS * 32, L::bytes) != cudaSuccess || n < 1) n = 1;
         resident = n;
     }
-    const char *e = getenv("LOCUS_CUDA_ATTENTION");
-    bool one_each = e && strcmp(e, "ldsm1") == 0;
-    int64_t blocks = one_each ? items : (int64_t)resident * sm_count();
+    int64_t blocks = persist ? (int64_t)resident * sm_count() : items;
     if (blocks > items) blocks = items;
     if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
     kernel<<<(unsigned)blocks, WARPS * 32, L::bytes, s>>>(*a);
@@ -809,22 +806,41 @@ template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_a
 
 /* The ldmatrix kernel: 8 warps (128 queries) per block when that gives two blocks per
  * multiprocessor, 4 warps when 64-query blocks still fill every multiprocessor once, else 2. */
-template <typename T, int D, int BK = ATT_LDSM_BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a) {
+template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
     constexpr int R = D >= 128 ? 2 : 1; /* head size 128: half the blocks per SM */
     int64_t bh = a->B * a->H, sms = sm_count();
-    if (bh * ((a->Tq + 127) / 128) >= 2 * sms) return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a);
-    if (bh * ((a->Tq + 63) / 64) >= sms) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a);
-    return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a);
+    if (bh * ((a->Tq + 127) / 128) >= 2 * sms) return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
+    if (bh * ((a->Tq + 63) / 64) >= sms) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a, persist);
+    return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a, persist);
 }
 
-/* LOCUS_CUDA_ATTENTION=ldsm1 runs the ldmatrix kernel with one block per work item, =ldsm64 with
- * 64-key tiles, =mma1 the earlier register-resident kernel (scalar fragment loads),
- * =wmma the WMMA kernel (shared-memory accumulator), =plain the CUDA-core kernel: for comparisons.
- * Read on every call (a getenv per attention op), so that one process can time each. */
+/* Key tile: 64 keys (fewer barriers and steps; faster at BERT's 128 tokens, MiniLM's head size 32
+ * and batch 1) unless 32-key tiles pad the keys by at least 16 fewer (ViT's 197 tokens: 27 padded
+ * keys instead of 59); bk forces 32 or 64. */
+template <typename T> static int launch_ldsm_any(cudaStream_t s, const lc_cu_attn_args *a, int bk, bool persist) {
+    if (!bk) {
+        int64_t pad64 = (a->Tk + 63) / 64 * 64 - a->Tk, pad32 = (a->Tk + 31) / 32 * 32 - a->Tk;
+        bk = pad64 >= pad32 + 16 ? 32 : 64;
+    }
+    if (bk == 32) return a->D == 32 ? launch_ldsm<T, 32, 32>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 32>(s, a, persist)
+                                                                                         : launch_ldsm<T, 128, 32>(s, a, persist);
+    return a->D == 32 ? launch_ldsm<T, 32, 64>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 64>(s, a, persist)
+                                                                           : launch_ldsm<T, 128, 64>(s, a, persist);
+}
+
+/* LOCUS_CUDA_ATTENTION selects another kernel, for comparisons: ldsm32 / ldsm64 the ldmatrix
+ * kernel with 32- or 64-key tiles, persist the same with persistent blocks, mma1 the earlier
+ * register-resident kernel (scalar fragment loads), wmma the WMMA kernel (shared-memory
+ * accumulator), plain the CUDA-core kernel (for f32 too). Read on every call (a getenv per
+ * attention op), so that one process can time each. */
+enum { ATT_DEFAULT, ATT_WMMA, ATT_PLAIN, ATT_MMA1, ATT_LDSM64, ATT_LDSM32, ATT_PERSIST };
 static int attention_variant(void) {
     const char *e = getenv("LOCUS_CUDA_ATTENTION");
-    if (!e || !*e) return 0;
-    return strcmp(e, "wmma") == 0 ? 1 : strcmp(e, "plain") == 0 ? 2 : strcmp(e, "mma1") == 0 ? 3 : strcmp(e, "ldsm64") == 0 ? 4 : 0;
+    if (!e || !*e) return ATT_DEFAULT;
+    static const char *names[] = {"", "wmma", "plain", "mma1", "ldsm64", "ldsm32", "persist"};
+    for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (strcmp(e, names[i]) == 0) return i;
+    return ATT_DEFAULT;
 }
 
 static bool tc_fits(const lc_cu_attn_args *a, size_t esize) {
@@ -850,29 +866,20 @@ static int device_major(void) {
 extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args *a) {
     if (a->B * a->H * a->Tq == 0 || a->D == 0) return 0;
     int variant = attention_variant();
-    if (variant == 0 && dtype == LC_CU_F32 && device_major() >= 8) { /* tensor cores: 3xTF32 split, or TF32 */
+    const bool tc = device_major() >= 8 && a->Tk > 0;
+    if (variant != ATT_PLAIN && dtype == LC_CU_F32 && tc) { /* tensor cores: 3xTF32 split, or TF32 */
         int e = lc_cu_attention_f32tc(s, a, lc_cuda_get_math_mode() == LC_CUDA_MATH_TF32);
         if (e != (int)cudaErrorNotSupported) return e;
         (void)cudaGetLastError();
     }
-    if (variant == 0 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
-        int e;
-        if (dtype == LC_CU_F16) e = a->D == 32 ? launch_ldsm<__half, 32>(s, a) : a->D == 64 ? launch_ldsm<__half, 64>(s, a) : launch_ldsm<__half, 128>(s, a);
-        else e = a->D == 32 ? launch_ldsm<__nv_bfloat16, 32>(s, a) : a->D == 64 ? launch_ldsm<__nv_bfloat16, 64>(s, a)
-                                                                             : launch_ldsm<__nv_bfloat16, 128>(s, a);
+    const bool half = (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc && tc_fits(a, 2);
+    if (half && (variant == ATT_DEFAULT || variant == ATT_LDSM32 || variant == ATT_LDSM64 || variant == ATT_PERSIST)) {
+        int bk = variant == ATT_LDSM32 ? 32 : variant == ATT_LDSM64 ? 64 : 0;
+        bool persist = variant == ATT_PERSIST;
+        int e = dtype == LC_CU_F16 ? launch_ldsm_any<__half>(s, a, bk, persist) : launch_ldsm_any<__nv_bfloat16>(s, a, bk, persist);
         if (e != (int)cudaErrorNotSupported) return e;
     }
-    if (variant == 4 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
-        if (dtype == LC_CU_F16) {
-            if (a->D == 32) return launch_ldsm<__half, 32, 64>(s, a);
-            if (a->D == 64) return launch_ldsm<__half, 64, 64>(s, a);
-            return launch_ldsm<__half, 128, 64>(s, a);
-        }
-        if (a->D == 32) return launch_ldsm<__nv_bfloat16, 32, 64>(s, a);
-        if (a->D == 64) return launch_ldsm<__nv_bfloat16, 64, 64>(s, a);
-        return launch_ldsm<__nv_bfloat16, 128, 64>(s, a);
-    }
-    if (variant == 3 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
+    if (half && variant == ATT_MMA1) {
         if (dtype == LC_CU_F16) {
             if (a->D == 32) return launch_mma<__half, 32>(s, a);
             if (a->D == 64) return launch_mma<__half, 64>(s, a);
@@ -882,7 +889,7 @@ extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args 
         if (a->D == 64) return launch_mma<__nv_bfloat16, 64>(s, a);
         return launch_mma<__nv_bfloat16, 128>(s, a);
     }
-    if (variant == 1 && device_major() >= 8 && (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc_fits(a, 2) && a->Tk > 0) {
+    if (half && variant == ATT_WMMA) {
         if (dtype == LC_CU_F16) {
             if (a->D == 32) return launch_tc<__half, 32>(s, a);
             if (a->D == 64) return launch_tc<__half, 64>(s, a);

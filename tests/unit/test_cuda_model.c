@@ -649,10 +649,10 @@ static lc_status piece_op(void *vctx) {
 
 /* Attention over head views of a fused (B, T, 3HD) projection, the way the models call it (BERT
  * with an all-ones mask, ViT without one), once per kernel variant: LOCUS_CUDA_ATTENTION unset
- * (the default kernel), =ldsm1 (the same kernel, one block per work item), =ldsm64 (64-key tiles) and =mma1
+ * (the default kernel), =persist (the same kernel with persistent blocks), =ldsm32 (32-key tiles) and =mma1
  * (the earlier kernel). */
 static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H, int64_t D, bool with_mask) {
-    const char *variants[4] = {NULL, "ldsm1", "ldsm64", "mma1"};
+    const char *variants[4] = {NULL, "persist", "ldsm32", "mma1"};
     int64_t C = H * D;
     for (int vi = 0; vi < 4; vi++) {
         if (variants[vi]) setenv("LOCUS_CUDA_ATTENTION", variants[vi], 1);

@@ -448,9 +448,21 @@ static void test_attention(lc_dtype t) {
     attention_case(t, 3, 12, 128, 32, true);  /* MiniLM: head size 32 */
     attention_case(t, 1, 2, 300, 64, false);  /* several key tiles, no mask */
     attention_case(t, 3, 1, 1, 64, true);     /* one token */
-    /* more work items than resident blocks: the persistent kernel's blocks take several each */
+    /* many work items: ViT-B/16 and MiniLM shapes, then the same with persistent blocks (more items
+     * than resident blocks: each takes several) and with the other key-tile size */
     attention_case(t, 48, 12, 197, 64, true);
     attention_case(t, 40, 12, 128, 32, true);
+    setenv("LOCUS_CUDA_ATTENTION", "persist", 1);
+    attention_case(t, 48, 12, 197, 64, true);
+    attention_case(t, 40, 12, 128, 32, true);
+    attention_case(t, 2, 3, 70, 128, true);
+    setenv("LOCUS_CUDA_ATTENTION", "ldsm32", 1);
+    attention_case(t, 2, 12, 128, 64, true);
+    attention_case(t, 3, 2, 45, 32, true);
+    setenv("LOCUS_CUDA_ATTENTION", "ldsm64", 1);
+    attention_case(t, 2, 12, 197, 64, true);
+    attention_case(t, 1, 2, 300, 128, false);
+    unsetenv("LOCUS_CUDA_ATTENTION");
     /* the public (B, H, T, D) form */
     int64_t s4[4] = {2, 3, rint_in(1, 90), 64};
     lc_array *q = rand_host(t, 4, s4, -1, 1), *k = rand_host(t, 4, s4, -1, 1), *v = rand_host(t, 4, s4, -1, 1);
