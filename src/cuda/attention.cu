@@ -583,6 +583,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
     static_assert(D % 32 == 0, "head size: a multiple of 32");
     using L = ldsm_layout<D, WARPS, BK>;
     extern __shared__ __align__(128) unsigned char smem[];
+    lc_cu_wait_prior_grid();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tq = lane & 3;
     /* 32-bit work-item arithmetic (the host checks that items fit); item and tile positions are
      * advanced by counting, so the loop carries no divisions except at an item's first step */
@@ -768,8 +769,7 @@ static int launch_ldsm_w(cudaStream_t s, const lc_cu_attn_args *a, bool persist)
     int64_t blocks = persist ? (int64_t)resident * sm_count() : items;
     if (blocks > items) blocks = items;
     if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
-    kernel<<<(unsigned)blocks, WARPS * 32, L::bytes, s>>>(*a);
-    return lc_cu_last_error();
+    return lc_cu_launch(kernel, dim3((unsigned)blocks), dim3(WARPS * 32), L::bytes, s, *a);
 }
 
 template <typename T, int D, int WARPS> static int launch_mma_w(cudaStream_t s, const lc_cu_attn_args *a) {
@@ -809,8 +809,11 @@ template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_a
 template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
     constexpr int R = D >= 128 ? 2 : 1; /* head size 128: half the blocks per SM */
     int64_t bh = a->B * a->H, sms = sm_count();
-    if (bh * ((a->Tq + 127) / 128) >= 2 * sms) return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
-    if (bh * ((a->Tq + 63) / 64) >= sms) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a, persist);
+    const char *e = getenv("LOCUS_CUDA_ATTENTION_WARPS"); /* 2, 4 or 8 warps per block, for measurement */
+    int w = e ? atoi(e) : 0;
+    if (w != 2 && w != 4 && w != 8) w = bh * ((a->Tq + 127) / 128) >= 2 * sms ? 8 : bh * ((a->Tq + 63) / 64) >= sms ? 4 : 2;
+    if (w == 8) return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
+    if (w == 4) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a, persist);
     return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a, persist);
 }
 

@@ -157,6 +157,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_f32tc_kernel(lc_cu_attn_
     using L = f32a_layout<D, BK, WARPS, KS>;
     constexpr int BKW = L::BKW;
     extern __shared__ __align__(128) unsigned char smem[];
+    lc_cu_wait_prior_grid();
     float *Qs = (float *)(smem + L::q_off);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int wq = warp % L::WQ, kh = warp / L::WQ; /* query group, key half */
@@ -371,8 +372,7 @@ template <int D, int BK, int WARPS, int KS, bool SPLIT, bool QREG> static int f3
             attr_set = true;
         }
     }
-    attention_f32tc_kernel<D, BK, WARPS, KS, SPLIT, QREG><<<(unsigned)blocks, WARPS * 32, L::bytes, s>>>(*a);
-    return lc_cu_last_error();
+    return lc_cu_launch(attention_f32tc_kernel<D, BK, WARPS, KS, SPLIT, QREG>, dim3((unsigned)blocks), dim3(WARPS * 32), L::bytes, s, *a);
 }
 
 static int f32a_sm_count(void) {

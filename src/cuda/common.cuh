@@ -8,6 +8,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define LC_CU_F32 0
 #define LC_CU_F16 1
@@ -41,6 +42,36 @@ static inline int lc_cu_blocks(int64_t n, int threads, int64_t cap = 65535LL * 3
 }
 
 static inline int lc_cu_last_error(void) { return (int)cudaGetLastError(); }
+
+/* Programmatic dependent launch (sm_90): with LOCUS_CUDA_PDL=1, the kernels that follow a GEMM
+ * (attention, LayerNorm / softmax rows, the elementwise pass after a GEMM) are launched so that
+ * their blocks are scheduled while the previous kernel drains; each such kernel begins with
+ * lc_cu_wait_prior_grid(), which returns once that kernel has finished and its writes are
+ * visible (and at once when the launch was an ordinary one), so no access overlaps it. */
+static inline bool lc_cu_pdl_enabled(void) {
+    const char *e = getenv("LOCUS_CUDA_PDL");
+    return e && e[0] == '1' && !e[1];
+}
+template <typename Kern, typename... Args>
+static inline int lc_cu_launch(Kern kernel, dim3 grid, dim3 block, size_t smem, cudaStream_t s, Args... args) {
+    if (lc_cu_pdl_enabled()) {
+        cudaLaunchConfig_t cfg = {};
+        cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = s;
+        cudaLaunchAttribute at[1];
+        at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+        at[0].val.programmaticStreamSerializationAllowed = 1;
+        cfg.attrs = at, cfg.numAttrs = 1;
+        if (cudaLaunchKernelEx(&cfg, kernel, args...) == cudaSuccess) return 0;
+        (void)cudaGetLastError(); /* not supported here: an ordinary launch */
+    }
+    kernel<<<grid, block, smem, s>>>(args...);
+    return lc_cu_last_error();
+}
+__device__ __forceinline__ void lc_cu_wait_prior_grid(void) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll

@@ -165,6 +165,7 @@ __device__ __forceinline__ float unary_f(int kind, float x, float p0, float p1) 
 template <typename T, int KIND>
 __global__ void unary_kernel(T *out, const T *in, int64_t n, float p0, float p1) {
     constexpr int VEC = 16 / sizeof(T);
+    lc_cu_wait_prior_grid();
     int64_t nv = n / VEC;
     const uint4 *iv = (const uint4 *)in;
     uint4 *ov = (uint4 *)out;
@@ -195,10 +196,10 @@ extern "C" int lc_cu_unary(lc_cu_stream s, int kind, int dtype, void *out, const
         const T *x = (const T *)in;
         if (aligned16(out) && aligned16(in)) {
             switch (kind) {
-            case 0: unary_kernel<T, 0><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
-            case 2: unary_kernel<T, 2><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
-            case 7: unary_kernel<T, 7><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
-            case 9: unary_kernel<T, 9><<<sms_blocks, 256, 0, s>>>(o, x, n, p0, p1); break;
+            case 0: return lc_cu_launch(unary_kernel<T, 0>, dim3(sms_blocks), dim3(256), 0, s, o, x, n, p0, p1);
+            case 2: return lc_cu_launch(unary_kernel<T, 2>, dim3(sms_blocks), dim3(256), 0, s, o, x, n, p0, p1);
+            case 7: return lc_cu_launch(unary_kernel<T, 7>, dim3(sms_blocks), dim3(256), 0, s, o, x, n, p0, p1);
+            case 9: return lc_cu_launch(unary_kernel<T, 9>, dim3(sms_blocks), dim3(256), 0, s, o, x, n, p0, p1);
             default: unary_scalar_kernel<T><<<lc_cu_blocks(n, 256), 256, 0, s>>>(kind, o, x, n, p0, p1); break;
             }
         } else {

@@ -248,6 +248,7 @@ __device__ __forceinline__ void row_body(T *out, const T *x, const T *res, const
 template <typename T, int VPT, int KIND>
 __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
     __shared__ float scratch[32];
+    lc_cu_wait_prior_grid();
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
         row_body<T, VPT, KIND, false>(out, x, res, w, b, row, n, eps, threadIdx.x, blockDim.x, scratch);
 }
@@ -300,12 +301,11 @@ static int launch_row_reg(cudaStream_t s, T *out, const T *x, const T *res, cons
     if (threads < 32) threads = 32;
     int grid = row_grid(rows);
     switch (vpt) {
-    case 1: row_reg_kernel<T, 1, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
-    case 2: row_reg_kernel<T, 2, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
-    case 4: row_reg_kernel<T, 4, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
-    default: row_reg_kernel<T, 8, KIND><<<grid, threads, 0, s>>>(out, x, res, w, b, rows, n, eps); break;
+    case 1: return lc_cu_launch(row_reg_kernel<T, 1, KIND>, dim3(grid), dim3(threads), 0, s, out, x, res, w, b, rows, n, eps);
+    case 2: return lc_cu_launch(row_reg_kernel<T, 2, KIND>, dim3(grid), dim3(threads), 0, s, out, x, res, w, b, rows, n, eps);
+    case 4: return lc_cu_launch(row_reg_kernel<T, 4, KIND>, dim3(grid), dim3(threads), 0, s, out, x, res, w, b, rows, n, eps);
+    default: return lc_cu_launch(row_reg_kernel<T, 8, KIND>, dim3(grid), dim3(threads), 0, s, out, x, res, w, b, rows, n, eps);
     }
-    return lc_cu_last_error();
 }
 
 extern "C" int lc_cu_layer_norm(lc_cu_stream s, int dtype, void *out, const void *x, const void *res, const void *w,
