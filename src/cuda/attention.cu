@@ -17,6 +17,7 @@
  * P is rounded to the input dtype before P·V, as in FlashAttention; statistics stay in f32.
  */
 #include "cuda/common.cuh"
+#include "cuda/attention_common.cuh"
 #include "locus/cuda.h"
 
 #include <mma.h>
@@ -327,25 +328,6 @@ template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float c[4], 
 #endif
 }
 
-/* Asynchronous 16-byte copies global -> shared (sm_80+), zero-filled when `valid` is false. */
-__device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool valid) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
-    int n = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
-#endif
-}
-__device__ __forceinline__ void cp_async_commit() {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.commit_group;\n" ::);
-#endif
-}
-template <int N> __device__ __forceinline__ void cp_async_wait() {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-#endif
-}
-
 /* Rows [r0, r0 + n) of a (rows, D) strided matrix into shared memory, asynchronously. */
 template <typename T, int D>
 __device__ __forceinline__ void tile_async(T *dst, int ld, const T *src, int64_t row_stride, int64_t r0, int n, int64_t limit) {
@@ -447,44 +429,8 @@ __global__ void __launch_bounds__(WARPS * 32) attention_mma_kernel(lc_cu_attn_ar
                 mma16816<T>(s[nb], qf[ks], bf);
             }
         }
-        float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-        for (int nb = 0; nb < TC_BK / 8; nb++) {
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                bool keep = Ms[nb * 8 + tq * 2 + (e & 1)] != 0.0f;
-                s[nb][e] = keep ? s[nb][e] * a.scale : -INFINITY;
-            }
-            mx0 = fmaxf(mx0, fmaxf(s[nb][0], s[nb][1]));
-            mx1 = fmaxf(mx1, fmaxf(s[nb][2], s[nb][3]));
-        }
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-        const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
-        const float al0 = m0 == -INFINITY ? 0.0f : __expf(m0 - mn0), al1 = m1 == -INFINITY ? 0.0f : __expf(m1 - mn1);
-        float rs0 = 0, rs1 = 0;
-#pragma unroll
-        for (int nb = 0; nb < TC_BK / 8; nb++) {
-            s[nb][0] = mn0 == -INFINITY ? 0.0f : __expf(s[nb][0] - mn0);
-            s[nb][1] = mn0 == -INFINITY ? 0.0f : __expf(s[nb][1] - mn0);
-            s[nb][2] = mn1 == -INFINITY ? 0.0f : __expf(s[nb][2] - mn1);
-            s[nb][3] = mn1 == -INFINITY ? 0.0f : __expf(s[nb][3] - mn1);
-            rs0 += s[nb][0] + s[nb][1];
-            rs1 += s[nb][2] + s[nb][3];
-        }
-        rs0 += __shfl_xor_sync(0xffffffffu, rs0, 1);
-        rs0 += __shfl_xor_sync(0xffffffffu, rs0, 2);
-        rs1 += __shfl_xor_sync(0xffffffffu, rs1, 1);
-        rs1 += __shfl_xor_sync(0xffffffffu, rs1, 2);
-        l0 = l0 * al0 + rs0, l1 = l1 * al1 + rs1;
-        m0 = mn0, m1 = mn1;
-#pragma unroll
-        for (int i = 0; i < D / 8; i++) {
-            o[i][0] *= al0, o[i][1] *= al0;
-            o[i][2] *= al1, o[i][3] *= al1;
-        }
+        online_softmax_tile(s, o, m0, m1, l0, l1, a.scale * 1.4426950408889634f,
+                            [&](int nb) { return make_float2(Ms[nb * 8 + tq * 2], Ms[nb * 8 + tq * 2 + 1]); });
         /* O += P V: the scores of key blocks 2kk and 2kk+1 are the A fragment of keys [16kk, 16kk+16) */
 #pragma unroll
         for (int kk = 0; kk < TC_BK / 16; kk++) {
@@ -548,13 +494,7 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t r[4], const void *p) {
                  : "r"(a));
 #endif
 }
-__device__ __forceinline__ float fast_exp2(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-    return y;
-}
 
-static int sm_count(void);
 
 /* Shared memory of the ldmatrix kernel: Q in two stages (the next work item's queries load while
  * the current item's are still being read), K, V and the key mask in two stages each. */
@@ -674,46 +614,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
                     mma16816<T>(s[nb], qf[ks + 1], b1);
                 }
             }
-            float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-            for (int nb = 0; nb < BK / 8; nb++) {
-                const float2 mk = Mv[nb * 4 + tq]; /* keys 8nb + 2tq, 8nb + 2tq + 1 */
-                s[nb][0] = mk.x != 0.0f ? s[nb][0] * sl2 : -INFINITY;
-                s[nb][1] = mk.y != 0.0f ? s[nb][1] * sl2 : -INFINITY;
-                s[nb][2] = mk.x != 0.0f ? s[nb][2] * sl2 : -INFINITY;
-                s[nb][3] = mk.y != 0.0f ? s[nb][3] * sl2 : -INFINITY;
-                mx0 = fmaxf(mx0, fmaxf(s[nb][0], s[nb][1]));
-                mx1 = fmaxf(mx1, fmaxf(s[nb][2], s[nb][3]));
-            }
-            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
-            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
-            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-            const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
-            /* reference points: a row with no usable key yet keeps 0, so exp2(-inf - 0) = 0 */
-            const float r0 = mn0 == -INFINITY ? 0.0f : mn0, r1 = mn1 == -INFINITY ? 0.0f : mn1;
-            const float al0 = fast_exp2(m0 - r0), al1 = fast_exp2(m1 - r1);
-            float rs0 = 0, rs1 = 0;
-#pragma unroll
-            for (int nb = 0; nb < BK / 8; nb++) {
-                s[nb][0] = fast_exp2(s[nb][0] - r0);
-                s[nb][1] = fast_exp2(s[nb][1] - r0);
-                s[nb][2] = fast_exp2(s[nb][2] - r1);
-                s[nb][3] = fast_exp2(s[nb][3] - r1);
-                rs0 += s[nb][0] + s[nb][1];
-                rs1 += s[nb][2] + s[nb][3];
-            }
-            rs0 += __shfl_xor_sync(0xffffffffu, rs0, 1);
-            rs0 += __shfl_xor_sync(0xffffffffu, rs0, 2);
-            rs1 += __shfl_xor_sync(0xffffffffu, rs1, 1);
-            rs1 += __shfl_xor_sync(0xffffffffu, rs1, 2);
-            l0 = l0 * al0 + rs0, l1 = l1 * al1 + rs1;
-            m0 = mn0, m1 = mn1;
-#pragma unroll
-            for (int i = 0; i < D / 8; i++) {
-                o[i][0] *= al0, o[i][1] *= al0;
-                o[i][2] *= al1, o[i][3] *= al1;
-            }
+            online_softmax_tile(s, o, m0, m1, l0, l1, sl2, [&](int nb) { return Mv[nb * 4 + tq]; }); /* keys 8nb + 2tq, +1 */
             /* O += P V: P of keys [16kk, 16kk + 16) is the A fragment; V matrices (keys 16kk, 16kk + 8)
              * x (columns 8db, 8db + 8), transposed */
 #pragma unroll
@@ -766,7 +667,7 @@ static int launch_ldsm_w(cudaStream_t s, const lc_cu_attn_args *a, bool persist)
         if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, WARPS * 32, L::bytes) != cudaSuccess || n < 1) n = 1;
         resident = n;
     }
-    int64_t blocks = persist ? (int64_t)resident * sm_count() : items;
+    int64_t blocks = persist ? (int64_t)resident * lc_cu_sm_count() : items;
     if (blocks > items) blocks = items;
     if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
     return lc_cu_launch(kernel, dim3((unsigned)blocks), dim3(WARPS * 32), L::bytes, s, *a);
@@ -788,19 +689,12 @@ template <typename T, int D, int WARPS> static int launch_mma_w(cudaStream_t s, 
     return lc_cu_last_error();
 }
 
-static int sm_count(void) {
-    static int n[64];
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 132;
-    if (!n[dev]) cudaDeviceGetAttribute(&n[dev], cudaDevAttrMultiProcessorCount, dev);
-    return n[dev] ? n[dev] : 132;
-}
 
 /* 8 warps (128 queries) per block when that still gives two blocks per multiprocessor: K and V
  * are read once per 128 queries; else 2 warps (32 queries), so that a batch of one fills the GPU. */
 template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_attn_args *a) {
     int64_t big = a->B * a->H * ((a->Tq + 127) / 128);
-    if (big >= 2 * sm_count()) return launch_mma_w<T, D, 8>(s, a);
+    if (big >= 2 * lc_cu_sm_count()) return launch_mma_w<T, D, 8>(s, a);
     return launch_mma_w<T, D, 2>(s, a);
 }
 
@@ -808,7 +702,7 @@ template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_a
  * multiprocessor, 4 warps when 64-query blocks still fill every multiprocessor once, else 2. */
 template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
     constexpr int R = D >= 128 ? 2 : 1; /* head size 128: half the blocks per SM */
-    int64_t bh = a->B * a->H, sms = sm_count();
+    int64_t bh = a->B * a->H, sms = lc_cu_sm_count();
     const char *e = getenv("LOCUS_CUDA_ATTENTION_WARPS"); /* 2, 4 or 8 warps per block, for measurement */
     int w = e ? atoi(e) : 0;
     if (w != 2 && w != 4 && w != 8) w = bh * ((a->Tq + 127) / 128) >= 2 * sms ? 8 : bh * ((a->Tq + 63) / 64) >= sms ? 4 : 2;
@@ -858,18 +752,11 @@ static bool tc_fits(const lc_cu_attn_args *a, size_t esize) {
     return a->D == 32 || a->D == 64 || a->D == 128;
 }
 
-static int device_major(void) {
-    static int major[64];
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 0;
-    if (!major[dev]) cudaDeviceGetAttribute(&major[dev], cudaDevAttrComputeCapabilityMajor, dev);
-    return major[dev];
-}
 
 extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args *a) {
     if (a->B * a->H * a->Tq == 0 || a->D == 0) return 0;
     int variant = attention_variant();
-    const bool tc = device_major() >= 8 && a->Tk > 0;
+    const bool tc = lc_cu_device_major() >= 8 && a->Tk > 0;
     if (variant != ATT_PLAIN && dtype == LC_CU_F32 && tc) { /* tensor cores: 3xTF32 split, or TF32 */
         int e = lc_cu_attention_f32tc(s, a, lc_cuda_get_math_mode() == LC_CUDA_MATH_TF32);
         if (e != (int)cudaErrorNotSupported) return e;

@@ -30,6 +30,7 @@
  *          8t + 4 + g (+ const), 32 distinct values each.
  */
 #include "cuda/common.cuh"
+#include "cuda/attention_common.cuh"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,25 +77,6 @@ __device__ __forceinline__ void f32a_mma3(float c[4], const uint32_t ab[4], cons
     f32a_mma(c, ab, bb[0], bb[1]);
 }
 
-/* Asynchronous 16-byte copy global -> shared, zero-filled when `valid` is false. */
-__device__ __forceinline__ void f32a_cp_async16(void *dst, const void *src, bool valid) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    unsigned s = (unsigned)__cvta_generic_to_shared(dst);
-    int n = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src), "r"(n));
-#endif
-}
-__device__ __forceinline__ void f32a_cp_commit() {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.commit_group;\n" ::);
-#endif
-}
-template <int N> __device__ __forceinline__ void f32a_cp_wait() {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-#endif
-}
-
 /* Rows [r0, r0 + n) of a (rows, D) f32 matrix with row stride `rs` (elements) into shared memory
  * with row stride `ld`, 4 floats per copy; rows at or past `limit` are zero-filled. */
 template <int D>
@@ -103,7 +85,7 @@ __device__ __forceinline__ void f32a_tile(float *dst, int ld, const float *src, 
     for (int idx = threadIdx.x; idx < n * per_row; idx += blockDim.x) {
         int r = idx / per_row, c = (idx % per_row) * 4;
         bool ok = r0 + r < limit;
-        f32a_cp_async16(dst + r * ld + c, ok ? (const void *)(src + (r0 + r) * rs + c) : (const void *)src, ok);
+        cp_async16(dst + r * ld + c, ok ? (const void *)(src + (r0 + r) * rs + c) : (const void *)src, ok);
     }
 }
 
@@ -189,7 +171,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_f32tc_kernel(lc_cu_attn_
     /* group 0: Q (rows past Tq zero) and tile 0 */
     f32a_tile<D>(Qs, L::LDQ, q, a.qs[2], q0, L::BQ, a.Tq);
     issue(0);
-    f32a_cp_commit();
+    cp_async_commit();
 
     const float *Qw = Qs + wq * 16 * L::LDQ; /* this warp's 16 query rows */
     uint32_t qfb[QREG ? D / 8 : 1][4], qfs[QREG && SPLIT ? D / 8 : 1][4];
@@ -203,10 +185,10 @@ __global__ void __launch_bounds__(WARPS * 32) attention_f32tc_kernel(lc_cu_attn_
          * committing it + 1 leaves tile it (and Q) complete */
         if (it + 1 < ntiles) {
             issue(it + 1); /* stage (it+1)&1 was last read in iteration it-1, closed by a barrier */
-            f32a_cp_commit();
-            f32a_cp_wait<1>();
+            cp_async_commit();
+            cp_async_wait<1>();
         } else {
-            f32a_cp_wait<0>();
+            cp_async_wait<0>();
         }
         __syncthreads(); /* every thread's copies of tile it (and Q) are visible */
         if (QREG && it == 0) {
@@ -244,45 +226,8 @@ __global__ void __launch_bounds__(WARPS * 32) attention_f32tc_kernel(lc_cu_attn_
 
         /* online softmax: element e of s[nb] is row g (e < 2) or g + 8, key kb + 8 nb + 2t + (e & 1);
          * the four lanes of a group (t = 0..3) hold the row's keys of this share together */
-        float mx0 = -INFINITY, mx1 = -INFINITY;
-#pragma unroll
-        for (int nb = 0; nb < BKW / 8; nb++) {
-            const float2 keep = *(const float2 *)&Ms[kb + nb * 8 + 2 * t];
-            s[nb][0] = keep.x != 0.0f ? s[nb][0] * a.scale : -INFINITY;
-            s[nb][1] = keep.y != 0.0f ? s[nb][1] * a.scale : -INFINITY;
-            s[nb][2] = keep.x != 0.0f ? s[nb][2] * a.scale : -INFINITY;
-            s[nb][3] = keep.y != 0.0f ? s[nb][3] * a.scale : -INFINITY;
-            mx0 = fmaxf(mx0, fmaxf(s[nb][0], s[nb][1]));
-            mx1 = fmaxf(mx1, fmaxf(s[nb][2], s[nb][3]));
-        }
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-        const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
-        /* mn == -inf: no usable key yet in this row; p = 0 and the (zero) state is kept */
-        const float al0 = m0 == -INFINITY ? 0.0f : __expf(m0 - mn0), al1 = m1 == -INFINITY ? 0.0f : __expf(m1 - mn1);
-        float rs0 = 0.0f, rs1 = 0.0f;
-#pragma unroll
-        for (int nb = 0; nb < BKW / 8; nb++) {
-            s[nb][0] = mn0 == -INFINITY ? 0.0f : __expf(s[nb][0] - mn0);
-            s[nb][1] = mn0 == -INFINITY ? 0.0f : __expf(s[nb][1] - mn0);
-            s[nb][2] = mn1 == -INFINITY ? 0.0f : __expf(s[nb][2] - mn1);
-            s[nb][3] = mn1 == -INFINITY ? 0.0f : __expf(s[nb][3] - mn1);
-            rs0 += s[nb][0] + s[nb][1];
-            rs1 += s[nb][2] + s[nb][3];
-        }
-        rs0 += __shfl_xor_sync(0xffffffffu, rs0, 1);
-        rs0 += __shfl_xor_sync(0xffffffffu, rs0, 2);
-        rs1 += __shfl_xor_sync(0xffffffffu, rs1, 1);
-        rs1 += __shfl_xor_sync(0xffffffffu, rs1, 2);
-        l0 = l0 * al0 + rs0, l1 = l1 * al1 + rs1;
-        m0 = mn0, m1 = mn1;
-#pragma unroll
-        for (int i = 0; i < D / 8; i++) {
-            o[i][0] *= al0, o[i][1] *= al0;
-            o[i][2] *= al1, o[i][3] *= al1;
-        }
+        online_softmax_tile(s, o, m0, m1, l0, l1, a.scale * 1.4426950408889634f,
+                            [&](int nb) { return *(const float2 *)&Ms[kb + nb * 8 + 2 * t]; });
 
         /* O += P V over 8-key blocks kk, with k = t <-> key 8 kk + 2t and k = t+4 <-> key 8 kk + 2t + 1
          * (relative to kb): A = {a0 P[g][2t], a1 P[g+8][2t], a2 P[g][2t+1], a3 P[g+8][2t+1]} =
@@ -324,8 +269,9 @@ __global__ void __launch_bounds__(WARPS * 32) attention_f32tc_kernel(lc_cu_attn_
         const float pm0 = pt[(D / 2 + 0) * 32], pm1 = pt[(D / 2 + 1) * 32];
         const float pl0 = pt[(D / 2 + 2) * 32], pl1 = pt[(D / 2 + 3) * 32];
         const float M0 = fmaxf(m0, pm0), M1 = fmaxf(m1, pm1);
-        const float fa0 = m0 == -INFINITY ? 0.0f : __expf(m0 - M0), fb0 = pm0 == -INFINITY ? 0.0f : __expf(pm0 - M0);
-        const float fa1 = m1 == -INFINITY ? 0.0f : __expf(m1 - M1), fb1 = pm1 == -INFINITY ? 0.0f : __expf(pm1 - M1);
+        /* m is in log2 units (online_softmax_tile) */
+        const float fa0 = m0 == -INFINITY ? 0.0f : fast_exp2(m0 - M0), fb0 = pm0 == -INFINITY ? 0.0f : fast_exp2(pm0 - M0);
+        const float fa1 = m1 == -INFINITY ? 0.0f : fast_exp2(m1 - M1), fb1 = pm1 == -INFINITY ? 0.0f : fast_exp2(pm1 - M1);
         l0 = l0 * fa0 + pl0 * fb0, l1 = l1 * fa1 + pl1 * fb1;
 #pragma unroll
         for (int i = 0; i < D / 8; i++) {
@@ -375,22 +321,6 @@ template <int D, int BK, int WARPS, int KS, bool SPLIT, bool QREG> static int f3
     return lc_cu_launch(attention_f32tc_kernel<D, BK, WARPS, KS, SPLIT, QREG>, dim3((unsigned)blocks), dim3(WARPS * 32), L::bytes, s, *a);
 }
 
-static int f32a_sm_count(void) {
-    static int n[64];
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 132;
-    if (!n[dev]) cudaDeviceGetAttribute(&n[dev], cudaDevAttrMultiProcessorCount, dev);
-    return n[dev] ? n[dev] : 132;
-}
-
-static int f32a_device_major(void) {
-    static int major[64];
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 0;
-    if (!major[dev]) cudaDeviceGetAttribute(&major[dev], cudaDevAttrComputeCapabilityMajor, dev);
-    return major[dev];
-}
-
 /* Tile shapes per head size: Q fragments held in registers, except with the split at head size
  * 128, where they would spill (then re-read from shared memory for every tile). Grids, counted
  * in 64-query blocks n against the multiprocessor count P:
@@ -401,7 +331,7 @@ static int f32a_device_major(void) {
  *                the shared memory per 32 queries makes it slower than 8 warps). */
 template <int D, bool SPLIT> static int f32a_run(cudaStream_t s, const lc_cu_attn_args *a) {
     constexpr bool QREG = !(SPLIT && D == 128);
-    const int64_t n = a->B * a->H * ((a->Tq + 63) / 64), P = f32a_sm_count();
+    const int64_t n = a->B * a->H * ((a->Tq + 63) / 64), P = lc_cu_sm_count();
     if (n >= P) return f32a_launch<D, 32, 4, 1, SPLIT, QREG>(s, a);
     if (2 * n >= P) return f32a_launch<D, 64, 8, 2, SPLIT, QREG>(s, a);
     return f32a_launch<D, 64, D == 128 ? 8 : 4, 2, SPLIT, QREG>(s, a);
@@ -430,7 +360,7 @@ static bool f32a_fits(const lc_cu_attn_args *a) {
 }
 
 extern "C" int lc_cu_attention_f32tc(lc_cu_stream s, const lc_cu_attn_args *a, int tf32) {
-    if (f32a_disabled() || a->Tk < 1 || !f32a_fits(a) || f32a_device_major() < 8) return (int)cudaErrorNotSupported;
+    if (f32a_disabled() || a->Tk < 1 || !f32a_fits(a) || lc_cu_device_major() < 8) return (int)cudaErrorNotSupported;
     if (a->B * a->H * a->Tq == 0) return 0;
     if (tf32) {
         if (a->D == 32) return f32a_run<32, false>(s, a);
