@@ -214,12 +214,16 @@ def test_detector_probability_equals_classify_and_hf(detector):
     got = by_file(doc)
     assert [f["file"] for f in doc["files"]] == files
     want_classify = classify_scores(detector, files, "Fake", 2)
+    on_gpu = any(a.startswith("cuda") for a in device_args())
     hf = np.asarray(t["scores"], dtype=np.float64)[:, 1]  # id 1 is "Fake" in the test copy
     for i, f in enumerate(files):
         det = got[f]["detector"]
         assert det == {"model": str(detector), "label": "Fake", "p_synthetic": det["p_synthetic"]}
         p = det["p_synthetic"]
-        assert p == want_classify[i], f"{f}: detect says {p}, classify says {want_classify[i]}"
+        if on_gpu:  # two processes: the GEMM autotune may time another algorithm fastest (other rounding)
+            assert abs(p - want_classify[i]) <= 1e-6, f"{f}: detect says {p}, classify says {want_classify[i]}"
+        else:
+            assert p == want_classify[i], f"{f}: detect says {p}, classify says {want_classify[i]}"
         assert abs(p - hf[i]) <= TOL_HF, f"{f}: p_synthetic {p}, transformers' softmax score {hf[i]}"
     # Batching does not change the answer beyond float rounding.
     doc1, _ = detect("--model", detector, *device_args(), "--batch", 1, *files)
