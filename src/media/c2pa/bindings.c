@@ -156,10 +156,7 @@ typedef struct binding_scan {
 
 static void find_binding(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     binding_scan *b = ctx;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? c2pa_jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
+    int node = c2pa_assertion_node(v, m, huri);
     if (node < 0) return;
     const char *label = v->tree.nodes[node].label;
     if (c2pa_label_is(label, "c2pa.hash.data") && b->data_node < 0) b->data_node = node;

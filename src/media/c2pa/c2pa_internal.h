@@ -279,6 +279,11 @@ const char *c2pa_jumbf_path(const char *url);
 /* Is `label` this assertion label, with or without an instance suffix ("__1")? */
 bool c2pa_label_is(const char *label, const char *base);
 void c2pa_for_each_assertion(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, huri_fn fn, void *ctx);
+/* The JUMBF node a hashed URI of manifest m names (its "url" resolved against m), or -1. */
+int c2pa_assertion_node(const vctx *v, const manifest_ctx *m, const cbor_item_t *huri);
+/* c2pa.ingredient (v1, v2, v3) and c2pa.actions (v1, v2) labels, instance suffixes allowed. */
+bool c2pa_label_is_ingredient(const char *label);
+bool c2pa_label_is_actions(const char *label);
 /* The CBOR content of an assertion superbox (NULL when it has none or it is malformed). */
 cbor_item_t *c2pa_load_assertion_cbor(vctx *v, int node);
 /* The hashed URI of an ingredient's manifest (v3 activeManifest, v1/v2 c2pa_manifest), or NULL. */

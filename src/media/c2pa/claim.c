@@ -22,6 +22,23 @@ void c2pa_for_each_assertion(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, h
     }
 }
 
+int c2pa_assertion_node(const vctx *v, const manifest_ctx *m, const cbor_item_t *huri) {
+    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
+    const char *path = url ? c2pa_jumbf_path(url) : NULL;
+    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
+    free(url);
+    return node;
+}
+
+bool c2pa_label_is_ingredient(const char *label) {
+    return c2pa_label_is(label, "c2pa.ingredient") || c2pa_label_is(label, "c2pa.ingredient.v2") ||
+           c2pa_label_is(label, "c2pa.ingredient.v3");
+}
+
+bool c2pa_label_is_actions(const char *label) {
+    return c2pa_label_is(label, "c2pa.actions") || c2pa_label_is(label, "c2pa.actions.v2");
+}
+
 static const char *text_field(vctx *v, const cbor_item_t *map, const char *key) {
     char *s = cbor_text_dup(cbor_map_get(map, key));
     const char *r = s ? c2pa_report_str(v->r, s) : NULL;
@@ -93,13 +110,8 @@ static bool strlist_has(const c2pa_strlist *l, const char *s) {
 static void collect_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     action_lists *lists = ctx;
     c2pa_strlist *actions = &lists->names;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? c2pa_jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
-    if (node < 0) return;
-    const char *label = v->tree.nodes[node].label;
-    if (!c2pa_label_is(label, "c2pa.actions") && !c2pa_label_is(label, "c2pa.actions.v2")) return;
+    int node = c2pa_assertion_node(v, m, huri);
+    if (node < 0 || !c2pa_label_is_actions(v->tree.nodes[node].label)) return;
     int cb = jumbf_content(&v->tree, node, "cbor");
     if (cb < 0) return;
     size_t len;
@@ -235,14 +247,8 @@ static void recorded_failures(vctx *v, const cbor_item_t *ing, lc_c2pa_ingredien
 
 static void collect_ingredient(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     ingredient_list *l = ctx;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? c2pa_jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
-    if (node < 0 || (!c2pa_label_is(v->tree.nodes[node].label, "c2pa.ingredient") &&
-                     !c2pa_label_is(v->tree.nodes[node].label, "c2pa.ingredient.v2") &&
-                     !c2pa_label_is(v->tree.nodes[node].label, "c2pa.ingredient.v3")))
-        return;
+    int node = c2pa_assertion_node(v, m, huri);
+    if (node < 0 || !c2pa_label_is_ingredient(v->tree.nodes[node].label)) return;
     cbor_item_t *a = c2pa_load_assertion_cbor(v, node);
     if (!a) return;
     if (l->n == l->cap) {

@@ -213,15 +213,10 @@ static void validate_manifest(vctx *v, manifest_ctx *m, bool is_active, int dept
 
 static void check_ingredients(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     int *depth = ctx;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? c2pa_jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
+    int node = c2pa_assertion_node(v, m, huri);
     if (node < 0) return;
     const char *label = v->tree.nodes[node].label;
-    if (!c2pa_label_is(label, "c2pa.ingredient") && !c2pa_label_is(label, "c2pa.ingredient.v2") &&
-        !c2pa_label_is(label, "c2pa.ingredient.v3"))
-        return;
+    if (!c2pa_label_is_ingredient(label)) return;
     cbor_item_t *a = c2pa_load_assertion_cbor(v, node);
     if (!a) return;
     char *aurl = c2pa_manifest_url(m, NULL);
@@ -278,13 +273,10 @@ typedef struct action_scan {
 
 static void find_actions(vctx *v, manifest_ctx *m, lc_c2pa_manifest *info, const cbor_item_t *huri, void *ctx) {
     action_scan *a = ctx;
-    char *url = cbor_text_dup(cbor_map_get(huri, "url"));
-    const char *path = url ? c2pa_jumbf_path(url) : NULL;
-    int node = path ? jumbf_resolve(&v->tree, m->node, path) : -1;
-    free(url);
+    int node = c2pa_assertion_node(v, m, huri);
     if (node < 0) return;
     const char *label = v->tree.nodes[node].label;
-    if (!c2pa_label_is(label, "c2pa.actions") && !c2pa_label_is(label, "c2pa.actions.v2")) return;
+    if (!c2pa_label_is_actions(label)) return;
     if (a->first_actions < 0) a->first_actions = node;
     a->n_actions_boxes++;
     cbor_item_t *as = c2pa_load_assertion_cbor(v, node);
