@@ -502,6 +502,17 @@ def document(runtime, machine_desc, devices, results, suite, budget, command):
     return finite(doc)
 
 
+def write_document(doc, output):
+    """The report as JSON to `output`, or to stdout when it is "-" (NaN and infinities refused)."""
+    import json
+    text = json.dumps(doc, indent=1, allow_nan=False)
+    if output == "-":
+        print(text)
+    else:
+        with open(output, "w") as f:
+            f.write(text + "\n")
+
+
 def result(kind, name, args, device, dtype, variant):
     return {"kind": kind, "name": name, "args": args, "device": device, "dtype": dtype, "variant": variant}
 

@@ -9,7 +9,6 @@ there), timed the same way and written as the same JSON report (bench/schema.jso
 """
 import argparse
 import io
-import json
 import os
 import sys
 import warnings
@@ -222,12 +221,7 @@ def main():
                "libraries": {"providers": ",".join(ort.get_available_providers()), "exporter": f"torch {torch.__version__}"}}
     doc = common.document(runtime, common.machine("onnxruntime (MLAS)", gpus, threads), [dev_desc], results, suite,
                           budget, "python3 scripts/peers/onnx_peer.py " + " ".join(sys.argv[1:]))
-    text = json.dumps(doc, indent=1, allow_nan=False)
-    if args.output == "-":
-        print(text)
-    else:
-        with open(args.output, "w") as f:
-            f.write(text + "\n")
+    common.write_document(doc, args.output)
 
 
 if __name__ == "__main__":

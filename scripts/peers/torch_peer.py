@@ -11,7 +11,6 @@ transformers encoders built from a config with random weights, attention through
     python3 scripts/peers/torch_peer.py --device cuda --variants eager,cuda-graphs,compile -o torch-cuda.json
 """
 import argparse
-import json
 import os
 import re
 import sys
@@ -285,12 +284,7 @@ def main():
         pass
     doc = common.document(runtime, common.machine(f"pytorch {blas}", gpus, threads), [dev_desc], results, suite, budget,
                           "python3 scripts/peers/torch_peer.py " + " ".join(sys.argv[1:]))
-    text = json.dumps(doc, indent=1, allow_nan=False)
-    if args.output == "-":
-        print(text)
-    else:
-        with open(args.output, "w") as f:
-            f.write(text + "\n")
+    common.write_document(doc, args.output)
 
 
 if __name__ == "__main__":
