@@ -524,6 +524,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
     using L = ldsm_layout<D, WARPS, BK>;
     extern __shared__ __align__(128) unsigned char smem[];
     lc_cu_wait_prior_grid();
+    lc_cu_launch_dependents();
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, tq = lane & 3;
     /* 32-bit work-item arithmetic (the host checks that items fit); item and tile positions are
      * advanced by counting, so the loop carries no divisions except at an item's first step */
@@ -706,7 +707,9 @@ template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, cons
     const char *e = getenv("LOCUS_CUDA_ATTENTION_WARPS"); /* 2, 4 or 8 warps per block, for measurement */
     int w = e ? atoi(e) : 0;
     if (w != 2 && w != 4 && w != 8) w = bh * ((a->Tq + 127) / 128) >= 2 * sms ? 8 : bh * ((a->Tq + 63) / 64) >= sms ? 4 : 2;
-    if (w == 8) return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
+    /* head size 32 (MiniLM): registers capped at 80 for three 8-warp blocks per multiprocessor, so that
+     * 32 x 12 heads of 128 queries run in one wave (two per multiprocessor took 1.45 waves) */
+    if (w == 8) return D == 32 ? launch_ldsm_w<T, D, 8, 3, BK>(s, a, persist) : launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
     if (w == 4) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a, persist);
     return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a, persist);
 }

@@ -140,6 +140,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_f32tc_kernel(lc_cu_attn_
     constexpr int BKW = L::BKW;
     extern __shared__ __align__(128) unsigned char smem[];
     lc_cu_wait_prior_grid();
+    lc_cu_launch_dependents();
     float *Qs = (float *)(smem + L::q_off);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int wq = warp % L::WQ, kh = warp / L::WQ; /* query group, key half */

@@ -73,6 +73,15 @@ __device__ __forceinline__ void lc_cu_wait_prior_grid(void) {
 #endif
 }
 
+/* Lets the next kernel in the stream (when launched as a programmatic dependent) be scheduled
+ * now: its blocks run their independent prologue (the split-K GEMM requests its weight tiles) and
+ * then wait in lc_cu_wait_prior_grid() for this whole grid to finish, so calling it early is safe. */
+__device__ __forceinline__ void lc_cu_launch_dependents(void) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

@@ -166,6 +166,7 @@ template <typename T, int KIND>
 __global__ void unary_kernel(T *out, const T *in, int64_t n, float p0, float p1) {
     constexpr int VEC = 16 / sizeof(T);
     lc_cu_wait_prior_grid();
+    lc_cu_launch_dependents();
     int64_t nv = n / VEC;
     const uint4 *iv = (const uint4 *)in;
     uint4 *ov = (uint4 *)out;
@@ -394,6 +395,7 @@ extern "C" int lc_cu_embedding(lc_cu_stream s, void *out, const void *table, siz
 /* Fused embeddings + LayerNorm: one block per token, the row kept in shared memory. */
 template <typename T>
 __global__ void embed_ln_kernel(T *out, lc_cu_embed_args a, int *bad) {
+    lc_cu_launch_dependents();
     extern __shared__ float row[];
     __shared__ float scratch[32];
     const T *word = (const T *)a.word, *pos = (const T *)a.pos, *type = (const T *)a.type;

@@ -256,8 +256,127 @@ static lc_status kerr(int e, const char *what) {
     return e ? lc_error(LC_ERR_DEVICE, "cuda: %s: %s", what, cudaGetErrorString((cudaError_t)e)) : LC_OK;
 }
 
+/* ---- few-row linear layers: locus's split-K kernel (gemm_small.cu) or cuBLASLt, timed --------------
+ * For f16 / bf16 problems of at most SMALL_MAX_ROWS rows, each configuration of the split-K kernel
+ * that fits and the cuBLASLt plan are timed once on the real operands (outside graph capture) and
+ * the fastest is kept per shape. LOCUS_CUDA_SMALL_GEMM=0 never uses the kernel; =cN forces
+ * configuration N where it fits (for the tests); otherwise (unset or 1) the timing decides. During a
+ * capture an untimed shape takes cuBLASLt. */
+#define SMALL_MAX_ROWS 512
+#define SMALL_SLOTS 64
+#define SMALL_CONFIGS 16
+
+typedef struct small_key {
+    int dtype, gelu, bias, residual;
+    int64_t R, N, K;
+} small_key;
+typedef struct small_plan {
+    small_key key;
+    int config; /* -1: cuBLASLt */
+    bool used;
+} small_plan;
+static small_plan small_plans[LC_CUDA_MAX_DEVICES][SMALL_SLOTS];
+static int small_next[LC_CUDA_MAX_DEVICES];
+
+/* -1 never, -2 timed, else the forced configuration */
+static int small_gemm_mode(void) {
+    const char *e = getenv("LOCUS_CUDA_SMALL_GEMM");
+    if (!e || !*e || strcmp(e, "1") == 0) return -2;
+    if (e[0] == 'c' && e[1] >= '0' && e[1] <= '9') return atoi(e + 1);
+    return -1;
+}
+
+typedef lc_status (*linear_fn)(lc_cuda_dev *dev, const lc_op *op, int config);
+
+static float time_linear(lc_cuda_dev *dev, const lc_op *op, int config, linear_fn fn) {
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    float ms = INFINITY;
+    if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
+    bool ok = true;
+    for (int r = 0; r < 4 && ok; r++) {
+        if (r == 1) cudaEventRecord(e0, dev->stream);
+        ok = fn(dev, op, config) == LC_OK;
+    }
+    if (!ok || cudaEventRecord(e1, dev->stream) || cudaEventSynchronize(e1) || cudaEventElapsedTime(&ms, e0, e1)) ms = INFINITY;
+done:
+    if (e0) cudaEventDestroy(e0);
+    if (e1) cudaEventDestroy(e1);
+    (void)cudaGetLastError();
+    return ms;
+}
+
+static atomic_llong small_calls;
+int64_t lc_cuda_small_gemm_count(void) { return (int64_t)atomic_load(&small_calls); }
+
+static lc_status linear_small(lc_cuda_dev *dev, const lc_op *op, int config) {
+    atomic_fetch_add(&small_calls, 1);
+    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3], *o = op->out;
+    lc_cu_small_gemm_args a = {lc_array_ptr(x), lc_array_ptr(w), bias ? lc_array_ptr(bias) : NULL, residual ? lc_array_ptr(residual) : NULL,
+                               lc_array_ptr(o), lc_rows(x), w->shape[0], x->shape[x->ndim - 1], op->i[0] != 0};
+    return kerr(lc_cu_small_gemm(dev->stream, o->dtype, &a, config), "linear (split-K kernel)");
+}
+
+static lc_status linear_lt(lc_cuda_dev *dev, const lc_op *op, int config);
+
+/* The configuration to run (>= 0) or -1 for cuBLASLt. */
+static int small_choice(lc_cuda_dev *dev, const lc_op *op) {
+    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3], *o = op->out;
+    int mode = small_gemm_mode();
+    int64_t R = lc_rows(x), N = w->shape[0], K = x->shape[x->ndim - 1];
+    if (mode == -1 || (o->dtype != LC_F16 && o->dtype != LC_BF16) || R > SMALL_MAX_ROWS || R < 1) return -1;
+    int cfg[SMALL_CONFIGS];
+    int n = lc_cu_small_gemm_configs(R, N, K, cfg, SMALL_CONFIGS);
+    if (n == 0 || align_of(lc_array_ptr(x)) < 16 || align_of(lc_array_ptr(w)) < 16 || align_of(lc_array_ptr(o)) < 8 ||
+        (bias && align_of(lc_array_ptr(bias)) < 8) || (residual && align_of(lc_array_ptr(residual)) < 8))
+        return -1;
+    if (mode >= 0) {
+        for (int i = 0; i < n; i++)
+            if (cfg[i] == mode) return mode;
+        return -1;
+    }
+    small_key k;
+    memset(&k, 0, sizeof k);
+    k.dtype = o->dtype, k.gelu = op->i[0] != 0, k.bias = bias != NULL, k.residual = residual != NULL;
+    k.R = R, k.N = N, k.K = K;
+    int di = dev->index;
+    pthread_mutex_lock(&plan_lock);
+    for (int i = 0; i < SMALL_SLOTS; i++) {
+        small_plan *p = &small_plans[di][i];
+        if (p->used && memcmp(&p->key, &k, sizeof k) == 0) {
+            int c = p->config;
+            pthread_mutex_unlock(&plan_lock);
+            return c;
+        }
+    }
+    pthread_mutex_unlock(&plan_lock);
+    if (dev->capturing || !autotune_enabled()) return -1;
+    /* time cuBLASLt (its own plan tuned by the first call) and every configuration */
+    float best = time_linear(dev, op, -1, linear_lt);
+    int choice = -1;
+    for (int i = 0; i < n; i++) {
+        float ms = time_linear(dev, op, cfg[i], linear_small);
+        if (ms < best) best = ms, choice = cfg[i];
+    }
+    pthread_mutex_lock(&plan_lock);
+    small_plan *slot = &small_plans[di][small_next[di]];
+    small_next[di] = (small_next[di] + 1) % SMALL_SLOTS;
+    slot->key = k, slot->config = choice, slot->used = true;
+    pthread_mutex_unlock(&plan_lock);
+    return choice;
+}
+
 /* ---- LINEAR: out (R, N) = x (R, K) w (N, K)^T + bias [+ residual (R, N)], optionally GELU -------- */
 lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op) {
+    const lc_array *x = op->in[0], *w = op->in[1];
+    if (lc_rows(x) > 0 && w->shape[0] > 0 && x->shape[x->ndim - 1] > 0) {
+        int c = small_choice(dev, op);
+        if (c >= 0) return linear_small(dev, op, c);
+    }
+    return linear_lt(dev, op, -1);
+}
+
+static lc_status linear_lt(lc_cuda_dev *dev, const lc_op *op, int config) {
+    (void)config;
     const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3], *o = op->out;
     int64_t K = x->shape[x->ndim - 1], N = w->shape[0], R = lc_rows(x);
     int dt = o->dtype;

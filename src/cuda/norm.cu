@@ -249,6 +249,7 @@ template <typename T, int VPT, int KIND>
 __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
     __shared__ float scratch[32];
     lc_cu_wait_prior_grid();
+    lc_cu_launch_dependents();
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
         row_body<T, VPT, KIND, false>(out, x, res, w, b, row, n, eps, threadIdx.x, blockDim.x, scratch);
 }

@@ -10,7 +10,8 @@
  * With --bench it is instead the GPU benchmark of scripts/gpu-check: BERT-base / MiniLM-L6 and
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
- * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces).
+ * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
+ * graph-mode rows under the split-K GEMM and programmatic-launch switches.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
 #ifdef LOCUS_WITH_CUDA
@@ -466,8 +467,12 @@ static lc_status one_forward(void *vctx) {
     return s;
 }
 
+/* Set by --bench switches: the environment switch a model row was measured under. */
+static const char *row_variant;
+
 /* One model row: `name` is a synthetic shape; a text model reads (B, T) ids and a mask, ViT reads
  * (B, 3, 224, 224) pixel values in the model's dtype (T is then the token count, 197). */
+
 static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int64_t T, bool graphs, nvml_t *nv) {
     if (graphs) unsetenv("LOCUS_CUDA_GRAPHS");
     else setenv("LOCUS_CUDA_GRAPHS", "0", 1);
@@ -511,8 +516,9 @@ static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int6
         failures++;
     } else {
         double calls = 3 + 7.0 * iters;
-        char extra[64] = "";
+        char extra[160] = "";
         if (image) snprintf(extra, sizeof extra, ",\"images_per_s\":%.1f", (double)B / (ms * 1e-3));
+        if (row_variant) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ",\"variant\":\"%s\"", row_variant);
         printf("ROW {\"kind\":\"model\",\"model\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"seq\":%lld,\"mode\":\"%s\",\"ms\":%.4f,"
                "\"joules_per_seq\":%s%.6g,\"h2d_bytes_per_forward\":%.0f,\"d2h_bytes_per_forward\":%.0f%s}\n",
                name, dn, (long long)B, (long long)T, graphs ? "graph" : "eager", ms, isnan(j) ? "null, \"_j\":" : "",
@@ -735,6 +741,29 @@ static void bench_pieces(lc_dtype t) {
     bench_vit_pieces(t);
 }
 
+/* --bench switches: graph-mode model rows under each setting of the GEMM and launch switches,
+ * alternating, two rounds, in one process: the split-K kernel for few-row linear layers against
+ * cuBLASLt only (LOCUS_CUDA_SMALL_GEMM=0), and programmatic dependent launch (LOCUS_CUDA_PDL=1). */
+static void bench_switches(void) {
+    struct { const char *label, *small, *pdl; } sw[4] = {
+        {"default", NULL, NULL}, {"small_gemm=0", "0", NULL}, {"pdl=1", NULL, "1"}, {"pdl=1 small_gemm=0", "0", "1"}};
+    struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
+        {"bert-base", LC_F16, 1, 128}, {"bert-base", LC_F16, 32, 128}, {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},
+        {"bert-base", LC_BF16, 1, 128}};
+    for (int round = 0; round < 2; round++)
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
+            for (int i = 0; i < 4; i++) {
+                if (sw[i].small) setenv("LOCUS_CUDA_SMALL_GEMM", sw[i].small, 1);
+                else unsetenv("LOCUS_CUDA_SMALL_GEMM");
+                if (sw[i].pdl) setenv("LOCUS_CUDA_PDL", sw[i].pdl, 1);
+                else unsetenv("LOCUS_CUDA_PDL");
+                row_variant = sw[i].label;
+                bench_model(rows[r].m, rows[r].t, false, rows[r].b, rows[r].T, true, NULL);
+            }
+    row_variant = NULL;
+    unsetenv("LOCUS_CUDA_SMALL_GEMM"), unsetenv("LOCUS_CUDA_PDL");
+}
+
 static int run_bench(int argc, char **argv) {
     char desc[256] = "";
     lc_device_describe(GPU, desc, sizeof desc);
@@ -744,6 +773,10 @@ static int run_bench(int argc, char **argv) {
     bool only_mem = argc > 2 && strcmp(argv[2], "memory") == 0, only_models = argc > 2 && strcmp(argv[2], "models") == 0;
     if (argc > 2 && strcmp(argv[2], "pieces") == 0) {
         bench_pieces(LC_F16);
+        return failures ? 1 : 0;
+    }
+    if (argc > 2 && strcmp(argv[2], "switches") == 0) {
+        bench_switches();
         return failures ? 1 : 0;
     }
     if (argc > 2 && strcmp(argv[2], "vit") == 0) {
