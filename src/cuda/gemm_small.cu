@@ -9,19 +9,23 @@
  * stream disjoint slices of W and the output is written once, with the epilogue (bias, exact erf
  * GELU, residual) applied in f32 before the single rounding.
  *
- * Block: 8 warps (4 along M x 2 along N), tile BM x BN, K in 64-wide steps through a 3-stage
- * cp.async pipeline; operand fragments by ldmatrix from XOR-swizzled rows (16-byte chunk c of
- * row r stored at chunk c ^ (r & 7): the eight rows an ldmatrix phase reads hit eight different
- * bank groups), products by mma.sync m16n8k16 with f32 accumulators. W is row-major (N, K), which
- * is the "col" operand layout of mma.sync, so neither operand is transposed.
+ * Block: 8 warps (4 along M x 2 along N), tile BM x BN. The block's whole K slice of both operands
+ * is resident in shared memory: every weight load is issued at once at the start (HBM latency is
+ * paid once, with up to ~100 KB in flight per multiprocessor, where a few-stage pipeline would keep
+ * a quarter of that in flight), then the activations, in one cp.async group per 64-wide step, so
+ * that the arithmetic of step k overlaps the arrival of the later ones. Operand fragments by
+ * ldmatrix from XOR-swizzled rows (16-byte chunk c of row r stored at chunk c ^ (r & 7): the eight
+ * rows an ldmatrix phase reads hit eight different bank groups), products by mma.sync m16n8k16
+ * with f32 accumulators. W is row-major (N, K), which is the "col" operand layout of mma.sync, so
+ * neither operand is transposed.
  *
  * Split-K (S blocks per cluster, cluster dims (1, S, 1)): block rank r computes K slice r, writes
  * its f32 partial tile to its shared memory, and after a cluster barrier sums rows
  * [r BM/S, (r+1) BM/S) of all S partial tiles, applies the epilogue and stores them.
  *
- * Programmatic dependent launch (LOCUS_CUDA_PDL=1): the weight tiles of the first stages are
- * requested before griddepcontrol.wait (they do not depend on the previous kernel), and the
- * kernel lets its dependents launch once its main loop is done. */
+ * Programmatic dependent launch (LOCUS_CUDA_PDL=1): the weights are requested before
+ * griddepcontrol.wait (they do not depend on the previous kernel), and the kernel lets its
+ * dependents launch once its main loop is done. */
 #include "cuda/attention_common.cuh"
 #include "cuda/common.cuh"
 
@@ -38,7 +42,7 @@
 
 namespace {
 
-constexpr int SG_BK = 64, SG_STAGES = 3, SG_THREADS = 256;
+constexpr int SG_BK = 64, SG_MAX_STEPS = 12, SG_THREADS = 256;
 
 template <typename T> __device__ __forceinline__ void sg_mma(float c[4], const uint32_t a[4], const uint32_t b[2]);
 template <> __device__ __forceinline__ void sg_mma<__half>(float c[4], const uint32_t a[4], const uint32_t b[2]) {
@@ -69,11 +73,32 @@ __device__ __forceinline__ void sg_ldsm_x4(uint32_t r[4], const void *p) {
 __device__ __forceinline__ int sg_swz(int r, int c) { return r * SG_BK + ((c ^ (r & 7)) << 3); }
 
 template <int BM, int BN> struct sg_layout {
-    static constexpr size_t a_stage = (size_t)BM * SG_BK * 2, b_stage = (size_t)BN * SG_BK * 2;
     static constexpr int LDP = BN + 4; /* f32 partial tile, padded rows */
-    static constexpr size_t pipe = SG_STAGES * (a_stage + b_stage), part = (size_t)BM * LDP * 4;
-    static constexpr size_t bytes = pipe > part ? pipe : part;
+    static constexpr size_t part = (size_t)BM * LDP * 4;
+    /* shared memory for a K slice of `kslice` elements: both operand slices, or the partial tile */
+    static size_t bytes(int kslice) {
+        size_t ops = (size_t)(BM + BN) * (size_t)kslice * 2;
+        return ops > part ? ops : part;
+    }
 };
+
+/* cp.async.wait_group with a run-time count (0..SG_MAX_STEPS - 1) */
+__device__ __forceinline__ void sg_wait_groups(int n) {
+    switch (n) {
+    case 0: cp_async_wait<0>(); break;
+    case 1: cp_async_wait<1>(); break;
+    case 2: cp_async_wait<2>(); break;
+    case 3: cp_async_wait<3>(); break;
+    case 4: cp_async_wait<4>(); break;
+    case 5: cp_async_wait<5>(); break;
+    case 6: cp_async_wait<6>(); break;
+    case 7: cp_async_wait<7>(); break;
+    case 8: cp_async_wait<8>(); break;
+    case 9: cp_async_wait<9>(); break;
+    case 10: cp_async_wait<10>(); break;
+    default: cp_async_wait<11>(); break;
+    }
+}
 
 struct sg_args {
     const void *x, *w, *bias, *res;
@@ -98,7 +123,6 @@ __global__ void __launch_bounds__(SG_THREADS) small_gemm_kernel(sg_args a) {
     constexpr int WM = BM / 4, WN = BN / 2, MF = WM / 16, NF = WN / 8;
     static_assert(MF >= 1 && NF >= 2 && NF % 2 == 0, "tile");
     extern __shared__ __align__(128) unsigned char smem[];
-    T *As = (T *)smem, *Bs = (T *)(smem + SG_STAGES * L::a_stage);
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, wm = warp >> 1, wn = warp & 1;
     const int n0 = blockIdx.x * BN, m0 = blockIdx.z * BM;
     const int S = gridDim.y;
@@ -110,18 +134,21 @@ __global__ void __launch_bounds__(SG_THREADS) small_gemm_kernel(sg_args a) {
 #endif
     const int kslice = a.K / S, kbase = rank * kslice, nk = kslice / SG_BK;
     const T *X = (const T *)a.x, *W = (const T *)a.w;
+    /* step kt's tiles: A (BM x 64) at As + kt BM 64, B (BN x 64) at Bs + kt BN 64 */
+    T *As = (T *)smem, *Bs = As + (size_t)nk * BM * SG_BK;
 
-    auto load_b = [&](int stage, int kt) {
-        T *dst = Bs + stage * (BN * SG_BK);
-        const T *src = W + (size_t)n0 * a.K + kbase + kt * SG_BK;
-#pragma unroll
-        for (int i = tid; i < BN * 8; i += SG_THREADS) {
-            int r = i >> 3, c = i & 7;
-            cp_async16(dst + sg_swz(r, c), src + (size_t)r * a.K + c * 8, true);
+    /* the weights do not depend on the previous kernel: all of them are requested before waiting
+     * for it */
+    {
+        const T *src = W + (size_t)n0 * a.K + kbase;
+        for (int i = tid; i < nk * BN * 8; i += SG_THREADS) {
+            int kt = i / (BN * 8), r = (i >> 3) % BN, c = i & 7;
+            cp_async16(Bs + (size_t)kt * BN * SG_BK + sg_swz(r, c), src + (size_t)r * a.K + kt * SG_BK + c * 8, true);
         }
-    };
-    auto load_a = [&](int stage, int kt) {
-        T *dst = As + stage * (BM * SG_BK);
+    }
+    lc_cu_wait_prior_grid();
+    for (int kt = 0; kt < nk; kt++) {
+        T *dst = As + (size_t)kt * BM * SG_BK;
 #pragma unroll
         for (int i = tid; i < BM * 8; i += SG_THREADS) {
             int r = i >> 3, c = i & 7;
@@ -129,17 +156,7 @@ __global__ void __launch_bounds__(SG_THREADS) small_gemm_kernel(sg_args a) {
             const T *src = ok ? X + (size_t)(m0 + r) * a.K + kbase + kt * SG_BK + c * 8 : X;
             cp_async16(dst + sg_swz(r, c), src, ok);
         }
-    };
-
-    /* the weights do not depend on the previous kernel: request them before waiting for it */
-#pragma unroll
-    for (int s = 0; s < SG_STAGES - 1; s++)
-        if (s < nk) load_b(s, s);
-    lc_cu_wait_prior_grid();
-#pragma unroll
-    for (int s = 0; s < SG_STAGES - 1; s++) {
-        if (s < nk) load_a(s, s);
-        cp_async_commit();
+        cp_async_commit(); /* group kt: step kt's activations (group 0 also every weight) */
     }
 
     float acc[MF][NF][4];
@@ -156,15 +173,9 @@ __global__ void __launch_bounds__(SG_THREADS) small_gemm_kernel(sg_args a) {
     const int b_row = wn * WN + (lane & 7) + ((lane >> 4) << 3), b_chunk = (lane >> 3) & 1;
 
     for (int kt = 0; kt < nk; kt++) {
-        cp_async_wait<SG_STAGES - 2>();
-        __syncthreads(); /* stage kt landed for every thread; stage kt - 1 is free to refill */
-        const int pf = kt + SG_STAGES - 1;
-        if (pf < nk) {
-            load_b(pf % SG_STAGES, pf);
-            load_a(pf % SG_STAGES, pf);
-        }
-        cp_async_commit();
-        const T *as = As + (kt % SG_STAGES) * (BM * SG_BK), *bs = Bs + (kt % SG_STAGES) * (BN * SG_BK);
+        sg_wait_groups(nk - 1 - kt);
+        __syncthreads(); /* step kt's tiles landed for every thread */
+        const T *as = As + (size_t)kt * BM * SG_BK, *bs = Bs + (size_t)kt * BN * SG_BK;
 #pragma unroll
         for (int kk = 0; kk < SG_BK / 16; kk++) {
             uint32_t af[MF][4], bf[NF][2];
@@ -182,8 +193,7 @@ __global__ void __launch_bounds__(SG_THREADS) small_gemm_kernel(sg_args a) {
                 for (int j = 0; j < NF; j++) sg_mma<T>(acc[i][j], af[i], bf[j]);
         }
     }
-    cp_async_wait<0>();
-    __syncthreads(); /* the pipeline's shared memory becomes the partial tile */
+    __syncthreads(); /* the operand tiles' shared memory becomes the partial tile */
     lc_cu_launch_dependents();
 
     float *P = (float *)smem;
@@ -251,21 +261,32 @@ constexpr int SG_TILES = 4;
 constexpr int sg_bm(int tile) { return tile & 1 ? 64 : 128; }
 constexpr int sg_bn(int tile) { return tile & 2 ? 32 : 64; }
 
+/* Shared memory a block may ask for on the current device (opt-in maximum). */
+static int sg_smem_optin(void) {
+    static int v[64];
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 48 * 1024;
+    if (!v[dev]) {
+        int n = 0;
+        cudaDeviceGetAttribute(&n, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+        v[dev] = n > 48 * 1024 ? n : 48 * 1024;
+    }
+    return v[dev];
+}
+
 template <typename T, int BM, int BN> static int sg_launch(cudaStream_t s, const sg_args &a, int S) {
     using L = sg_layout<BM, BN>;
     auto kernel = small_gemm_kernel<T, BM, BN>;
     static bool attr = false;
     if (!attr) {
-        if (L::bytes > 48 * 1024) {
-            int e = (int)cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)L::bytes);
-            if (e) return e;
-        }
+        int e = (int)cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, sg_smem_optin());
+        if (e) return e;
         attr = true;
     }
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3((unsigned)(a.N / BN), (unsigned)S, (unsigned)((a.M + BM - 1) / BM));
     cfg.blockDim = dim3(SG_THREADS);
-    cfg.dynamicSmemBytes = L::bytes;
+    cfg.dynamicSmemBytes = L::bytes(a.K / S);
     cfg.stream = s;
     cudaLaunchAttribute at[2];
     int na = 0;
@@ -315,7 +336,9 @@ static bool sg_config_fits(int config, int64_t M, int64_t N, int64_t K) {
     int tile = config >> 2, S = 1 << (config & 3);
     if (tile < 0 || tile >= SG_TILES || M <= 0 || M > 65535LL * sg_bm(tile) || N <= 0 || K <= 0) return false;
     if (N % sg_bn(tile) || N / sg_bn(tile) > 0x7fffffff) return false;
-    if (K % (SG_BK * S) || K > 0x7fffffffLL / 2) return false;
+    if (K % (SG_BK * S) || K / (SG_BK * S) > SG_MAX_STEPS) return false;
+    size_t bytes = (size_t)(sg_bm(tile) + sg_bn(tile)) * (size_t)(K / S) * 2;
+    if (bytes > (size_t)sg_smem_optin()) return false;
     if (S > 1 && !sg_clusters_available()) return false;
     return lc_cu_device_major() >= 8;
 }

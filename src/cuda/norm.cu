@@ -259,26 +259,29 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
 template <typename T, int VPT, int KIND>
 __global__ void __launch_bounds__(ROW_WARPS * 32) row_warp_kernel(T *out, const T *x, const T *res, const T *w, const T *b,
                                                                   int64_t rows, int64_t n, float eps) {
+    lc_cu_wait_prior_grid();
+    lc_cu_launch_dependents();
     const int64_t first = (int64_t)blockIdx.x * ROW_WARPS + (threadIdx.x >> 5), step = (int64_t)gridDim.x * ROW_WARPS;
     for (int64_t row = first; row < rows; row += step) /* warp-uniform */
         row_body<T, VPT, KIND, true>(out, x, res, w, b, row, n, eps, threadIdx.x & 31, 32, nullptr);
 }
 
-/* Short rows (at most 32 * 4 vectors: 1024 f16/bf16 or 512 f32 elements) go one warp per row
- * with LOCUS_CUDA_ROW_WARP=1. Not the default: in BERT-base and ViT-B/16 forwards on an H100 it
- * measured level with the block-per-row kernel or a few % slower (BENCHMARKS.md). */
+/* Short rows go one warp per row: by default rows of at most 64 vectors (512 f16/bf16 or 256 f32
+ * elements: MiniLM's 384, where one warp per row measured 4% faster on the whole forward);
+ * LOCUS_CUDA_ROW_WARP=1 extends it to 128 vectors (BERT-base's and ViT-B/16's 768: level with the
+ * block-per-row kernel or a few % slower on an H100, BENCHMARKS.md), =0 turns it off. */
 template <typename T, int KIND>
 static int launch_row_warp(cudaStream_t s, T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps) {
     constexpr int V = vec_of<T>::n;
     const int64_t nv = n / V;
     const char *env = getenv("LOCUS_CUDA_ROW_WARP");
-    if (nv > 32 * 4 || !env || strcmp(env, "1") != 0) return -1;
+    const int64_t limit = !env || !*env ? 64 : strcmp(env, "1") == 0 ? 32 * 4 : 0;
+    if (nv > limit) return -1;
     int64_t blocks = (rows + ROW_WARPS - 1) / ROW_WARPS;
     int grid = row_grid(blocks);
-    if (nv <= 32) row_warp_kernel<T, 1, KIND><<<grid, ROW_WARPS * 32, 0, s>>>(out, x, res, w, b, rows, n, eps);
-    else if (nv <= 64) row_warp_kernel<T, 2, KIND><<<grid, ROW_WARPS * 32, 0, s>>>(out, x, res, w, b, rows, n, eps);
-    else row_warp_kernel<T, 4, KIND><<<grid, ROW_WARPS * 32, 0, s>>>(out, x, res, w, b, rows, n, eps);
-    return lc_cu_last_error();
+    if (nv <= 32) return lc_cu_launch(row_warp_kernel<T, 1, KIND>, dim3(grid), dim3(ROW_WARPS * 32), 0, s, out, x, res, w, b, rows, n, eps);
+    if (nv <= 64) return lc_cu_launch(row_warp_kernel<T, 2, KIND>, dim3(grid), dim3(ROW_WARPS * 32), 0, s, out, x, res, w, b, rows, n, eps);
+    return lc_cu_launch(row_warp_kernel<T, 4, KIND>, dim3(grid), dim3(ROW_WARPS * 32), 0, s, out, x, res, w, b, rows, n, eps);
 }
 
 /* Launch the register kernel when the row fits (n a multiple of the vector width, 16-byte aligned
