@@ -36,9 +36,6 @@ typedef enum lc_cuda_math {
  * f16 and bf16 GEMMs always accumulate in f32. */
 void lc_cuda_set_math_mode(lc_cuda_math mode);
 lc_cuda_math lc_cuda_get_math_mode(void);
-/* Linear layers run by locus's split-K kernel for few-row f16 / bf16 problems instead of cuBLASLt
- * since the process started (a diagnostic: which path the GEMM timing chose). */
-int64_t lc_cuda_small_gemm_count(void);
 
 /* ---- device timing -------------------------------------------------------------------------- */
 /* An event recorded on the device's stream; elapsed time between two events is device time. */

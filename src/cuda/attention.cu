@@ -378,11 +378,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_mma_kernel(lc_cu_attn_ar
         int64_t k0 = (int64_t)i * TC_BK;
         tile_async<T, D>(stage_k(st), L::LDH, k, a.ks[2], k0, TC_BK, a.Tk);
         tile_async<T, D>(stage_v(st), L::LDH, v, a.vs[2], k0, TC_BK, a.Tk);
-        float *ms = stage_m(st);
-        for (int j = threadIdx.x; j < TC_BK; j += blockDim.x) {
-            int64_t key = k0 + j;
-            ms[j] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
-        }
+        mask_tile_async(stage_m(st), a.mask ? a.mask + b * a.Tk : nullptr, k0, TC_BK, a.Tk);
     };
     tile_async<T, D>(Qs, L::LDH, q, a.qs[2], q0, L::BQ, a.Tq);
     issue(0);
@@ -553,11 +549,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
         const int64_t k0 = (int64_t)is_t * BK;
         tile_async<T, D>((T *)(smem + L::k_off + stage * L::tile), L::LDH, ik, a.ks[2], k0, BK, a.Tk);
         tile_async<T, D>((T *)(smem + L::v_off + stage * L::tile), L::LDH, iv, a.vs[2], k0, BK, a.Tk);
-        float *ms = (float *)(smem + L::m_off + stage * L::mtile);
-        for (int jj = threadIdx.x; jj < BK; jj += blockDim.x) {
-            int64_t key = k0 + jj;
-            ms[jj] = key < a.Tk && (!imask || imask[key] != 0.0f) ? 1.0f : 0.0f;
-        }
+        mask_tile_async((float *)(smem + L::m_off + stage * L::mtile), imask, k0, BK, a.Tk);
         if (++is_t == ntiles) is_t = 0, is_j++;
     };
     if (steps > 0) issue_next(0);
@@ -709,7 +701,10 @@ template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, cons
     if (w != 2 && w != 4 && w != 8) w = bh * ((a->Tq + 127) / 128) >= 2 * sms ? 8 : bh * ((a->Tq + 63) / 64) >= sms ? 4 : 2;
     /* head size 32 (MiniLM): registers capped at 80 for three 8-warp blocks per multiprocessor, so that
      * 32 x 12 heads of 128 queries run in one wave (two per multiprocessor took 1.45 waves) */
-    if (w == 8) return D == 32 ? launch_ldsm_w<T, D, 8, 3, BK>(s, a, persist) : launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
+    if (w == 8) {
+        if constexpr (D == 32) return launch_ldsm_w<T, D, 8, 3, BK>(s, a, persist);
+        else return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
+    }
     if (w == 4) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a, persist);
     return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a, persist);
 }

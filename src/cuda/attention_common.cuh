@@ -34,6 +34,14 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool va
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
 #endif
 }
+/* 4-byte asynchronous copy (cp.async.ca; zero-filled when `valid` is false). */
+__device__ __forceinline__ void cp_async4(void *smem, const void *gmem, bool valid) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    int n = valid ? 4 : 0;
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(gmem), "r"(n));
+#endif
+}
 __device__ __forceinline__ void cp_async_commit() {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
     asm volatile("cp.async.commit_group;\n" ::);
@@ -43,6 +51,19 @@ template <int N> __device__ __forceinline__ void cp_async_wait() {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 #endif
+}
+
+/* The key flags of one tile, keys [k0, k0 + n), into shared memory as floats read as "keep when
+ * nonzero": with a mask (its row for this batch item), the mask values themselves, copied
+ * asynchronously with the tile's K and V (keys at or past Tk zero-filled); without one, 1 or 0
+ * written directly. A synchronous load here would stall the issuing threads for a device-memory
+ * round trip before every tile. */
+__device__ __forceinline__ void mask_tile_async(float *ms, const float *mask_row, int64_t k0, int n, int64_t Tk) {
+    for (int j = threadIdx.x; j < n; j += blockDim.x) {
+        const int64_t key = k0 + j;
+        if (mask_row) cp_async4(ms + j, key < Tk ? (const void *)(mask_row + key) : (const void *)mask_row, key < Tk);
+        else ms[j] = key < Tk ? 1.0f : 0.0f;
+    }
 }
 
 __device__ __forceinline__ float fast_exp2(float x) {

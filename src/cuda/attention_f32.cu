@@ -163,11 +163,7 @@ __global__ void __launch_bounds__(WARPS * 32) attention_f32tc_kernel(lc_cu_attn_
         const int64_t k0 = (int64_t)i * BK;
         f32a_tile<D>(stage_k(st), L::LDK, k, a.ks[2], k0, BK, a.Tk);
         f32a_tile<D>(stage_v(st), L::LDV, v, a.vs[2], k0, BK, a.Tk);
-        float *ms = stage_m(st);
-        for (int j = threadIdx.x; j < BK; j += blockDim.x) {
-            const int64_t key = k0 + j;
-            ms[j] = key < a.Tk && (!a.mask || a.mask[b * a.Tk + key] != 0.0f) ? 1.0f : 0.0f;
-        }
+        mask_tile_async(stage_m(st), a.mask ? a.mask + b * a.Tk : nullptr, k0, BK, a.Tk);
     };
     /* group 0: Q (rows past Tq zero) and tile 0 */
     f32a_tile<D>(Qs, L::LDQ, q, a.qs[2], q0, L::BQ, a.Tq);

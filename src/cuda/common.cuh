@@ -74,8 +74,8 @@ __device__ __forceinline__ void lc_cu_wait_prior_grid(void) {
 }
 
 /* Lets the next kernel in the stream (when launched as a programmatic dependent) be scheduled
- * now: its blocks run their independent prologue (the split-K GEMM requests its weight tiles) and
- * then wait in lc_cu_wait_prior_grid() for this whole grid to finish, so calling it early is safe. */
+ * now: its blocks are scheduled and wait in lc_cu_wait_prior_grid() for this whole grid to finish
+ * and its writes to be visible, so calling it early is safe. */
 __device__ __forceinline__ void lc_cu_launch_dependents(void) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");

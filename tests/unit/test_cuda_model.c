@@ -11,7 +11,7 @@
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
  * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
- * graph-mode rows under the split-K GEMM and programmatic-launch switches.
+ * graph-mode rows under the programmatic-launch and row-kernel switches.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
 #ifdef LOCUS_WITH_CUDA
@@ -741,27 +741,22 @@ static void bench_pieces(lc_dtype t) {
     bench_vit_pieces(t);
 }
 
-/* --bench switches: graph-mode model rows under each setting of the GEMM and launch switches,
- * alternating, two rounds, in one process: the split-K kernel for few-row linear layers against
- * cuBLASLt only (LOCUS_CUDA_SMALL_GEMM=0), and programmatic dependent launch (LOCUS_CUDA_PDL=1). */
+/* --bench switches: graph-mode model rows under each setting of the launch and row-kernel switches,
+ * alternating, two rounds, in one process: programmatic dependent launch (LOCUS_CUDA_PDL=1) and
+ * LayerNorm one block per row instead of one warp per short row (LOCUS_CUDA_ROW_WARP=0). */
 static void bench_switches(void) {
-    struct { const char *label, *small, *pdl; } sw[4] = {
-        {"default", NULL, NULL}, {"small_gemm=0", "0", NULL}, {"pdl=1", NULL, "1"}, {"pdl=1 small_gemm=0", "0", "1"}};
+    struct { const char *label, *var, *val; } sw[3] = {{"default", NULL, NULL}, {"pdl=1", "LOCUS_CUDA_PDL", "1"}, {"row_warp=0", "LOCUS_CUDA_ROW_WARP", "0"}};
     struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
-        {"bert-base", LC_F16, 1, 128}, {"bert-base", LC_F16, 32, 128}, {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},
-        {"bert-base", LC_BF16, 1, 128}};
+        {"bert-base", LC_F16, 1, 128}, {"bert-base", LC_F16, 32, 128}, {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197}};
     for (int round = 0; round < 2; round++)
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
-            for (int i = 0; i < 4; i++) {
-                if (sw[i].small) setenv("LOCUS_CUDA_SMALL_GEMM", sw[i].small, 1);
-                else unsetenv("LOCUS_CUDA_SMALL_GEMM");
-                if (sw[i].pdl) setenv("LOCUS_CUDA_PDL", sw[i].pdl, 1);
-                else unsetenv("LOCUS_CUDA_PDL");
+            for (int i = 0; i < 3; i++) {
+                if (sw[i].var) setenv(sw[i].var, sw[i].val, 1);
                 row_variant = sw[i].label;
                 bench_model(rows[r].m, rows[r].t, false, rows[r].b, rows[r].T, true, NULL);
+                if (sw[i].var) unsetenv(sw[i].var);
             }
     row_variant = NULL;
-    unsetenv("LOCUS_CUDA_SMALL_GEMM"), unsetenv("LOCUS_CUDA_PDL");
 }
 
 static int run_bench(int argc, char **argv) {
