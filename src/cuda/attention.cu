@@ -529,6 +529,8 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
     const int my_items = (int)blockIdx.x < items ? (items - 1 - (int)blockIdx.x) / (int)gridDim.x + 1 : 0;
     const int steps = my_items * ntiles;
     const float sl2 = a.scale * 1.4426950408889634f;
+    /* 16-byte output stores when the output rows allow them */
+    const bool vec_out = (((uintptr_t)a.out | (uintptr_t)(a.os[0] * 2) | (uintptr_t)(a.os[1] * 2) | (uintptr_t)(a.os[2] * 2)) & 15) == 0;
 
     /* the copies of the next step (K, V, mask of its key tile; the queries at an item's first tile) */
     int is_t = 0, is_j = 0; /* tile and local item of the next step to issue */
@@ -627,11 +629,31 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
                 const int g = lane >> 2;
                 const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
                 const int64_t qa = q0 + warp * 16 + g, qb8 = qa + 8;
+                if (vec_out) {
+                    /* through this warp's 16 query rows in shared memory (only this warp reads them, and
+                     * its fragments are in registers), then whole 16-byte chunks per lane: full 32-byte
+                     * sectors instead of 4-byte pieces of eight rows per store */
+                    T *Qw = (T *)(smem + L::q_off + (j & 1) * L::qtile) + warp * 16 * L::LDH;
 #pragma unroll
-                for (int db = 0; db < D / 8; db++) {
-                    const int c = db * 8 + tq * 2;
-                    if (qa < a.Tq) *(uint32_t *)&ob[qa * a.os[2] + c] = pack2<T>(o[db][0] * inv0, o[db][1] * inv0);
-                    if (qb8 < a.Tq) *(uint32_t *)&ob[qb8 * a.os[2] + c] = pack2<T>(o[db][2] * inv1, o[db][3] * inv1);
+                    for (int db = 0; db < D / 8; db++) {
+                        const int c = db * 8 + tq * 2;
+                        *(uint32_t *)&Qw[g * L::LDH + c] = pack2<T>(o[db][0] * inv0, o[db][1] * inv0);
+                        *(uint32_t *)&Qw[(g + 8) * L::LDH + c] = pack2<T>(o[db][2] * inv1, o[db][3] * inv1);
+                    }
+                    __syncwarp();
+#pragma unroll
+                    for (int i = lane; i < 16 * (D / 8); i += 32) {
+                        const int r = i / (D / 8), c = (i % (D / 8)) * 8;
+                        const int64_t q = q0 + warp * 16 + r;
+                        if (q < a.Tq) *(uint4 *)&ob[q * a.os[2] + c] = *(const uint4 *)&Qw[r * L::LDH + c];
+                    }
+                } else {
+#pragma unroll
+                    for (int db = 0; db < D / 8; db++) {
+                        const int c = db * 8 + tq * 2;
+                        if (qa < a.Tq) *(uint32_t *)&ob[qa * a.os[2] + c] = pack2<T>(o[db][0] * inv0, o[db][1] * inv0);
+                        if (qb8 < a.Tq) *(uint32_t *)&ob[qb8 * a.os[2] + c] = pack2<T>(o[db][2] * inv1, o[db][3] * inv1);
+                    }
                 }
             }
         }
