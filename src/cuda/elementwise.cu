@@ -392,7 +392,8 @@ extern "C" int lc_cu_embedding(lc_cu_stream s, void *out, const void *table, siz
     return lc_cu_last_error();
 }
 
-/* Fused embeddings + LayerNorm: one block per token, the row kept in shared memory. */
+/* Fused embeddings + LayerNorm: one block per token, the row kept in shared memory (any row length
+ * and alignment). */
 template <typename T>
 __global__ void embed_ln_kernel(T *out, lc_cu_embed_args a, int *bad) {
     lc_cu_launch_dependents();
@@ -439,9 +440,103 @@ __global__ void embed_ln_kernel(T *out, lc_cu_embed_args a, int *bad) {
     }
 }
 
+/* The same with one warp per token for rows of at most 128 16-byte vectors (1024 f16/bf16 or 512
+ * f32 elements: BERT's and MiniLM's 768 and 384): 16-byte loads of the three table rows, the row
+ * in registers, warp reductions, no block barriers; four tokens per block. */
+#define EMB_WARPS 4
+template <typename T, int VPT>
+__global__ void __launch_bounds__(EMB_WARPS * 32) embed_ln_warp_kernel(T *out, lc_cu_embed_args a, int *bad) {
+    lc_cu_launch_dependents();
+    constexpr int V = 16 / sizeof(T);
+    const T *word = (const T *)a.word, *pos = (const T *)a.pos, *type = (const T *)a.type;
+    const T *w = (const T *)a.ln_w, *b = (const T *)a.ln_b;
+    const int lane = threadIdx.x & 31;
+    const int64_t ntok = a.batch * a.seq, d = a.d, nv = d / V;
+    for (int64_t tok = (int64_t)blockIdx.x * EMB_WARPS + (threadIdx.x >> 5); tok < ntok; tok += (int64_t)gridDim.x * EMB_WARPS) {
+        const int64_t t = tok % a.seq;
+        int64_t wid = load_id(a.word_ids, a.ids_dtype, tok);
+        int64_t pid = a.pos_ids ? load_id(a.pos_ids, a.ids_dtype, tok) : t + a.pos_offset;
+        int64_t tid = a.type_ids ? load_id(a.type_ids, a.ids_dtype, tok) : 0;
+        const bool ok = wid >= 0 && wid < a.word_rows && (!pos || (pid >= 0 && pid < a.pos_rows)) && (!type || (tid >= 0 && tid < a.type_rows));
+        if (!ok) {
+            if (lane == 0 && bad) *bad = 1;
+            wid = 0, pid = 0, tid = 0;
+        }
+        float x[VPT][V];
+        float sum = 0;
+#pragma unroll
+        for (int u = 0; u < VPT; u++) {
+            const int64_t i = lane + u * 32;
+            if (i < nv) {
+                uint4 wv = ((const uint4 *)(word + wid * d))[i], pv = {0, 0, 0, 0}, tv = {0, 0, 0, 0};
+                if (pos) pv = ((const uint4 *)(pos + pid * d))[i];
+                if (type) tv = ((const uint4 *)(type + tid * d))[i];
+                const T *we = (const T *)&wv, *pe = (const T *)&pv, *te = (const T *)&tv;
+#pragma unroll
+                for (int e = 0; e < V; e++) {
+                    float v = to_f(we[e]);
+                    if (pos) v += to_f(pe[e]);
+                    if (type) v += to_f(te[e]);
+                    x[u][e] = v;
+                    sum += v;
+                }
+            }
+        }
+        const float mean = warp_sum(sum) / (float)d;
+        float var = 0;
+#pragma unroll
+        for (int u = 0; u < VPT; u++)
+            if (lane + u * 32 < nv) {
+#pragma unroll
+                for (int e = 0; e < V; e++) {
+                    const float c = x[u][e] - mean;
+                    var += c * c;
+                }
+            }
+        const float inv = rsqrtf(warp_sum(var) / (float)d + a.eps);
+#pragma unroll
+        for (int u = 0; u < VPT; u++) {
+            const int64_t i = lane + u * 32;
+            if (i < nv) {
+                uint4 wv = {0, 0, 0, 0}, bv = {0, 0, 0, 0}, ov;
+                if (w) wv = ((const uint4 *)w)[i];
+                if (b) bv = ((const uint4 *)b)[i];
+                const T *we = (const T *)&wv, *be = (const T *)&bv;
+                T *oe = (T *)&ov;
+#pragma unroll
+                for (int e = 0; e < V; e++) {
+                    float v = (x[u][e] - mean) * inv;
+                    if (w) v *= to_f(we[e]);
+                    if (b) v += to_f(be[e]);
+                    oe[e] = from_f<T>(v);
+                }
+                ((uint4 *)(out + tok * d))[i] = ov;
+            }
+        }
+    }
+}
+
+template <typename T> static int launch_embed_ln_warp(cudaStream_t s, T *out, const lc_cu_embed_args *a, int *bad_flag) {
+    constexpr int V = 16 / sizeof(T);
+    const void *p[6] = {out, a->word, a->pos, a->type, a->ln_w, a->ln_b};
+    for (int i = 0; i < 6; i++)
+        if ((uintptr_t)p[i] & 15) return -1;
+    if (a->d % V || a->d / V > 128) return -1;
+    const int64_t nv = a->d / V, ntok = a->batch * a->seq;
+    const int grid = lc_cu_blocks(ntok, EMB_WARPS, 65535LL * 32);
+    if (nv <= 32) embed_ln_warp_kernel<T, 1><<<grid, EMB_WARPS * 32, 0, s>>>(out, *a, bad_flag);
+    else if (nv <= 64) embed_ln_warp_kernel<T, 2><<<grid, EMB_WARPS * 32, 0, s>>>(out, *a, bad_flag);
+    else embed_ln_warp_kernel<T, 4><<<grid, EMB_WARPS * 32, 0, s>>>(out, *a, bad_flag);
+    return lc_cu_last_error();
+}
+
 extern "C" int lc_cu_embed_layer_norm(lc_cu_stream s, int dtype, void *out, const lc_cu_embed_args *a, int *bad_flag) {
     int64_t ntok = a->batch * a->seq;
     if (ntok == 0 || a->d == 0) return 0;
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        int r = launch_embed_ln_warp<T>(s, (T *)out, a, bad_flag);
+        if (r >= 0) return r;
+    });
     size_t smem = (size_t)a->d * sizeof(float);
     if (smem > 48 * 1024) return (int)cudaErrorInvalidValue;
     int threads = a->d >= 1024 ? 256 : a->d >= 256 ? 128 : 64;
