@@ -43,20 +43,15 @@ static inline int lc_cu_blocks(int64_t n, int threads, int64_t cap = 65535LL * 3
 
 static inline int lc_cu_last_error(void) { return (int)cudaGetLastError(); }
 
-/* Programmatic dependent launch (sm_90): locus's own kernels (attention, LayerNorm / softmax rows,
- * the elementwise pass after a GEMM) are launched so that their blocks are scheduled while the
- * previous kernel drains; each such kernel begins with lc_cu_wait_prior_grid(), which returns once
- * that kernel has finished and its writes are visible (and at once when the launch was an ordinary
- * one), so no access overlaps it. On by default from sm_90 on (MiniLM-L6 batch 32 about 2% faster
- * on an H100, other rows level: BENCHMARKS.md); LOCUS_CUDA_PDL=0 turns it off, =1 forces it. */
+/* Programmatic dependent launch (sm_90), LOCUS_CUDA_PDL=1: locus's own kernels (attention,
+ * LayerNorm / softmax rows, the elementwise pass after a GEMM) are launched so that their blocks are
+ * scheduled while the previous kernel drains; each such kernel begins with lc_cu_wait_prior_grid(),
+ * which returns once that kernel has finished and its writes are visible (and at once when the
+ * launch was an ordinary one), so no access overlaps it. Off by default: in captured forwards on an
+ * H100 and an H200 it measured level with ordinary launches (BENCHMARKS.md). */
 static inline bool lc_cu_pdl_enabled(void) {
     const char *e = getenv("LOCUS_CUDA_PDL");
-    if (e && *e) return e[0] == '1' && !e[1];
-    static int major[64];
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return false;
-    if (!major[dev]) cudaDeviceGetAttribute(&major[dev], cudaDevAttrComputeCapabilityMajor, dev);
-    return major[dev] >= 9;
+    return e && e[0] == '1' && !e[1];
 }
 template <typename Kern, typename... Args>
 static inline int lc_cu_launch(Kern kernel, dim3 grid, dim3 block, size_t smem, cudaStream_t s, Args... args) {

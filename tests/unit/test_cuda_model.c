@@ -742,10 +742,10 @@ static void bench_pieces(lc_dtype t) {
 }
 
 /* --bench switches: graph-mode model rows under each setting of the launch and row-kernel switches,
- * alternating, two rounds, in one process: programmatic dependent launch off (LOCUS_CUDA_PDL=0) and
+ * alternating, two rounds, in one process: programmatic dependent launch (LOCUS_CUDA_PDL=1) and
  * LayerNorm one block per row instead of one warp per short row (LOCUS_CUDA_ROW_WARP=0). */
 static void bench_switches(void) {
-    struct { const char *label, *var, *val; } sw[3] = {{"default", NULL, NULL}, {"pdl=0", "LOCUS_CUDA_PDL", "0"}, {"row_warp=0", "LOCUS_CUDA_ROW_WARP", "0"}};
+    struct { const char *label, *var, *val; } sw[3] = {{"default", NULL, NULL}, {"pdl=1", "LOCUS_CUDA_PDL", "1"}, {"row_warp=0", "LOCUS_CUDA_ROW_WARP", "0"}};
     struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
         {"bert-base", LC_F16, 1, 128}, {"bert-base", LC_F16, 32, 128}, {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197}};
     for (int round = 0; round < 2; round++)
