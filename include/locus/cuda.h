@@ -36,6 +36,9 @@ typedef enum lc_cuda_math {
  * f16 and bf16 GEMMs always accumulate in f32. */
 void lc_cuda_set_math_mode(lc_cuda_math mode);
 lc_cuda_math lc_cuda_get_math_mode(void);
+/* f32 linear layers run by locus's 3xTF32 tensor-core kernel (few rows, default math mode) instead
+ * of cuBLASLt since the process started: a diagnostic of which path the GEMM timing chose. */
+int64_t lc_cuda_f32_gemm_count(void);
 
 /* ---- device timing -------------------------------------------------------------------------- */
 /* An event recorded on the device's stream; elapsed time between two events is device time. */

@@ -20,6 +20,7 @@
 #include "cuda/cuda_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,8 +257,148 @@ static lc_status kerr(int e, const char *what) {
     return e ? lc_error(LC_ERR_DEVICE, "cuda: %s: %s", what, cudaGetErrorString((cudaError_t)e)) : LC_OK;
 }
 
+/* ---- few-row f32 linear layers: locus's 3xTF32 kernel (gemm_f32.cu) or cuBLASLt, timed -------------
+ * For f32 problems (default math mode, not TF32) of at most SMALL_MAX_ROWS rows, each configuration
+ * of the 3xTF32 kernel that fits and the cuBLASLt plan are timed once on the real operands with a
+ * cold L2 (outside graph capture) and the fastest is kept per shape. LOCUS_CUDA_F32_GEMM=0 never
+ * uses the kernel; =cN forces configuration N where it fits (for the tests); otherwise the timing
+ * decides. During a capture an untimed shape takes cuBLASLt. */
+#define SMALL_MAX_ROWS 512
+#define SMALL_SLOTS 64
+#define SMALL_CONFIGS 16
+
+typedef struct small_key {
+    int dtype, gelu, bias, residual;
+    int64_t R, N, K;
+} small_key;
+typedef struct small_plan {
+    small_key key;
+    int config; /* -1: cuBLASLt */
+    bool used;
+} small_plan;
+static small_plan small_plans[LC_CUDA_MAX_DEVICES][SMALL_SLOTS];
+static int small_next[LC_CUDA_MAX_DEVICES];
+
+/* -1 never, -2 timed, else the forced configuration */
+static int small_gemm_mode(void) {
+    const char *e = getenv("LOCUS_CUDA_F32_GEMM");
+    if (!e || !*e || strcmp(e, "1") == 0) return -2;
+    if (e[0] == 'c' && e[1] >= '0' && e[1] <= '9') return atoi(e + 1);
+    return -1;
+}
+
+typedef lc_status (*linear_fn)(lc_cuda_dev *dev, const lc_op *op, int config);
+
+/* Median time of one call with a cold L2 (a memset of twice its size first, outside the timed
+ * span): in a forward the weights arrive from device memory, and a loop over the same operands
+ * would time them from L2, which favours kernels that are latency-bound on device memory. */
+static void *l2_flush_buf[LC_CUDA_MAX_DEVICES];
+static size_t l2_flush_bytes[LC_CUDA_MAX_DEVICES];
+
+static float time_linear(lc_cuda_dev *dev, const lc_op *op, int config, linear_fn fn) {
+    int di = dev->index;
+    if (!l2_flush_buf[di]) {
+        int l2 = 0;
+        cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, di);
+        size_t bytes = (size_t)(l2 > 0 ? l2 : 64 << 20) * 2;
+        if (cudaMalloc(&l2_flush_buf[di], bytes) == cudaSuccess) l2_flush_bytes[di] = bytes;
+        else l2_flush_buf[di] = NULL;
+    }
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    float t[5], ms = INFINITY;
+    int n = 0;
+    if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
+    if (fn(dev, op, config) != LC_OK) goto done; /* warm-up: code, plans, attributes */
+    for (int r = 0; r < 5; r++) {
+        if (l2_flush_buf[di]) cudaMemsetAsync(l2_flush_buf[di], r, l2_flush_bytes[di], dev->stream);
+        cudaEventRecord(e0, dev->stream);
+        if (fn(dev, op, config) != LC_OK) goto done;
+        float x = INFINITY;
+        if (cudaEventRecord(e1, dev->stream) || cudaEventSynchronize(e1) || cudaEventElapsedTime(&x, e0, e1)) goto done;
+        int i = n++;
+        while (i > 0 && t[i - 1] > x) t[i] = t[i - 1], i--; /* insertion sort */
+        t[i] = x;
+    }
+    ms = t[n / 2];
+done:
+    if (e0) cudaEventDestroy(e0);
+    if (e1) cudaEventDestroy(e1);
+    (void)cudaGetLastError();
+    return ms;
+}
+
+static atomic_llong small_calls;
+int64_t lc_cuda_f32_gemm_count(void) { return (int64_t)atomic_load(&small_calls); }
+
+static lc_status linear_small(lc_cuda_dev *dev, const lc_op *op, int config) {
+    atomic_fetch_add(&small_calls, 1);
+    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3], *o = op->out;
+    lc_cu_gemm_f32x3_args a = {lc_array_ptr(x), lc_array_ptr(w), bias ? lc_array_ptr(bias) : NULL, residual ? lc_array_ptr(residual) : NULL,
+                               lc_array_ptr(o), lc_rows(x), w->shape[0], x->shape[x->ndim - 1], op->i[0] != 0};
+    return kerr(lc_cu_gemm_f32x3(dev->stream, &a, config), "linear (3xTF32 kernel)");
+}
+
+static lc_status linear_lt(lc_cuda_dev *dev, const lc_op *op, int config);
+
+/* The configuration to run (>= 0) or -1 for cuBLASLt. */
+static int small_choice(lc_cuda_dev *dev, const lc_op *op) {
+    const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3], *o = op->out;
+    int mode = small_gemm_mode();
+    int64_t R = lc_rows(x), N = w->shape[0], K = x->shape[x->ndim - 1];
+    if (mode == -1 || o->dtype != LC_F32 || lc_cuda_get_math_mode() != LC_CUDA_MATH_DEFAULT || R > SMALL_MAX_ROWS || R < 1) return -1;
+    int cfg[SMALL_CONFIGS];
+    int n = lc_cu_gemm_f32x3_configs(R, N, K, cfg, SMALL_CONFIGS);
+    if (n == 0 || align_of(lc_array_ptr(x)) < 16 || align_of(lc_array_ptr(w)) < 16 || align_of(lc_array_ptr(o)) < 16 ||
+        (bias && align_of(lc_array_ptr(bias)) < 16) || (residual && align_of(lc_array_ptr(residual)) < 16))
+        return -1;
+    if (mode >= 0) {
+        for (int i = 0; i < n; i++)
+            if (cfg[i] == mode) return mode;
+        return -1;
+    }
+    small_key k;
+    memset(&k, 0, sizeof k);
+    k.dtype = o->dtype, k.gelu = op->i[0] != 0, k.bias = bias != NULL, k.residual = residual != NULL;
+    k.R = R, k.N = N, k.K = K;
+    int di = dev->index;
+    pthread_mutex_lock(&plan_lock);
+    for (int i = 0; i < SMALL_SLOTS; i++) {
+        small_plan *p = &small_plans[di][i];
+        if (p->used && memcmp(&p->key, &k, sizeof k) == 0) {
+            int c = p->config;
+            pthread_mutex_unlock(&plan_lock);
+            return c;
+        }
+    }
+    pthread_mutex_unlock(&plan_lock);
+    if (dev->capturing || !autotune_enabled()) return -1;
+    /* time cuBLASLt (its own plan tuned by the first call) and every configuration */
+    float best = time_linear(dev, op, -1, linear_lt);
+    int choice = -1;
+    for (int i = 0; i < n; i++) {
+        float ms = time_linear(dev, op, cfg[i], linear_small);
+        if (ms < best) best = ms, choice = cfg[i];
+    }
+    pthread_mutex_lock(&plan_lock);
+    small_plan *slot = &small_plans[di][small_next[di]];
+    small_next[di] = (small_next[di] + 1) % SMALL_SLOTS;
+    slot->key = k, slot->config = choice, slot->used = true;
+    pthread_mutex_unlock(&plan_lock);
+    return choice;
+}
+
 /* ---- LINEAR: out (R, N) = x (R, K) w (N, K)^T + bias [+ residual (R, N)], optionally GELU -------- */
 lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op) {
+    const lc_array *x = op->in[0], *w = op->in[1];
+    if (lc_rows(x) > 0 && w->shape[0] > 0 && x->shape[x->ndim - 1] > 0) {
+        int c = small_choice(dev, op);
+        if (c >= 0) return linear_small(dev, op, c);
+    }
+    return linear_lt(dev, op, -1);
+}
+
+static lc_status linear_lt(lc_cuda_dev *dev, const lc_op *op, int config) {
+    (void)config;
     const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *residual = op->in[3], *o = op->out;
     int64_t K = x->shape[x->ndim - 1], N = w->shape[0], R = lc_rows(x);
     int dt = o->dtype;

@@ -92,6 +92,21 @@ int lc_cu_attention_reference(lc_cu_stream s, int dtype, const lc_cu_attn_args *
  * cudaErrorNotSupported when it cannot take the case (or LOCUS_CUDA_ATTENTION_F32=plain). */
 int lc_cu_attention_f32tc(lc_cu_stream s, const lc_cu_attn_args *a, int tf32);
 
+/* f32 linear layers with few rows on the tensor cores at f32 accuracy (3xTF32 split, gemm_f32.cu):
+ * out (M, N) = x (M, K) w (N, K)^T + bias [GELU (exact erf) when gelu] [+ residual (M, N)], all
+ * contiguous f32, 16-byte aligned; bias and residual may be NULL. */
+typedef struct lc_cu_gemm_f32x3_args {
+    const void *x, *w, *bias, *residual;
+    void *out;
+    int64_t M, N, K;
+    int gelu;
+} lc_cu_gemm_f32x3_args;
+/* The configurations (tile shape and split-K factor) that can run an (M, N, K) problem on the
+ * current device, at most max of them. */
+int lc_cu_gemm_f32x3_configs(int64_t M, int64_t N, int64_t K, int *configs, int max);
+/* Runs one configuration; cudaErrorNotSupported when it cannot take the problem. */
+int lc_cu_gemm_f32x3(lc_cu_stream s, const lc_cu_gemm_f32x3_args *a, int config);
+
 /* Fill n elements with a constant. */
 int lc_cu_fill(lc_cu_stream s, int dtype, void *out, int64_t n, float value);
 

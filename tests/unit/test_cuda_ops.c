@@ -296,6 +296,59 @@ static void test_linear(lc_dtype t) {
     }
 }
 
+/* The 3xTF32 kernel for few-row f32 linear layers, each of its 16 configurations forced
+ * (LOCUS_CUDA_F32_GEMM=cN: tile shape and 1, 2, 4 or 8 blocks per cluster along K), on row counts
+ * that are and are not multiples of the tile, with no bias, bias, bias + GELU and bias + residual,
+ * against the CPU within 1e-5 norm-wise relative (ten times tighter than the f32 criterion; TF32-only
+ * products, about 2^-11 relative each, would not pass it); then BERT-base's four layer shapes at 128 rows with the timing choosing (the model
+ * tests run whatever it chose inside captured forwards, against Hugging Face). On sm_90 the kernel must have run (its
+ * call counter moves); elsewhere a configuration may not fit (no clusters, less shared memory) and
+ * falls back to cuBLASLt, so only the results are checked. The forced configurations run without
+ * cuBLAS, so the racecheck run (LOCUS_TEST_SKIP_GEMM=1) covers them. */
+static void small_case(lc_dtype t, int64_t R, int64_t K, int64_t N, int mode, const char *env) {
+    int64_t xs[2] = {R, K}, ws[2] = {N, K}, bs[1] = {N}, os[2] = {R, N};
+    lc_array *x = rand_host(t, 2, xs, -1, 1), *w = rand_host(t, 2, ws, -0.1f, 0.1f), *b = rand_host(t, 1, bs, -1, 1);
+    lc_array *res = rand_host(t, 2, os, -1, 1);
+    lc_array *dx = on_gpu(x), *dw = on_gpu(w), *db = on_gpu(b), *dres = on_gpu(res);
+    lc_array *a = NULL, *g = NULL;
+    lc_status s1 = mode == 0 ? lc_linear(x, w, NULL, &a) : mode == 1 ? lc_linear(x, w, b, &a) : mode == 2 ? lc_linear_gelu(x, w, b, &a)
+                                                                                                : lc_linear_add(x, w, b, res, &a);
+    int64_t before = lc_cuda_f32_gemm_count();
+    lc_status s2 = mode == 0 ? lc_linear(dx, dw, NULL, &g) : mode == 1 ? lc_linear(dx, dw, db, &g) : mode == 2 ? lc_linear_gelu(dx, dw, db, &g)
+                                                                                                     : lc_linear_add(dx, dw, db, dres, &g);
+    char name[128];
+    snprintf(name, sizeof name, "f32 gemm %s %s rows %lld K %lld N %lld mode %d", env ? env : "timed", lc_dtype_name(t), (long long)R,
+             (long long)K, (long long)N, mode);
+    if (s1 || s2) FAIL("%s: %s", name, lc_last_error());
+    else {
+        compare(name, a, g, 1e-5);
+        int cfg = env && env[0] == 'c' ? atoi(env + 1) : -1;
+        lc_cuda_device_info info;
+        bool known = lc_cuda_device_info_get(0, &info) == LC_OK;
+        bool must = cfg >= 0 && known && info.major == 9; /* every configuration fits this problem on sm_90 */
+        checks++;
+        if (must && lc_cuda_f32_gemm_count() != before + 1) FAIL("%s: the 3xTF32 kernel did not run", name);
+    }
+    lc_array_release(a), lc_array_release(g);
+    lc_array_release(x), lc_array_release(w), lc_array_release(b), lc_array_release(res);
+    lc_array_release(dx), lc_array_release(dw), lc_array_release(db), lc_array_release(dres);
+}
+
+static void test_f32_gemm(bool forced_only) {
+    const lc_dtype t = LC_F32;
+    const int64_t rows[4] = {128, 197, 1, 70};
+    for (int c = 0; c < 16; c++) {
+        char env[8];
+        snprintf(env, sizeof env, "c%d", c);
+        setenv("LOCUS_CUDA_F32_GEMM", env, 1);
+        for (int mode = 0; mode < 4; mode++) small_case(t, rows[(c + mode) % 4], 512, 192, mode, env);
+    }
+    unsetenv("LOCUS_CUDA_F32_GEMM");
+    if (forced_only) return; /* the timed cases run cuBLASLt too */
+    const int64_t shapes[4][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}};
+    for (int i = 0; i < 4; i++) small_case(t, 128, shapes[i][0], shapes[i][1], i == 2 ? 2 : i == 1 ? 3 : 1, NULL);
+}
+
 /* lc_linear_add: GPU (residual as cuBLASLt's C, beta 1) against the CPU on the same inputs.
  * Residual: 0 contiguous, 1 a strided slice, 2 contiguous at an odd element offset (a C pointer
  * less aligned than D); bias: NULL, aligned, or at an odd offset (added after the GEMM). */
@@ -633,6 +686,7 @@ int main(void) {
         test_reduce(t);
         if (!skip_gemm) test_linear(t);
         if (!skip_gemm) test_linear_add(t);
+        if (t == LC_F32) test_f32_gemm(skip_gemm); /* forced configurations: locus's kernel only */
         if (!skip_gemm) test_matmul(t);
         test_attention(t);
         test_embedding(t);
