@@ -262,7 +262,8 @@ static lc_status kerr(int e, const char *what) {
  * of the 3xTF32 kernel that fits and the cuBLASLt plan are timed once on the real operands with a
  * cold L2 (outside graph capture) and the fastest is kept per shape. LOCUS_CUDA_F32_GEMM=0 never
  * uses the kernel; =cN forces configuration N where it fits (for the tests); otherwise the timing
- * decides. During a capture an untimed shape takes cuBLASLt. */
+ * decides (LOCUS_CUDA_F32_GEMM_LOG=1 prints the timings). During a capture an untimed shape takes
+ * cuBLASLt. */
 #define SMALL_MAX_ROWS 512
 #define SMALL_SLOTS 64
 #define SMALL_CONFIGS 16
@@ -373,11 +374,17 @@ static int small_choice(lc_cuda_dev *dev, const lc_op *op) {
     pthread_mutex_unlock(&plan_lock);
     if (dev->capturing || !autotune_enabled()) return -1;
     /* time cuBLASLt (its own plan tuned by the first call) and every configuration */
-    float best = time_linear(dev, op, -1, linear_lt);
+    float lt_ms = time_linear(dev, op, -1, linear_lt), best = lt_ms, cfg_ms[SMALL_CONFIGS];
     int choice = -1;
     for (int i = 0; i < n; i++) {
-        float ms = time_linear(dev, op, cfg[i], linear_small);
+        float ms = cfg_ms[i] = time_linear(dev, op, cfg[i], linear_small);
         if (ms < best) best = ms, choice = cfg[i];
+    }
+    if (getenv("LOCUS_CUDA_F32_GEMM_LOG")) { /* the timing's decision, for measurement */
+        fprintf(stderr, "f32 gemm R=%lld N=%lld K=%lld%s%s: cuBLASLt %.2f us", (long long)R, (long long)N, (long long)K, k.gelu ? " gelu" : "",
+                k.residual ? " residual" : "", lt_ms * 1e3);
+        for (int i = 0; i < n; i++) fprintf(stderr, ", c%d %.2f", cfg[i], cfg_ms[i] * 1e3);
+        fprintf(stderr, " -> %s%d\n", choice < 0 ? "cuBLASLt " : "c", choice);
     }
     pthread_mutex_lock(&plan_lock);
     small_plan *slot = &small_plans[di][small_next[di]];
