@@ -66,6 +66,31 @@ __device__ __forceinline__ void mask_tile_async(float *ms, const float *mask_row
     }
 }
 
+/* x rounded to TF32 (cvt.rna), as f32 bits. */
+__device__ __forceinline__ uint32_t tf32_bits(float x) {
+    uint32_t r;
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+#else
+    r = __float_as_uint(x);
+#endif
+    return r;
+}
+/* The 3xTF32 split: x = big + small, big = tf32(x), small = tf32(x - big) (the remainder is exact
+ * in f32), so that a b ~= asmall bbig + abig bsmall + abig bbig to about 2^-22 relative. */
+__device__ __forceinline__ void tf32_split(float x, uint32_t &big, uint32_t &small) {
+    big = tf32_bits(x);
+    small = tf32_bits(x - __uint_as_float(big));
+}
+/* c (16x8, f32) += a (16x8) b (8x8), TF32 operands: mma.sync m16n8k8. */
+__device__ __forceinline__ void mma_tf32_m16n8k8(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
+}
+
 __device__ __forceinline__ float fast_exp2(float x) {
     float y;
     asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));

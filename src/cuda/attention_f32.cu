@@ -41,29 +41,11 @@
 static __host__ __device__ constexpr size_t f32a_align(size_t n) { return (n + 127) & ~(size_t)127; }
 
 /* ---- device helpers ---------------------------------------------------------------------------- */
-__device__ __forceinline__ uint32_t f32a_tf32(float x) {
-    uint32_t r;
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-#else
-    r = __float_as_uint(x);
-#endif
-    return r;
-}
-
 /* One operand element: `big` always; `small` (the TF32 rounding of the remainder, exact in f32)
  * only in split mode. */
 template <bool SPLIT> __device__ __forceinline__ void f32a_split(float x, uint32_t &big, uint32_t &small) {
-    big = f32a_tf32(x);
-    if (SPLIT) small = f32a_tf32(x - __uint_as_float(big));
-}
-
-__device__ __forceinline__ void f32a_mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-#endif
+    if (SPLIT) tf32_split(x, big, small);
+    else big = tf32_bits(x);
 }
 
 /* c += A B in the chosen precision; the small cross terms go in first. */
@@ -71,10 +53,10 @@ template <bool SPLIT>
 __device__ __forceinline__ void f32a_mma3(float c[4], const uint32_t ab[4], const uint32_t as[4], const uint32_t bb[2],
                                           const uint32_t bs[2]) {
     if (SPLIT) {
-        f32a_mma(c, as, bb[0], bb[1]);
-        f32a_mma(c, ab, bs[0], bs[1]);
+        mma_tf32_m16n8k8(c, as, bb[0], bb[1]);
+        mma_tf32_m16n8k8(c, ab, bs[0], bs[1]);
     }
-    f32a_mma(c, ab, bb[0], bb[1]);
+    mma_tf32_m16n8k8(c, ab, bb[0], bb[1]);
 }
 
 /* Rows [r0, r0 + n) of a (rows, D) f32 matrix with row stride `rs` (elements) into shared memory

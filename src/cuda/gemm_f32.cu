@@ -39,27 +39,6 @@ namespace {
 
 constexpr int GF_BK = 32, GF_STAGES = 3, GF_THREADS = 256;
 
-__device__ __forceinline__ uint32_t gf_tf32(float x) {
-    uint32_t r;
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-#else
-    r = __float_as_uint(x);
-#endif
-    return r;
-}
-__device__ __forceinline__ void gf_split(float x, uint32_t &big, uint32_t &small) {
-    big = gf_tf32(x);
-    small = gf_tf32(x - __uint_as_float(big));
-}
-__device__ __forceinline__ void gf_mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-#endif
-}
-
 /* Float offset of 16-byte chunk c (0..7) of row r in a swizzled (rows x 32) tile. */
 __device__ __forceinline__ int gf_swz(int r, int c) { return r * GF_BK + ((c ^ (r & 7)) << 2); }
 
@@ -154,22 +133,22 @@ __global__ void __launch_bounds__(GF_THREADS) gemm_f32x3_kernel(gf_args a) {
             for (int i = 0; i < MF; i++) {
                 const int r = wm * WM + i * 16 + g;
                 const float2 lo = *(const float2 *)&as[gf_swz(r, ch) + off], hi = *(const float2 *)&as[gf_swz(r + 8, ch) + off];
-                gf_split(lo.x, ab[i][0], asm_[i][0]);
-                gf_split(hi.x, ab[i][1], asm_[i][1]);
-                gf_split(lo.y, ab[i][2], asm_[i][2]);
-                gf_split(hi.y, ab[i][3], asm_[i][3]);
+                tf32_split(lo.x, ab[i][0], asm_[i][0]);
+                tf32_split(hi.x, ab[i][1], asm_[i][1]);
+                tf32_split(lo.y, ab[i][2], asm_[i][2]);
+                tf32_split(hi.y, ab[i][3], asm_[i][3]);
             }
 #pragma unroll
             for (int j = 0; j < NF; j++) {
                 const float2 wv = *(const float2 *)&bs[gf_swz(wn * WN + j * 8 + g, ch) + off];
                 uint32_t b0, b1, s0, s1;
-                gf_split(wv.x, b0, s0);
-                gf_split(wv.y, b1, s1);
+                tf32_split(wv.x, b0, s0);
+                tf32_split(wv.y, b1, s1);
 #pragma unroll
                 for (int i = 0; i < MF; i++) {
-                    gf_mma(acc[i][j], asm_[i], b0, b1);
-                    gf_mma(acc[i][j], ab[i], s0, s1);
-                    gf_mma(acc[i][j], ab[i], b0, b1);
+                    mma_tf32_m16n8k8(acc[i][j], asm_[i], b0, b1);
+                    mma_tf32_m16n8k8(acc[i][j], ab[i], s0, s1);
+                    mma_tf32_m16n8k8(acc[i][j], ab[i], b0, b1);
                 }
             }
         }
