@@ -29,7 +29,8 @@ extern "C" {
 
 /* ---- math mode ------------------------------------------------------------------------------ */
 typedef enum lc_cuda_math {
-    LC_CUDA_MATH_DEFAULT = 0, /* f32 GEMMs in full f32 (parity 1e-4 with the CPU) */
+    LC_CUDA_MATH_DEFAULT = 0, /* f32 GEMMs at f32 accuracy: cuBLASLt's f32 kernels, or for few rows locus's
+                                 3xTF32 tensor-core kernel where it times faster (parity 1e-4 with the CPU) */
     LC_CUDA_MATH_TF32 = 1     /* f32 GEMMs on the tensor cores in TF32 (parity about 1e-3) */
 } lc_cuda_math;
 /* Process-wide; also set at start-up by the environment: LOCUS_CUDA_MATH=tf32.

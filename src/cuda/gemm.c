@@ -9,7 +9,8 @@
  *   f32 / tf32   BIAS epilogue, then the exact erf GELU in one elementwise pass.
  *
  * Compute types: f32 (CUBLAS_COMPUTE_32F), TF32 when lc_cuda_set_math_mode(LC_CUDA_MATH_TF32)
- * or LOCUS_CUDA_MATH=tf32, and f32 accumulation for f16 / bf16 operands.
+ * or LOCUS_CUDA_MATH=tf32, and f32 accumulation for f16 / bf16 operands. f32 linear layers of few
+ * rows may instead run on locus's 3xTF32 kernel (gemm_f32.cu), chosen per shape by timing (below).
  *
  * A residual (lc_linear_add) is cuBLASLt's C with beta = 1, read from its own buffer while D is
  * the output, so the add costs no separate pass.
