@@ -11,7 +11,8 @@
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
  * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
- * graph-mode rows under the programmatic-launch and row-kernel switches.
+ * graph-mode rows under the programmatic-launch and row-kernel switches; --bench floor the cost of a
+ * kernel with negligible work in a replayed graph.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
 #ifdef LOCUS_WITH_CUDA
@@ -763,6 +764,62 @@ static void bench_switches(void) {
     row_variant = NULL;
 }
 
+/* --bench floor: what a kernel costs in a captured graph when its work is negligible: a chain of n
+ * LayerNorms over (128, 768) f16 (BERT's batch-1 activations, 0.2 MB), captured once and replayed,
+ * for n = 1, 24 and 85 (a BERT-base forward launches 85 kernels at batch 1). */
+typedef struct {
+    int n;
+    lc_array *w, *b;
+} floor_ctx;
+
+static lc_status floor_forward(void *vctx, lc_array *const *in, lc_array **out) {
+    floor_ctx *c = vctx;
+    lc_array *x = in[0], *y = NULL;
+    lc_status s = LC_OK;
+    lc_array_retain(x);
+    for (int i = 0; i < c->n && !s; i++) {
+        s = lc_layer_norm(x, c->w, c->b, 1e-12f, &y);
+        lc_array_release(x);
+        x = y, y = NULL;
+    }
+    out[0] = x;
+    return s;
+}
+
+typedef struct {
+    lc_cuda_graph_cache *cache;
+    floor_ctx *f;
+    lc_array *x;
+} floor_run;
+
+static lc_status floor_once(void *vctx) {
+    floor_run *r = vctx;
+    lc_array *o = NULL;
+    lc_status s = lc_cuda_graph_run(r->cache, floor_forward, r->f, &r->x, &o);
+    lc_array_release(o);
+    return s;
+}
+
+static void bench_floor(void) {
+    const int ns[3] = {1, 24, 85};
+    int64_t xs[2] = {128, 768}, ws[1] = {768};
+    for (int k = 0; k < 3; k++) {
+        floor_ctx f = {.n = ns[k]};
+        floor_run r = {.f = &f};
+        double ms = NAN;
+        lc_status s = lc_array_rand(LC_F16, 2, xs, -1, 1, 21, GPU, &r.x);
+        if (!s) s = lc_array_rand(LC_F16, 1, ws, 0.5f, 1.5f, 22, GPU, &f.w);
+        if (!s) s = lc_array_rand(LC_F16, 1, ws, -0.5f, 0.5f, 23, GPU, &f.b);
+        if (!s) s = lc_cuda_graph_cache_new(GPU, 1, 1, &r.cache);
+        if (!s) s = time_device(floor_once, &r, 3, 7, 40, &ms, NULL, NULL);
+        printf("ROW {\"kind\":\"floor\",\"kernels\":%d,\"ms\":%.4f,\"us_per_kernel\":%.2f%s}\n", ns[k], ms, ms * 1e3 / ns[k],
+               s ? ",\"error\":true" : "");
+        fflush(stdout);
+        lc_cuda_graph_cache_free(r.cache);
+        lc_array_release(r.x), lc_array_release(f.w), lc_array_release(f.b);
+    }
+}
+
 static int run_bench(int argc, char **argv) {
     char desc[256] = "";
     lc_device_describe(GPU, desc, sizeof desc);
@@ -772,6 +829,10 @@ static int run_bench(int argc, char **argv) {
     bool only_mem = argc > 2 && strcmp(argv[2], "memory") == 0, only_models = argc > 2 && strcmp(argv[2], "models") == 0;
     if (argc > 2 && strcmp(argv[2], "pieces") == 0) {
         bench_pieces(LC_F16);
+        return failures ? 1 : 0;
+    }
+    if (argc > 2 && strcmp(argv[2], "floor") == 0) {
+        bench_floor();
         return failures ? 1 : 0;
     }
     if (argc > 2 && strcmp(argv[2], "switches") == 0) {
