@@ -392,6 +392,21 @@ extern "C" int lc_cu_embedding(lc_cu_stream s, void *out, const void *table, siz
     return lc_cu_last_error();
 }
 
+/* The table rows of token `tok`: word, position and type ids, checked against the tables; an id
+ * outside its table sets *bad (from the thread with `reporter` true) and reads row 0 instead. */
+__device__ __forceinline__ void embed_rows(const lc_cu_embed_args &a, int64_t tok, bool reporter, int *bad, int64_t &wid,
+                                           int64_t &pid, int64_t &tid) {
+    wid = load_id(a.word_ids, a.ids_dtype, tok);
+    pid = a.pos_ids ? load_id(a.pos_ids, a.ids_dtype, tok) : tok % a.seq + a.pos_offset;
+    tid = a.type_ids ? load_id(a.type_ids, a.ids_dtype, tok) : 0;
+    const bool ok = wid >= 0 && wid < a.word_rows && (!a.pos || (pid >= 0 && pid < a.pos_rows)) &&
+                    (!a.type || (tid >= 0 && tid < a.type_rows));
+    if (!ok) {
+        if (reporter && bad) *bad = 1;
+        wid = 0, pid = 0, tid = 0;
+    }
+}
+
 /* Fused embeddings + LayerNorm: one block per token, the row kept in shared memory (any row length
  * and alignment). */
 template <typename T>
@@ -403,16 +418,8 @@ __global__ void embed_ln_kernel(T *out, lc_cu_embed_args a, int *bad) {
     const T *w = (const T *)a.ln_w, *b = (const T *)a.ln_b;
     int64_t ntok = a.batch * a.seq, d = a.d;
     for (int64_t tok = blockIdx.x; tok < ntok; tok += gridDim.x) {
-        int64_t t = tok % a.seq;
-        int64_t wid = load_id(a.word_ids, a.ids_dtype, tok);
-        int64_t pid = a.pos_ids ? load_id(a.pos_ids, a.ids_dtype, tok) : t + a.pos_offset;
-        int64_t tid = a.type_ids ? load_id(a.type_ids, a.ids_dtype, tok) : 0;
-        bool ok = wid >= 0 && wid < a.word_rows && (!pos || (pid >= 0 && pid < a.pos_rows)) &&
-                  (!type || (tid >= 0 && tid < a.type_rows));
-        if (!ok) {
-            if (threadIdx.x == 0 && bad) *bad = 1;
-            wid = 0, pid = 0, tid = 0;
-        }
+        int64_t wid, pid, tid;
+        embed_rows(a, tok, threadIdx.x == 0, bad, wid, pid, tid);
         float sum = 0;
         for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
             float x = to_f(word[wid * d + j]);
@@ -453,15 +460,8 @@ __global__ void __launch_bounds__(EMB_WARPS * 32) embed_ln_warp_kernel(T *out, l
     const int lane = threadIdx.x & 31;
     const int64_t ntok = a.batch * a.seq, d = a.d, nv = d / V;
     for (int64_t tok = (int64_t)blockIdx.x * EMB_WARPS + (threadIdx.x >> 5); tok < ntok; tok += (int64_t)gridDim.x * EMB_WARPS) {
-        const int64_t t = tok % a.seq;
-        int64_t wid = load_id(a.word_ids, a.ids_dtype, tok);
-        int64_t pid = a.pos_ids ? load_id(a.pos_ids, a.ids_dtype, tok) : t + a.pos_offset;
-        int64_t tid = a.type_ids ? load_id(a.type_ids, a.ids_dtype, tok) : 0;
-        const bool ok = wid >= 0 && wid < a.word_rows && (!pos || (pid >= 0 && pid < a.pos_rows)) && (!type || (tid >= 0 && tid < a.type_rows));
-        if (!ok) {
-            if (lane == 0 && bad) *bad = 1;
-            wid = 0, pid = 0, tid = 0;
-        }
+        int64_t wid, pid, tid;
+        embed_rows(a, tok, lane == 0, bad, wid, pid, tid);
         float x[VPT][V];
         float sum = 0;
 #pragma unroll

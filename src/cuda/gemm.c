@@ -270,7 +270,7 @@ static lc_status kerr(int e, const char *what) {
 #define SMALL_CONFIGS 16
 
 typedef struct small_key {
-    int dtype, gelu, bias, residual;
+    int gelu, bias, residual;
     int64_t R, N, K;
 } small_key;
 typedef struct small_plan {
@@ -360,7 +360,7 @@ static int small_choice(lc_cuda_dev *dev, const lc_op *op) {
     }
     small_key k;
     memset(&k, 0, sizeof k);
-    k.dtype = o->dtype, k.gelu = op->i[0] != 0, k.bias = bias != NULL, k.residual = residual != NULL;
+    k.gelu = op->i[0] != 0, k.bias = bias != NULL, k.residual = residual != NULL;
     k.R = R, k.N = N, k.K = K;
     int di = dev->index;
     pthread_mutex_lock(&plan_lock);
