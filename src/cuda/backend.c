@@ -218,9 +218,29 @@ static lc_status cuda_synchronize(int index) {
 }
 
 /* ---- L2 prefetch ------------------------------------------------------------------------------ */
-static bool prefetch_enabled(void) {
+/* LOCUS_CUDA_PREFETCH: 0 off, 1 on a parallel stream (default), inline on the device's stream.
+ * LOCUS_CUDA_PREFETCH_KIND=tma|lsu,CHUNK,THREADS: how the kernel issues them (default tma,16384,64). */
+typedef struct {
+    int mode, tma, threads;
+    uint32_t chunk;
+} prefetch_cfg;
+
+static prefetch_cfg prefetch_config(void) {
+    prefetch_cfg c = {1, 1, 64, 16384};
     const char *e = getenv("LOCUS_CUDA_PREFETCH");
-    return !(e && strcmp(e, "0") == 0);
+    if (e && strcmp(e, "0") == 0) c.mode = 0;
+    else if (e && strcmp(e, "inline") == 0) c.mode = 2;
+    const char *k = getenv("LOCUS_CUDA_PREFETCH_KIND");
+    if (k && *k) {
+        char kind[8] = "";
+        unsigned chunk = 0;
+        int threads = 0;
+        if (sscanf(k, "%7[a-z],%u,%d", kind, &chunk, &threads) == 3 && chunk >= 128 && chunk % 128 == 0 && threads >= 1 && threads <= 1024) {
+            c.tma = strcmp(kind, "tma") == 0;
+            c.chunk = chunk, c.threads = threads;
+        }
+    }
+    return c;
 }
 
 lc_status lc_cuda_prefetch_join(lc_cuda_dev *d) {
@@ -235,7 +255,8 @@ lc_status lc_cuda_prefetch_join(lc_cuda_dev *d) {
 lc_status lc_cuda_prefetch_l2(lc_array *const *arrays, int n) {
     if (n < 0 || n > LC_CU_PREFETCH_MAX || (n && !arrays))
         return lc_error(LC_ERR_ARG, "lc_cuda_prefetch_l2: between 0 and %d arrays expected", LC_CU_PREFETCH_MAX);
-    if (!prefetch_enabled()) return LC_OK;
+    prefetch_cfg cfg = prefetch_config();
+    if (!cfg.mode) return LC_OK;
     lc_cu_ranges r = {.n = 0};
     int index = -1;
     for (int i = 0; i < n; i++) {
@@ -256,6 +277,10 @@ lc_status lc_cuda_prefetch_l2(lc_array *const *arrays, int n) {
     lc_status s = lc_cuda_dev_get(index, &d);
     if (s) return s;
     cudaError_t e = cudaSuccess;
+    if (cfg.mode == 2) { /* in the device's stream: ordered, no branch */
+        e = (cudaError_t)lc_cu_prefetch_l2(d->stream, &r, cfg.tma, cfg.chunk, cfg.threads);
+        return e ? lc_cuda_fail(e, "L2 prefetch") : LC_OK;
+    }
     if (!d->pf_stream) {
         e = cudaStreamCreateWithFlags(&d->pf_stream, cudaStreamNonBlocking);
         if (!e) e = cudaEventCreateWithFlags(&d->pf_fork, cudaEventDisableTiming);
@@ -268,7 +293,7 @@ lc_status lc_cuda_prefetch_l2(lc_array *const *arrays, int n) {
             return lc_error(LC_ERR_NOMEM, "out of memory");
     e = cudaEventRecord(d->pf_fork, d->stream);
     if (!e) e = cudaStreamWaitEvent(d->pf_stream, d->pf_fork, 0);
-    if (!e) e = (cudaError_t)lc_cu_prefetch_l2(d->pf_stream, &r);
+    if (!e) e = (cudaError_t)lc_cu_prefetch_l2(d->pf_stream, &r, cfg.tma, cfg.chunk, cfg.threads);
     if (e) return lc_cuda_fail(e, "L2 prefetch");
     d->pf_pending = true;
     return LC_OK;

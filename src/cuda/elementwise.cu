@@ -547,38 +547,39 @@ extern "C" int lc_cu_embed_layer_norm(lc_cu_stream s, int dtype, void *out, cons
 }
 
 /* ---- L2 prefetch ------------------------------------------------------------------------------ */
-/* One thread per 16 KB chunk of the ranges. On sm_90 one bulk prefetch (the tensor memory
- * accelerator fetches the chunk into L2 without the thread waiting); elsewhere one L2 prefetch per
- * 128-byte line. */
-#define PF_CHUNK 16384
-__global__ void prefetch_l2_kernel(lc_cu_ranges r, uint64_t chunks) {
+/* One thread per chunk of the ranges. tma (sm_90): one bulk prefetch per chunk (the tensor memory
+ * accelerator of the thread's multiprocessor fetches the chunk into L2 without the thread
+ * waiting); otherwise, or with tma == 0, one L2 prefetch instruction per 128-byte line. */
+__global__ void prefetch_l2_kernel(lc_cu_ranges r, uint64_t chunks, uint32_t chunk, int tma) {
     uint64_t c = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= chunks) return;
     uint64_t first = 0;
     int i = 0;
     for (; i < r.n; i++) {
-        uint64_t nc = (r.bytes[i] + PF_CHUNK - 1) / PF_CHUNK;
+        uint64_t nc = (r.bytes[i] + chunk - 1) / chunk;
         if (c < first + nc) break;
         first += nc;
     }
     if (i == r.n) return;
     uintptr_t base = (uintptr_t)r.p[i], lim = base + r.bytes[i];
-    uintptr_t a = base + (uintptr_t)(c - first) * PF_CHUNK, e = a + PF_CHUNK < lim ? a + PF_CHUNK : lim;
+    uintptr_t a = base + (uintptr_t)(c - first) * chunk, e = a + chunk < lim ? a + chunk : lim;
     a = (a + 15) & ~(uintptr_t)15, e &= ~(uintptr_t)15;
     if (e <= a) return;
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a), "r"((unsigned)(e - a)) : "memory");
-#else
-    for (; a < e; a += 128) asm volatile("prefetch.global.L2 [%0];\n" ::"l"(a));
+    if (tma) {
+        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a), "r"((unsigned)(e - a)) : "memory");
+        return;
+    }
 #endif
+    for (; a < e; a += 128) asm volatile("prefetch.global.L2 [%0];\n" ::"l"(a));
 }
 
-extern "C" int lc_cu_prefetch_l2(lc_cu_stream s, const lc_cu_ranges *r) {
+extern "C" int lc_cu_prefetch_l2(lc_cu_stream s, const lc_cu_ranges *r, int tma, uint32_t chunk, int threads) {
     if (r->n <= 0 || r->n > LC_CU_PREFETCH_MAX) return r->n == 0 ? 0 : (int)cudaErrorInvalidValue;
+    if (chunk < 128 || chunk % 128 || threads < 1 || threads > 1024) return (int)cudaErrorInvalidValue;
     uint64_t chunks = 0;
-    for (int i = 0; i < r->n; i++) chunks += (r->bytes[i] + PF_CHUNK - 1) / PF_CHUNK;
+    for (int i = 0; i < r->n; i++) chunks += (r->bytes[i] + chunk - 1) / chunk;
     if (!chunks) return 0;
-    const unsigned threads = 64;
-    prefetch_l2_kernel<<<(unsigned)((chunks + threads - 1) / threads), threads, 0, s>>>(*r, chunks);
+    prefetch_l2_kernel<<<(unsigned)((chunks + threads - 1) / threads), threads, 0, s>>>(*r, chunks, chunk, tma);
     return lc_cu_last_error();
 }
