@@ -87,16 +87,6 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
 int lc_cuda_graph_cache_size(const lc_cuda_graph_cache *c);
 int64_t lc_cuda_graph_cache_replays(const lc_cuda_graph_cache *c);
 
-/* ---- L2 prefetch ---------------------------------------------------------------------------- */
-/* A hint that the next kernels on the arrays' CUDA device will read these arrays (the next layer's
- * weights while the current layer runs): their device copies are fetched into the GPU's L2 cache
- * on a second stream, in parallel with the work queued so far (a parallel branch of a graph being
- * captured). NULL arrays, arrays of other devices and arrays not yet resident on the device are
- * skipped; at most 16 arrays. LOCUS_CUDA_PREFETCH=0 turns it off. The device's stream waits for the
- * prefetch stream before a capture ends, at every synchronisation and read-back, and before device
- * memory is freed. */
-lc_status lc_cuda_prefetch_l2(lc_array *const *arrays, int n);
-
 /* ---- fused embeddings ----------------------------------------------------------------------- */
 /* out (B, T, D) = layer_norm(word[ids] + pos[pos_ids] + type[type_ids]) * ln_w + ln_b in one
  * kernel (BERT, RoBERTa, XLM-R, DistilBERT embeddings). ids (B, T) i32/i64 on any device;

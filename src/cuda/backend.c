@@ -146,11 +146,6 @@ static lc_status cuda_alloc(int index, size_t bytes, void **ptr) {
 static void cuda_free(int index, void *ptr, size_t bytes) {
     lc_cuda_dev *d = NULL;
     if (!ptr || lc_cuda_dev_get(index, &d)) return;
-    for (int i = 0; i < d->npf; i++) /* a prefetch still queued names this memory */
-        if (d->pf_bufs[i] == ptr) {
-            (void)lc_cuda_prefetch_join(d);
-            break;
-        }
     if (d->capturing && !ptr_list_remove(d->cap_allocs, &d->ncap, ptr)) {
         /* Allocated before the capture: the graph may read it on every replay, so it lives as
          * long as the graph (graph.c frees it with the graph). */
@@ -197,8 +192,6 @@ static lc_status cuda_download(int index, void *dst, const void *src, size_t byt
     if (d->capturing)
         return lc_error(LC_ERR_DEVICE, "cuda: a device array was read back to the host while a CUDA graph was being captured");
     if (!bytes) return LC_OK;
-    s = lc_cuda_prefetch_join(d);
-    if (s) return s;
     cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, d->stream);
     if (!e) e = cudaStreamSynchronize(d->stream);
     if (e) return lc_cuda_fail(e, "device-to-host copy");
@@ -210,93 +203,9 @@ static lc_status cuda_synchronize(int index) {
     lc_status s = lc_cuda_dev_get(index, &d);
     if (s) return s;
     if (d->capturing) return LC_OK; /* nothing runs while capturing */
-    s = lc_cuda_prefetch_join(d);
-    if (s) return s;
     cudaError_t e = cudaStreamSynchronize(d->stream);
     if (e) return lc_cuda_fail(e, "synchronize");
     return check_bad_ids(d);
-}
-
-/* ---- L2 prefetch ------------------------------------------------------------------------------ */
-/* LOCUS_CUDA_PREFETCH: 0 off, 1 on a parallel stream (default), inline on the device's stream.
- * LOCUS_CUDA_PREFETCH_KIND=tma|lsu,CHUNK,THREADS: how the kernel issues them (default tma,16384,64). */
-typedef struct {
-    int mode, tma, threads;
-    uint32_t chunk;
-} prefetch_cfg;
-
-static prefetch_cfg prefetch_config(void) {
-    prefetch_cfg c = {1, 1, 64, 16384};
-    const char *e = getenv("LOCUS_CUDA_PREFETCH");
-    if (e && strcmp(e, "0") == 0) c.mode = 0;
-    else if (e && strcmp(e, "inline") == 0) c.mode = 2;
-    const char *k = getenv("LOCUS_CUDA_PREFETCH_KIND");
-    if (k && *k) {
-        char kind[8] = "";
-        unsigned chunk = 0;
-        int threads = 0;
-        if (sscanf(k, "%7[a-z],%u,%d", kind, &chunk, &threads) == 3 && chunk >= 128 && chunk % 128 == 0 && threads >= 1 && threads <= 1024) {
-            c.tma = strcmp(kind, "tma") == 0;
-            c.chunk = chunk, c.threads = threads;
-        }
-    }
-    return c;
-}
-
-lc_status lc_cuda_prefetch_join(lc_cuda_dev *d) {
-    if (!d->pf_pending) return LC_OK;
-    d->pf_pending = false;
-    d->npf = 0;
-    cudaError_t e = cudaEventRecord(d->pf_join, d->pf_stream);
-    if (!e) e = cudaStreamWaitEvent(d->stream, d->pf_join, 0);
-    return e ? lc_cuda_fail(e, "joining the prefetch stream") : LC_OK;
-}
-
-lc_status lc_cuda_prefetch_l2(lc_array *const *arrays, int n) {
-    if (n < 0 || n > LC_CU_PREFETCH_MAX || (n && !arrays))
-        return lc_error(LC_ERR_ARG, "lc_cuda_prefetch_l2: between 0 and %d arrays expected", LC_CU_PREFETCH_MAX);
-    prefetch_cfg cfg = prefetch_config();
-    if (!cfg.mode) return LC_OK;
-    lc_cu_ranges r = {.n = 0};
-    int index = -1;
-    for (int i = 0; i < n; i++) {
-        const lc_array *a = arrays[i];
-        if (!a || a->device.kind != LC_DEVICE_CUDA || (index >= 0 && a->device.index != index)) continue;
-        const lc_buffer *b = a->buf;
-        if (!b || !b->data[LC_DEVICE_CUDA] || b->device_index[LC_DEVICE_CUDA] != a->device.index) continue;
-        index = a->device.index;
-        /* the bytes the view spans (the whole buffer for a broadcast or strided view) */
-        size_t es = lc_dtype_size(a->dtype), off = (size_t)a->offset * es, len = lc_array_is_contiguous(a) ? lc_array_nbytes(a) : b->nbytes - off;
-        if (off >= b->nbytes || !len) continue;
-        if (len > b->nbytes - off) len = b->nbytes - off;
-        r.p[r.n] = (const char *)b->data[LC_DEVICE_CUDA] + off;
-        r.bytes[r.n++] = len;
-    }
-    if (!r.n) return LC_OK;
-    lc_cuda_dev *d = NULL;
-    lc_status s = lc_cuda_dev_get(index, &d);
-    if (s) return s;
-    cudaError_t e = cudaSuccess;
-    if (cfg.mode == 2) { /* in the device's stream: ordered, no branch */
-        e = (cudaError_t)lc_cu_prefetch_l2(d->stream, &r, cfg.tma, cfg.chunk, cfg.threads);
-        return e ? lc_cuda_fail(e, "L2 prefetch") : LC_OK;
-    }
-    if (!d->pf_stream) {
-        e = cudaStreamCreateWithFlags(&d->pf_stream, cudaStreamNonBlocking);
-        if (!e) e = cudaEventCreateWithFlags(&d->pf_fork, cudaEventDisableTiming);
-        if (!e) e = cudaEventCreateWithFlags(&d->pf_join, cudaEventDisableTiming);
-        if (e) return lc_cuda_fail(e, "creating the prefetch stream");
-    }
-    for (int i = 0; i < n; i++) /* remember the allocations for cuda_free */
-        if (arrays[i] && arrays[i]->device.kind == LC_DEVICE_CUDA && arrays[i]->device.index == index && arrays[i]->buf->data[LC_DEVICE_CUDA] &&
-            !ptr_list_push(&d->pf_bufs, &d->npf, &d->cappf, arrays[i]->buf->data[LC_DEVICE_CUDA]))
-            return lc_error(LC_ERR_NOMEM, "out of memory");
-    e = cudaEventRecord(d->pf_fork, d->stream);
-    if (!e) e = cudaStreamWaitEvent(d->pf_stream, d->pf_fork, 0);
-    if (!e) e = (cudaError_t)lc_cu_prefetch_l2(d->pf_stream, &r, cfg.tma, cfg.chunk, cfg.threads);
-    if (e) return lc_cuda_fail(e, "L2 prefetch");
-    d->pf_pending = true;
-    return LC_OK;
 }
 
 /* ---- helpers for op dispatch ------------------------------------------------------------------ */

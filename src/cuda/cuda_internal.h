@@ -37,21 +37,12 @@ typedef struct lc_cuda_dev {
     void **cap_allocs; /* allocations made during the capture (graph allocations) */
     int ncap, capcap;
     lc_cuda_keep keep;
-    /* L2 prefetches (lc_cuda_prefetch_l2) run on a second stream forked from `stream`: a parallel
-     * branch of a captured graph. pf_pending: `stream` has not waited for the last one yet. */
-    cudaStream_t pf_stream;
-    cudaEvent_t pf_fork, pf_join;
-    bool pf_pending;
-    void **pf_bufs; /* the allocations named by prefetches since the last join */
-    int npf, cappf;
 } lc_cuda_dev;
 
 /* The state of device `index`, initialised on first use (sets the calling thread's device). */
 lc_status lc_cuda_dev_get(int index, lc_cuda_dev **out);
 /* Message for a CUDA error, naming what failed. */
 lc_status lc_cuda_fail(int err, const char *what);
-/* Make the device's stream wait for the outstanding L2 prefetches (a join in a capture). */
-lc_status lc_cuda_prefetch_join(lc_cuda_dev *d);
 /* Pointer of an array on its CUDA device (after lc_op_run has made it resident). */
 void *lc_cuda_ptr(const lc_array *a);
 

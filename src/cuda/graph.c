@@ -159,7 +159,6 @@ static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_c
     lc_array *warm[GRAPH_MAX_IO] = {0};
     lc_status s = fn(ctx, b->in_static, warm);
     for (int i = 0; i < c->nout; i++) lc_array_release(warm[i]);
-    if (!s) s = lc_cuda_prefetch_join(d); /* no prefetch of the warm-up run crosses into the capture */
     if (s) return s;
     cudaError_t e = cudaStreamSynchronize(d->stream);
     if (e) return lc_cuda_fail(e, "synchronize before capture");
@@ -174,8 +173,6 @@ static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_c
     }
     lc_array *outs[GRAPH_MAX_IO] = {0};
     s = fn(ctx, b->in_static, outs);
-    lc_status js = lc_cuda_prefetch_join(d); /* the prefetch branch rejoins before the capture ends */
-    if (!s) s = js;
     cudaGraph_t graph = NULL;
     e = cudaStreamEndCapture(d->stream, &graph);
     d->capturing = false;

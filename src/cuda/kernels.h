@@ -107,19 +107,6 @@ int lc_cu_gemm_f32x3_configs(int64_t M, int64_t N, int64_t K, int *configs, int 
 /* Runs one configuration; cudaErrorNotSupported when it cannot take the problem. */
 int lc_cu_gemm_f32x3(lc_cu_stream s, const lc_cu_gemm_f32x3_args *a, int config);
 
-/* A hint that kernels issued next will read these byte ranges of device memory: bring them into
- * the L2 cache (fire and forget: the kernel ends before the data arrives, nothing waits on it).
- * One thread per `chunk` bytes (a multiple of 128), `threads` per block; tma: bulk prefetches
- * (sm_90), else one prefetch instruction per 128-byte line. Partial 16-byte granules at the ends
- * of a range are left out. */
-#define LC_CU_PREFETCH_MAX 16
-typedef struct lc_cu_ranges {
-    const void *p[LC_CU_PREFETCH_MAX];
-    uint64_t bytes[LC_CU_PREFETCH_MAX];
-    int n;
-} lc_cu_ranges;
-int lc_cu_prefetch_l2(lc_cu_stream s, const lc_cu_ranges *r, int tma, uint32_t chunk, int threads);
-
 /* Fill n elements with a constant. */
 int lc_cu_fill(lc_cu_stream s, int dtype, void *out, int64_t n, float value);
 

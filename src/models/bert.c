@@ -102,17 +102,6 @@ bool residual_in_gemm(const lc_model *m) {
     return m->opt.device.kind != LC_DEVICE_CPU && m->family == FAMILY_VIT;
 }
 
-void prefetch_layer(lc_model *m, int64_t l) {
-#ifdef LOCUS_WITH_CUDA
-    if (m->opt.device.kind != LC_DEVICE_CUDA || l < 0 || l >= m->cfg.layers) return;
-    const encoder_layer *L = &m->layer[l];
-    lc_array *w[7] = {L->qkv_w, L->q_w, L->k_w, L->v_w, L->o_w, L->i_w, L->out_w};
-    (void)lc_cuda_prefetch_l2(w, 7); /* a hint: a failure costs speed only */
-#else
-    (void)m, (void)l;
-#endif
-}
-
 /* Host-side ids for the embeddings: position ids (and zero type ids when absent). */
 static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) {
     int64_t B = ids->shape[0], T = ids->shape[1];
@@ -154,7 +143,6 @@ static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
     int64_t B = ids->shape[0];
     out[0] = out[1] = NULL;
     if (in[3]) TRY(lc_astype(in[3], LC_F32, &maskf)); /* a view when it is f32 already */
-    prefetch_layer(m, 0);
 #ifdef LOCUS_WITH_CUDA
     if (m->opt.device.kind == LC_DEVICE_CUDA) { /* one fused gather + sum + LayerNorm kernel */
         TRY(lc_cuda_embed_layer_norm(m->word_emb, ids, m->pos_emb, pos, 0, m->type_emb, type_ids, m->emb_ln_w, m->emb_ln_b,
@@ -177,7 +165,6 @@ static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
         const encoder_layer *L = &m->layer[l];
         lc_array *a = NULL, *h1 = NULL, *inter = NULL, *o = NULL, *h2 = NULL;
         lc_status s;
-        prefetch_layer(m, l + 1);
         if (residual_in_gemm(m)) { /* the residual enters the GEMM's epilogue; LayerNorm reads one tensor */
             s = transformer_attention_res(m, L, x, maskf, x, &a);
             if (!s) s = lc_layer_norm(a, L->ln1_w, L->ln1_b, m->cfg.eps, &h1);

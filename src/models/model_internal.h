@@ -83,11 +83,6 @@ bool residual_in_gemm(const lc_model *m);
  * LOCUS_FUSE_QKV=1): one kernel instead of three. On the CPU the default keeps the separate
  * weights, which are used in place from the mapped file (stacking would copy them). */
 lc_status fuse_qkv(lc_model *m);
-/* On a CUDA device, start fetching layer l's projection weights into the GPU's L2 cache in
- * parallel with the work already queued (lc_cuda_prefetch_l2); nothing elsewhere or for l past
- * the last layer. Called as layer l - 1 begins, so that layer l's GEMMs, which at a few rows are
- * bound by the weights' trip from memory, find them in L2. */
-void prefetch_layer(lc_model *m, int64_t l);
 
 #define TRY(expr)                                                                               \
     do {                                                                                        \

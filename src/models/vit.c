@@ -27,7 +27,6 @@ static lc_status vit_core(void *ctx, lc_array *const *in, lc_array **outs) {
     lc_array *x = NULL, *px_dt = NULL;
     outs[0] = NULL;
     int64_t B = px->shape[0], P = c->patch, g = c->image_size / P, N = g * g, D = c->hidden;
-    prefetch_layer(m, 0);
     TRY(lc_array_to(px, m->opt.device, &pxd)); /* the cast and the patch gather run where the model lives */
     TRY(lc_astype(pxd, m->opt.dtype, &px_dt));
     TRY(lc_contiguous(px_dt, &pxc));
@@ -44,7 +43,6 @@ static lc_status vit_core(void *ctx, lc_array *const *in, lc_array **outs) {
     TRY(lc_add(tok, m->pos_emb, &x)); /* pos_emb (1, 1 + N, D) broadcasts */
     for (int64_t l = 0; l < c->layers; l++) {
         const encoder_layer *L = &m->layer[l];
-        prefetch_layer(m, l + 1);
         lc_array *n1 = NULL, *a = NULL, *h = NULL, *n2 = NULL, *inter = NULL, *o = NULL, *h2 = NULL;
         const bool fused = residual_in_gemm(m); /* the residual adds inside the output projections' GEMMs */
         lc_status s = lc_layer_norm(x, L->ln1_w, L->ln1_b, c->eps, &n1);

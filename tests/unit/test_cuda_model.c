@@ -11,8 +11,8 @@
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
  * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
- * graph-mode rows under the prefetch switches; --bench prefetch what the L2 prefetch buys a
- * batch-1 GEMM; --bench floor the cost of a kernel with negligible work in a replayed graph.
+ * graph-mode rows under the programmatic-launch and row-kernel switches; --bench floor the cost of a
+ * kernel with negligible work in a replayed graph.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
 #ifdef LOCUS_WITH_CUDA
@@ -742,21 +742,20 @@ static void bench_pieces(lc_dtype t) {
     bench_vit_pieces(t);
 }
 
-/* --bench switches: graph-mode model rows under each setting of the switches, alternating, two
- * rounds, in one process: the next layer's weights prefetched into L2 or not (LOCUS_CUDA_PREFETCH),
- * and how (LOCUS_CUDA_PREFETCH_KIND). */
+/* --bench switches: graph-mode model rows under each setting of the launch and row-kernel switches,
+ * alternating, two rounds, in one process: programmatic dependent launch (LOCUS_CUDA_PDL=1),
+ * LayerNorm one block per row instead of one warp per short row (LOCUS_CUDA_ROW_WARP=0), and f32
+ * linear layers on cuBLASLt only instead of the timed choice with locus's 3xTF32 kernel
+ * (LOCUS_CUDA_F32_GEMM=0). */
 static void bench_switches(void) {
-    struct { const char *label, *var, *val; } sw[] = {{"default", NULL, NULL}, {"prefetch=0", "LOCUS_CUDA_PREFETCH", "0"},
-                                                      {"prefetch=inline", "LOCUS_CUDA_PREFETCH", "inline"},
-                                                      {"kind=tma,16384,1", "LOCUS_CUDA_PREFETCH_KIND", "tma,16384,1"},
-                                                      {"kind=lsu,4096,128", "LOCUS_CUDA_PREFETCH_KIND", "lsu,4096,128"}};
+    struct { const char *label, *var, *val; } sw[4] = {{"default", NULL, NULL}, {"pdl=1", "LOCUS_CUDA_PDL", "1"}, {"row_warp=0", "LOCUS_CUDA_ROW_WARP", "0"},
+                                                       {"f32_gemm=0", "LOCUS_CUDA_F32_GEMM", "0"}};
     struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
-        {"bert-base", LC_F16, 1, 128},  {"bert-base", LC_F16, 32, 128}, {"bert-base", LC_F16, 128, 128},
-        {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},   {"bert-base", LC_F32, 1, 128}};
-    const int nsw = (int)(sizeof sw / sizeof sw[0]);
+        {"bert-base", LC_F16, 1, 128}, {"bert-base", LC_F16, 32, 128}, {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},
+        {"bert-base", LC_F32, 1, 128}};
     for (int round = 0; round < 2; round++)
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
-            for (int i = 0; i < nsw; i++) {
+            for (int i = 0; i < 4; i++) {
                 if (sw[i].var) setenv(sw[i].var, sw[i].val, 1);
                 row_variant = sw[i].label;
                 bench_model(rows[r].m, rows[r].t, false, rows[r].b, rows[r].T, true, NULL);
@@ -821,81 +820,6 @@ static void bench_floor(void) {
     }
 }
 
-/* --bench prefetch: what the L2 prefetch buys one batch-1 GEMM. A captured chain of 48 linear layers
- * on (128, K) f16 activations, each with its own weight (48 copies, more than L2 holds: every weight
- * comes from memory) or all with the same one (warm: from L2), and with the weight two layers ahead
- * prefetched in the ways LOCUS_CUDA_PREFETCH / LOCUS_CUDA_PREFETCH_KIND select. */
-#define PF_CHAIN 48
-typedef struct {
-    lc_array *w[PF_CHAIN], *b;
-    bool same, prefetch;
-} pf_ctx;
-
-static lc_status pf_forward(void *vctx, lc_array *const *in, lc_array **out) {
-    pf_ctx *c = vctx;
-    lc_status s = LC_OK;
-    lc_array *y = NULL;
-    for (int i = 0; i < PF_CHAIN && !s; i++) {
-        if (c->prefetch) s = lc_cuda_prefetch_l2(&c->w[(i + 2) % PF_CHAIN], 1);
-        lc_array_release(y);
-        y = NULL;
-        if (!s) s = lc_linear(in[0], c->w[c->same ? 0 : i], c->b, &y);
-    }
-    out[0] = y;
-    return s;
-}
-
-typedef struct {
-    lc_cuda_graph_cache *cache;
-    pf_ctx *f;
-    lc_array *x;
-} pf_run;
-
-static lc_status pf_once(void *vctx) {
-    pf_run *r = vctx;
-    lc_array *o = NULL;
-    lc_status s = lc_cuda_graph_run(r->cache, pf_forward, r->f, &r->x, &o);
-    lc_array_release(o);
-    return s;
-}
-
-static void bench_prefetch(void) {
-    struct { const char *name; int64_t n, k; } shapes[] = {{"qkv 2304x768", 2304, 768}, {"ffn2 768x3072", 768, 3072}};
-    struct { const char *label, *mode, *kind; bool same, prefetch; } vs[] = {
-        {"cold", "0", NULL, false, false},          {"warm", "0", NULL, true, false},
-        {"branch tma16k/64", "1", NULL, false, true}, {"branch tma16k/1", "1", "tma,16384,1", false, true},
-        {"branch tma4k/32", "1", "tma,4096,32", false, true}, {"branch lsu4k/128", "1", "lsu,4096,128", false, true},
-        {"inline tma16k/64", "inline", NULL, false, true}, {"inline tma16k/1", "inline", "tma,16384,1", false, true},
-        {"inline lsu4k/128", "inline", "lsu,4096,128", false, true}};
-    for (int round = 0; round < 2; round++)
-        for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
-            pf_ctx f = {0};
-            pf_run r = {.f = &f};
-            int64_t xs[2] = {128, shapes[sh].k}, ws[2] = {shapes[sh].n, shapes[sh].k}, bs[1] = {shapes[sh].n};
-            lc_status s = lc_array_rand(LC_F16, 2, xs, -1, 1, 31, GPU, &r.x);
-            for (int i = 0; i < PF_CHAIN && !s; i++) s = lc_array_rand(LC_F16, 2, ws, -0.05f, 0.05f, 40 + (uint64_t)i, GPU, &f.w[i]);
-            if (!s) s = lc_array_rand(LC_F16, 1, bs, -0.1f, 0.1f, 32, GPU, &f.b);
-            for (size_t v = 0; v < sizeof vs / sizeof vs[0] && !s; v++) {
-                setenv("LOCUS_CUDA_PREFETCH", vs[v].mode, 1);
-                if (vs[v].kind) setenv("LOCUS_CUDA_PREFETCH_KIND", vs[v].kind, 1);
-                else unsetenv("LOCUS_CUDA_PREFETCH_KIND");
-                f.same = vs[v].same, f.prefetch = vs[v].prefetch;
-                double ms = NAN;
-                s = lc_cuda_graph_cache_new(GPU, 1, 1, &r.cache);
-                if (!s) s = time_device(pf_once, &r, 3, 7, 20, &ms, NULL, NULL);
-                printf("ROW {\"kind\":\"prefetch\",\"shape\":\"%s\",\"variant\":\"%s\",\"us_per_gemm\":%.3f%s}\n", shapes[sh].name,
-                       vs[v].label, ms * 1e3 / PF_CHAIN, s ? ",\"error\":true" : "");
-                fflush(stdout);
-                lc_cuda_graph_cache_free(r.cache);
-                r.cache = NULL;
-                if (s) failures++;
-            }
-            unsetenv("LOCUS_CUDA_PREFETCH"), unsetenv("LOCUS_CUDA_PREFETCH_KIND");
-            for (int i = 0; i < PF_CHAIN; i++) lc_array_release(f.w[i]);
-            lc_array_release(f.b), lc_array_release(r.x);
-        }
-}
-
 static int run_bench(int argc, char **argv) {
     char desc[256] = "";
     lc_device_describe(GPU, desc, sizeof desc);
@@ -905,10 +829,6 @@ static int run_bench(int argc, char **argv) {
     bool only_mem = argc > 2 && strcmp(argv[2], "memory") == 0, only_models = argc > 2 && strcmp(argv[2], "models") == 0;
     if (argc > 2 && strcmp(argv[2], "pieces") == 0) {
         bench_pieces(LC_F16);
-        return failures ? 1 : 0;
-    }
-    if (argc > 2 && strcmp(argv[2], "prefetch") == 0) {
-        bench_prefetch();
         return failures ? 1 : 0;
     }
     if (argc > 2 && strcmp(argv[2], "floor") == 0) {

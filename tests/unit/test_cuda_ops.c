@@ -611,11 +611,7 @@ static lc_status tiny_forward(void *ctx, lc_array *const *in, lc_array **out) {
     lc_array *h = NULL, *o = NULL, *y = NULL, *r = NULL, *qv = NULL, *res = NULL, *res4 = NULL, *resh = NULL, *mask = NULL;
     lc_array *x = in[0];
     int64_t B = lc_array_dim(x, 0), T = lc_array_dim(x, 1), C = lc_array_dim(x, 2), H = m->heads;
-    /* L2 prefetches inside the forward: a parallel branch of the captured graph, one of them naming
-     * memory the graph allocates and frees (h) */
-    lc_status s = lc_cuda_prefetch_l2((lc_array *const[]){x, m->w1, NULL}, 3);
-    if (!s) s = lc_linear_gelu(x, m->w1, m->b1, &h);
-    if (!s) s = lc_cuda_prefetch_l2((lc_array *const[]){h}, 1);
+    lc_status s = lc_linear_gelu(x, m->w1, m->b1, &h);
     if (!s) s = lc_linear(h, m->w2, NULL, &o);
     if (!s) s = lc_add_layer_norm(o, x, m->lnw, m->lnb, 1e-5f, &y);
     int64_t s4[4] = {B, T, H, C / H}, ms[2] = {B, T};
@@ -633,28 +629,6 @@ static lc_status tiny_forward(void *ctx, lc_array *const *in, lc_array **out) {
     lc_array_release(h), lc_array_release(o), lc_array_release(y), lc_array_release(r), lc_array_release(qv);
     lc_array_release(res), lc_array_release(res4), lc_array_release(resh), lc_array_release(mask);
     return s;
-}
-
-/* lc_cuda_prefetch_l2: argument checks, skipped arrays, and the data unchanged after prefetches
- * and a free with one outstanding. */
-static void test_prefetch(void) {
-    int64_t shape[2] = {300, 257}; /* 77100 f32: ranges of odd sizes */
-    lc_array *h = rand_host(LC_F32, 2, shape, -1, 1), *d = on_gpu(h), *d2 = on_gpu(h), *back = NULL, *tail = NULL;
-    lc_array *many[17] = {0};
-    checks++;
-    if (lc_cuda_prefetch_l2(many, 17) != LC_ERR_ARG || lc_cuda_prefetch_l2(many, -1) != LC_ERR_ARG)
-        FAIL("prefetch: more than 16 arrays or a negative count must be LC_ERR_ARG");
-    checks++;
-    if (lc_cuda_prefetch_l2(NULL, 0) || lc_cuda_prefetch_l2(many, 16) || lc_cuda_prefetch_l2((lc_array *const[]){h, NULL}, 2))
-        FAIL("prefetch of nothing, NULL arrays or a host array must be a no-op: %s", lc_last_error());
-    checks++;
-    if (lc_slice(d, 0, 7, 300, &tail) || lc_cuda_prefetch_l2((lc_array *const[]){d, tail, d2}, 3))
-        FAIL("prefetch of device arrays: %s", lc_last_error());
-    lc_array_release(tail);
-    lc_array_release(d2); /* freed with a prefetch naming it outstanding */
-    if (lc_array_to(d, LC_CPU, &back)) FAIL("read-back after prefetch: %s", lc_last_error());
-    else compare("prefetch leaves data", h, back, 0.0);
-    lc_array_release(h), lc_array_release(d), lc_array_release(back);
 }
 
 static void test_graphs(lc_dtype t) {
@@ -726,7 +700,6 @@ int main(void) {
         lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
         test_residency();
     }
-    test_prefetch();
     if (!only || strstr(only, "f32")) { /* f32 attention in TF32 on the tensor cores */
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
         test_attention(LC_F32);
