@@ -11,7 +11,7 @@
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
  * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
- * graph-mode rows with and without programmatic launch; --bench floor the cost of a
+ * graph-mode rows under the launch, autotune and residual switches; --bench floor the cost of a
  * kernel with negligible work in a replayed graph.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
@@ -743,10 +743,13 @@ static void bench_pieces(lc_dtype t) {
 }
 
 /* --bench switches: graph-mode model rows under each setting of the switches, alternating, two
- * rounds, in one process: ordinary launches and programmatic dependent launch (LOCUS_CUDA_PDL=1).
+ * rounds, in one process: programmatic dependent launch (LOCUS_CUDA_PDL=1), the GEMM autotune
+ * with a cold L2 (LOCUS_CUDA_GEMM_TUNE=cold) and residual adds in the GEMMs (LOCUS_RESIDUAL_GEMM=1).
  * Settings read once per process (LOCUS_CUDA_GEMM_CANDIDATES) are compared across runs. */
 static void bench_switches(void) {
-    struct { const char *label, *var, *val; } sw[] = {{"default", NULL, NULL}, {"pdl=1", "LOCUS_CUDA_PDL", "1"}};
+    struct { const char *label, *var, *val; } sw[] = {{"default", NULL, NULL}, {"pdl=1", "LOCUS_CUDA_PDL", "1"},
+                                                      {"tune=cold", "LOCUS_CUDA_GEMM_TUNE", "cold"},
+                                                      {"residual_gemm=1", "LOCUS_RESIDUAL_GEMM", "1"}};
     struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
         {"bert-base", LC_F16, 1, 128},  {"bert-base", LC_F16, 32, 128}, {"bert-base", LC_F16, 128, 128},
         {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},   {"bert-base", LC_F32, 1, 128}};
