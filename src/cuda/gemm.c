@@ -125,12 +125,13 @@ static void l2_flush(lc_cuda_dev *dev, int value) {
     if (l2_flush_buf[di]) cudaMemsetAsync(l2_flush_buf[di], value, l2_flush_bytes[di], dev->stream);
 }
 
-/* LOCUS_CUDA_GEMM_TUNE=cold: the autotune times each candidate once per repetition after evicting
- * L2 (as a forward meets its weights); otherwise back to back with the operands in L2. Part of
- * the plan key, so both can be compared in one process. */
+/* The autotune times each candidate as single calls after evicting L2, as a forward meets its
+ * weights (H100: BERT-base f16 batch 1 -2.4%, MiniLM batch 32 -3%, the other rows level or
+ * slightly faster, BENCHMARKS.md); LOCUS_CUDA_GEMM_TUNE=warm times back-to-back calls with the
+ * operands in L2 instead. Part of the plan key, so both can be compared in one process. */
 static int gemm_tune_cold(void) {
     const char *e = getenv("LOCUS_CUDA_GEMM_TUNE");
-    return e && strcmp(e, "cold") == 0;
+    return !(e && strcmp(e, "warm") == 0);
 }
 
 static bool autotune_enabled(void) {
