@@ -21,7 +21,6 @@
 #include "locus/cuda.h"
 
 #include <mma.h>
-#include <type_traits>
 #include <stdlib.h>
 #include <string.h>
 
@@ -512,13 +511,12 @@ template <int D, int WARPS, int BK> struct ldsm_layout {
  * flat sequence of steps (item, key tile), so the copy of the next step — the next item's first
  * tile and queries included — always overlaps the arithmetic of the current one. With one item
  * per block (grid = items) it is the plain one-pass kernel. */
-template <typename T, int D, int WARPS, int MINB, int BK, bool E16>
+template <typename T, int D, int WARPS, int MINB, int BK>
 __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_attn_args a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
     __trap();
 #else
     static_assert(D % 32 == 0, "head size: a multiple of 32");
-    static_assert(!E16 || std::is_same<T, __half>::value, "f16 exponentials for f16 operands only");
     using L = ldsm_layout<D, WARPS, BK>;
     extern __shared__ __align__(128) unsigned char smem[];
     lc_cu_wait_prior_grid();
@@ -564,7 +562,6 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
     uint32_t qf[D / 16][4];
     float o[D / 8][4];
     float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.0f, l1 = 0.0f; /* rows g and g + 8 */
-    float lsum[4] = {0.0f, 0.0f, 0.0f, 0.0f}; /* E16: P times ones, the running sums of rows g, g + 8 */
     int t = 0, j = 0; /* tile and local item of the step being computed */
     int64_t q0 = 0;
     T *ob = nullptr;
@@ -594,7 +591,6 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
                 for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
                 m0 = m1 = -INFINITY;
                 l0 = l1 = 0.0f;
-                lsum[0] = lsum[1] = lsum[2] = lsum[3] = 0.0f;
             }
             const T *Ks = (const T *)(smem + L::k_off + stage * L::tile), *Vs = (const T *)(smem + L::v_off + stage * L::tile);
             const float2 *Mv = (const float2 *)(smem + L::m_off + stage * L::mtile);
@@ -613,23 +609,13 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
                     mma16816<T>(s[nb], qf[ks + 1], b1);
                 }
             }
-            auto keep = [&](int nb) { return Mv[nb * 4 + tq]; }; /* keys 8nb + 2tq, +1 */
-            uint32_t p[BK / 8][2];
-            if constexpr (E16) online_softmax_tile_f16x2(s, p, o, lsum, m0, m1, sl2, keep);
-            else {
-                online_softmax_tile(s, o, m0, m1, l0, l1, sl2, keep);
-#pragma unroll
-                for (int nb = 0; nb < BK / 8; nb++) p[nb][0] = pack2<T>(s[nb][0], s[nb][1]), p[nb][1] = pack2<T>(s[nb][2], s[nb][3]);
-            }
+            online_softmax_tile(s, o, m0, m1, l0, l1, sl2, [&](int nb) { return Mv[nb * 4 + tq]; }); /* keys 8nb + 2tq, +1 */
             /* O += P V: P of keys [16kk, 16kk + 16) is the A fragment; V matrices (keys 16kk, 16kk + 8)
              * x (columns 8db, 8db + 8), transposed */
 #pragma unroll
             for (int kk = 0; kk < BK / 16; kk++) {
-                uint32_t af[4] = {p[2 * kk][0], p[2 * kk][1], p[2 * kk + 1][0], p[2 * kk + 1][1]};
-                if constexpr (E16) { /* every column of P times ones is the row sum */
-                    const uint32_t ones[2] = {0x3C003C00u, 0x3C003C00u};
-                    mma16816<T>(lsum, af, ones);
-                }
+                uint32_t af[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                  pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
 #pragma unroll
                 for (int db = 0; db < D / 8; db += 2) {
                     uint32_t vb[4];
@@ -641,7 +627,6 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
             }
             if (t == ntiles - 1) { /* the item's last tile: normalise and store */
                 const int g = lane >> 2;
-                if constexpr (E16) l0 = lsum[0], l1 = lsum[2];
                 const float inv0 = l0 > 0 ? 1.0f / l0 : 0.0f, inv1 = l1 > 0 ? 1.0f / l1 : 0.0f;
                 const int64_t qa = q0 + warp * 16 + g, qb8 = qa + 8;
                 if (vec_out) {
@@ -681,10 +666,10 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) attention_ldsm_kernel(lc_cu_
 /* Blocks of the ldmatrix kernel: one per work item, or with `persist` as many as are resident at
  * once (at most one per item). Persistent blocks measured no faster on an H100 (BERT-base and
  * ViT-B/16 shapes, BENCHMARKS.md): the default is one per item. */
-template <typename T, int D, int WARPS, int MINB, int BK, bool E16>
+template <typename T, int D, int WARPS, int MINB, int BK>
 static int launch_ldsm_w(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
     using L = ldsm_layout<D, WARPS, BK>;
-    auto kernel = attention_ldsm_kernel<T, D, WARPS, MINB, BK, E16>;
+    auto kernel = attention_ldsm_kernel<T, D, WARPS, MINB, BK>;
     int64_t items = a->B * a->H * ((a->Tq + L::BQ - 1) / L::BQ);
     if (items * ((a->Tk + BK - 1) / BK) > 0x7fffffff) return (int)cudaErrorNotSupported; /* 32-bit step counts */
     static int resident = -1; /* blocks per multiprocessor, per instantiation */
@@ -730,7 +715,7 @@ template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_a
 
 /* The ldmatrix kernel: 8 warps (128 queries) per block when that gives two blocks per
  * multiprocessor, 4 warps when 64-query blocks still fill every multiprocessor once, else 2. */
-template <typename T, int D, int BK, bool E16> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
+template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
     constexpr int R = D >= 128 ? 2 : 1; /* head size 128: half the blocks per SM */
     int64_t bh = a->B * a->H, sms = lc_cu_sm_count();
     const char *e = getenv("LOCUS_CUDA_ATTENTION_WARPS"); /* 2, 4 or 8 warps per block, for measurement */
@@ -739,32 +724,25 @@ template <typename T, int D, int BK, bool E16> static int launch_ldsm(cudaStream
     /* head size 32 (MiniLM): registers capped at 80 for three 8-warp blocks per multiprocessor, so that
      * 32 x 12 heads of 128 queries run in one wave (two per multiprocessor took 1.45 waves) */
     if (w == 8) {
-        if constexpr (D == 32) return launch_ldsm_w<T, D, 8, 3, BK, E16>(s, a, persist);
-        else return launch_ldsm_w<T, D, 8, 2 / R, BK, E16>(s, a, persist);
+        if constexpr (D == 32) return launch_ldsm_w<T, D, 8, 3, BK>(s, a, persist);
+        else return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
     }
-    if (w == 4) return launch_ldsm_w<T, D, 4, 4 / R, BK, E16>(s, a, persist);
-    return launch_ldsm_w<T, D, 2, 8 / R, BK, E16>(s, a, persist);
+    if (w == 4) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a, persist);
+    return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a, persist);
 }
 
 /* Key tile: 64 keys (fewer barriers and steps; faster at BERT's 128 tokens, MiniLM's head size 32
  * and batch 1) unless 32-key tiles pad the keys by at least 16 fewer (ViT's 197 tokens: 27 padded
  * keys instead of 59); bk forces 32 or 64. */
-template <typename T, bool E16> static int launch_ldsm_any(cudaStream_t s, const lc_cu_attn_args *a, int bk, bool persist) {
+template <typename T> static int launch_ldsm_any(cudaStream_t s, const lc_cu_attn_args *a, int bk, bool persist) {
     if (!bk) {
         int64_t pad64 = (a->Tk + 63) / 64 * 64 - a->Tk, pad32 = (a->Tk + 31) / 32 * 32 - a->Tk;
         bk = pad64 >= pad32 + 16 ? 32 : 64;
     }
-    if (bk == 32) return a->D == 32 ? launch_ldsm<T, 32, 32, E16>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 32, E16>(s, a, persist)
-                                                                                              : launch_ldsm<T, 128, 32, E16>(s, a, persist);
-    return a->D == 32 ? launch_ldsm<T, 32, 64, E16>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 64, E16>(s, a, persist)
-                                                                                : launch_ldsm<T, 128, 64, E16>(s, a, persist);
-}
-
-/* f16: the softmax's exponentials in f16 pairs (online_softmax_tile_f16x2) unless
- * LOCUS_CUDA_ATTENTION_EXP=f32 (read on every call, for comparisons). */
-static bool attention_exp_f32(void) {
-    const char *e = getenv("LOCUS_CUDA_ATTENTION_EXP");
-    return e && strcmp(e, "f32") == 0;
+    if (bk == 32) return a->D == 32 ? launch_ldsm<T, 32, 32>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 32>(s, a, persist)
+                                                                                         : launch_ldsm<T, 128, 32>(s, a, persist);
+    return a->D == 32 ? launch_ldsm<T, 32, 64>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 64>(s, a, persist)
+                                                                           : launch_ldsm<T, 128, 64>(s, a, persist);
 }
 
 /* LOCUS_CUDA_ATTENTION selects another kernel, for comparisons: ldsm32 / ldsm64 the ldmatrix
@@ -808,9 +786,7 @@ extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args 
     if (half && (variant == ATT_DEFAULT || variant == ATT_LDSM32 || variant == ATT_LDSM64 || variant == ATT_PERSIST)) {
         int bk = variant == ATT_LDSM32 ? 32 : variant == ATT_LDSM64 ? 64 : 0;
         bool persist = variant == ATT_PERSIST;
-        int e = dtype == LC_CU_BF16     ? launch_ldsm_any<__nv_bfloat16, false>(s, a, bk, persist)
-                : attention_exp_f32() ? launch_ldsm_any<__half, false>(s, a, bk, persist)
-                                      : launch_ldsm_any<__half, true>(s, a, bk, persist);
+        int e = dtype == LC_CU_F16 ? launch_ldsm_any<__half>(s, a, bk, persist) : launch_ldsm_any<__nv_bfloat16>(s, a, bk, persist);
         if (e != (int)cudaErrorNotSupported) return e;
     }
     if (half && variant == ATT_MMA1) {

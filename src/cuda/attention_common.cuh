@@ -6,7 +6,6 @@
 #ifndef LOCUS_CUDA_ATTENTION_COMMON_CUH
 #define LOCUS_CUDA_ATTENTION_COMMON_CUH
 
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdint.h>
@@ -98,14 +97,14 @@ __device__ __forceinline__ float fast_exp2(float x) {
     return y;
 }
 
-/* The first half of an online-softmax step: masks and scales the tile's scores (keep(nb): this
- * lane's two keys of block nb as a float2, nonzero = usable; scale_log2 = scale * log2 e, so that
- * the exponentials are powers of two), updates the running max m of both rows and gives the
- * reference points r (the new max, 0 while a row has no usable key: its probabilities and rescale
- * factor are then exp2(-inf) = 0) and the rescale factors al = exp2(m_old - r). */
-template <int NB, typename Keep>
-__device__ __forceinline__ void softmax_tile_max(float (&s)[NB][4], float &m0, float &m1, float scale_log2, Keep keep, float &r0,
-                                                 float &r1, float &al0, float &al1) {
+/* Masks and scales the tile's scores (keep(nb): this lane's two keys of block nb as a float2,
+ * nonzero = usable; scale_log2 = scale * log2 e, so that the exponentials are powers of two),
+ * updates the running max m and sum l of both rows, replaces s by the probabilities and rescales
+ * the output accumulator o by exp(m_old - m_new). A row with no usable key so far keeps m = -inf:
+ * its reference point is 0, so its probabilities and rescale factor are exp2(-inf) = 0. */
+template <int NB, int DB, typename Keep>
+__device__ __forceinline__ void online_softmax_tile(float (&s)[NB][4], float (&o)[DB][4], float &m0, float &m1, float &l0, float &l1,
+                                                    float scale_log2, Keep keep) {
     float mx0 = -INFINITY, mx1 = -INFINITY;
 #pragma unroll
     for (int nb = 0; nb < NB; nb++) {
@@ -122,18 +121,8 @@ __device__ __forceinline__ void softmax_tile_max(float (&s)[NB][4], float &m0, f
     mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
     mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
     const float mn0 = fmaxf(m0, mx0), mn1 = fmaxf(m1, mx1);
-    r0 = mn0 == -INFINITY ? 0.0f : mn0, r1 = mn1 == -INFINITY ? 0.0f : mn1;
-    al0 = fast_exp2(m0 - r0), al1 = fast_exp2(m1 - r1);
-    m0 = mn0, m1 = mn1;
-}
-
-/* One online-softmax step in f32: replaces s by the probabilities, updates the running sums l and
- * rescales the output accumulator o by exp(m_old - m_new). */
-template <int NB, int DB, typename Keep>
-__device__ __forceinline__ void online_softmax_tile(float (&s)[NB][4], float (&o)[DB][4], float &m0, float &m1, float &l0, float &l1,
-                                                    float scale_log2, Keep keep) {
-    float r0, r1, al0, al1;
-    softmax_tile_max(s, m0, m1, scale_log2, keep, r0, r1, al0, al1);
+    const float r0 = mn0 == -INFINITY ? 0.0f : mn0, r1 = mn1 == -INFINITY ? 0.0f : mn1;
+    const float al0 = fast_exp2(m0 - r0), al1 = fast_exp2(m1 - r1);
     float rs0 = 0.0f, rs1 = 0.0f;
 #pragma unroll
     for (int nb = 0; nb < NB; nb++) {
@@ -149,42 +138,7 @@ __device__ __forceinline__ void online_softmax_tile(float (&s)[NB][4], float (&o
     rs1 += __shfl_xor_sync(0xffffffffu, rs1, 1);
     rs1 += __shfl_xor_sync(0xffffffffu, rs1, 2);
     l0 = l0 * al0 + rs0, l1 = l1 * al1 + rs1;
-#pragma unroll
-    for (int i = 0; i < DB; i++) {
-        o[i][0] *= al0, o[i][1] *= al0;
-        o[i][2] *= al1, o[i][3] *= al1;
-    }
-}
-
-/* 2^x on a pair of f16 values: one MUFU operation for two exponentials. */
-__device__ __forceinline__ uint32_t ex2_f16x2(uint32_t x) {
-    uint32_t y;
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 750
-    asm("ex2.approx.f16x2 %0, %1;\n" : "=r"(y) : "r"(x));
-#else
-    y = 0;
-#endif
-    return y;
-}
-
-/* The same step for f16 operands with the exponentials taken in pairs in f16 (half the MUFU
- * operations of f32 ones; the probabilities enter the P V product as f16 either way): p[nb] are
- * the A-fragment words (row g: keys 2tq, 2tq + 1 of block nb; row g + 8 the same), in the
- * layout the f32 path packs. The running sums are not kept here: the caller adds P times a block
- * of ones to an extra accumulator (lsum, rescaled here like o), which sums exactly the rounded
- * probabilities the product uses. */
-template <int NB, int DB, typename Keep>
-__device__ __forceinline__ void online_softmax_tile_f16x2(float (&s)[NB][4], uint32_t (&p)[NB][2], float (&o)[DB][4], float (&lsum)[4],
-                                                          float &m0, float &m1, float scale_log2, Keep keep) {
-    float r0, r1, al0, al1;
-    softmax_tile_max(s, m0, m1, scale_log2, keep, r0, r1, al0, al1);
-#pragma unroll
-    for (int nb = 0; nb < NB; nb++) {
-        const __half2 x0 = __floats2half2_rn(s[nb][0] - r0, s[nb][1] - r0), x1 = __floats2half2_rn(s[nb][2] - r1, s[nb][3] - r1);
-        p[nb][0] = ex2_f16x2(*(const uint32_t *)&x0);
-        p[nb][1] = ex2_f16x2(*(const uint32_t *)&x1);
-    }
-    lsum[0] *= al0, lsum[1] *= al0, lsum[2] *= al1, lsum[3] *= al1;
+    m0 = mn0, m1 = mn1;
 #pragma unroll
     for (int i = 0; i < DB; i++) {
         o[i][0] *= al0, o[i][1] *= al0;

@@ -11,7 +11,7 @@
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
  * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
- * graph-mode rows under the launch, autotune and attention switches; --bench floor the cost of a
+ * graph-mode rows under the launch, autotune and residual switches; --bench floor the cost of a
  * kernel with negligible work in a replayed graph.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
@@ -655,17 +655,15 @@ static lc_status piece_op(void *vctx) {
 }
 
 /* Attention over head views of a fused (B, T, 3HD) projection, the way the models call it (BERT
- * with an all-ones mask, ViT without one), once per kernel variant: the default kernel,
- * LOCUS_CUDA_ATTENTION_EXP=f32 (its softmax exponentials in f32 instead of f16 pairs, for f16),
- * LOCUS_CUDA_ATTENTION=persist (persistent blocks) and =mma1 (the earlier kernel). */
+ * with an all-ones mask, ViT without one), once per kernel variant: LOCUS_CUDA_ATTENTION unset
+ * (the default kernel), =persist (the same kernel with persistent blocks), =ldsm32 (32-key tiles) and =mma1
+ * (the earlier kernel). */
 static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H, int64_t D, bool with_mask) {
-    const struct { const char *label, *var, *val; } variants[4] = {
-        {"default", NULL, NULL}, {"exp=f32", "LOCUS_CUDA_ATTENTION_EXP", "f32"}, {"persist", "LOCUS_CUDA_ATTENTION", "persist"},
-        {"mma1", "LOCUS_CUDA_ATTENTION", "mma1"}};
+    const char *variants[4] = {NULL, "persist", "ldsm32", "mma1"};
     int64_t C = H * D;
     for (int vi = 0; vi < 4; vi++) {
-        unsetenv("LOCUS_CUDA_ATTENTION"), unsetenv("LOCUS_CUDA_ATTENTION_EXP");
-        if (variants[vi].var) setenv(variants[vi].var, variants[vi].val, 1);
+        if (variants[vi]) setenv("LOCUS_CUDA_ATTENTION", variants[vi], 1);
+        else unsetenv("LOCUS_CUDA_ATTENTION");
         piece_ctx c = {.kind = 2, .scale = 1.0f / sqrtf((float)D)};
         lc_array *qkv = NULL, *r = NULL, *hv[3] = {0}, *ctx = NULL, *cr = NULL;
         int64_t qs[3] = {B, T, 3 * C}, r4[4] = {B, T, 3 * H, D}, cs[3] = {B, T, C}, c4[4] = {B, T, H, D}, ms2[2] = {B, T};
@@ -687,14 +685,14 @@ static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H
         double fl = 4.0 * B * H * T * T * D;
         printf("ROW {\"kind\":\"piece\",\"op\":\"attention %lldx%lldx%lld [%s]\",\"dtype\":\"%s\",\"batch\":%lld,\"ms\":%.4f,"
                "\"tflops\":%.1f%s}\n",
-               (long long)H, (long long)T, (long long)D, variants[vi].label, lc_dtype_name(t), (long long)B, ms,
+               (long long)H, (long long)T, (long long)D, variants[vi] ? variants[vi] : "default", lc_dtype_name(t), (long long)B, ms,
                fl / (ms * 1e-3) / 1e12, s ? ",\"error\":true" : "");
         fflush(stdout);
         lc_array_release(qkv), lc_array_release(r), lc_array_release(ctx), lc_array_release(cr), lc_array_release(c.out);
         lc_array_release(c.mask);
         for (int i = 0; i < 3; i++) lc_array_release(hv[i]);
     }
-    unsetenv("LOCUS_CUDA_ATTENTION"), unsetenv("LOCUS_CUDA_ATTENTION_EXP");
+    unsetenv("LOCUS_CUDA_ATTENTION");
 }
 
 /* The ViT-B/16 attention: 12 heads x 197 tokens x 64, no mask, batch 64; MiniLM-L6's: 12 heads x
@@ -746,13 +744,12 @@ static void bench_pieces(lc_dtype t) {
 
 /* --bench switches: graph-mode model rows under each setting of the switches, alternating, two
  * rounds, in one process: programmatic dependent launch (LOCUS_CUDA_PDL=1), the GEMM autotune
- * with the operands in L2 (LOCUS_CUDA_GEMM_TUNE=warm) and the attention's exponentials in f32
- * (LOCUS_CUDA_ATTENTION_EXP=f32).
+ * with the operands in L2 (LOCUS_CUDA_GEMM_TUNE=warm) and residual adds in the GEMMs (LOCUS_RESIDUAL_GEMM=1).
  * Settings read once per process (LOCUS_CUDA_GEMM_CANDIDATES) are compared across runs. */
 static void bench_switches(void) {
     struct { const char *label, *var, *val; } sw[] = {{"default", NULL, NULL}, {"pdl=1", "LOCUS_CUDA_PDL", "1"},
                                                       {"tune=warm", "LOCUS_CUDA_GEMM_TUNE", "warm"},
-                                                      {"attention_exp=f32", "LOCUS_CUDA_ATTENTION_EXP", "f32"}};
+                                                      {"residual_gemm=1", "LOCUS_RESIDUAL_GEMM", "1"}};
     struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
         {"bert-base", LC_F16, 1, 128},  {"bert-base", LC_F16, 32, 128}, {"bert-base", LC_F16, 128, 128},
         {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},   {"bert-base", LC_F32, 1, 128}};
