@@ -54,7 +54,7 @@ static bool exact_gelu_forced(void) {
 /* One column-major problem: D (m x n) = op(A) op(B) [+ bias (m)] [+ C] [GELU], batched with strides.
  * beta1: C (same layout as D, its own buffer) is added with beta = 1; otherwise beta = 0 and C is D. */
 typedef struct gemm_key {
-    int dtype, math, ta, tb, epilogue, beta1, cold;
+    int dtype, math, ta, tb, epilogue, beta1, cold, rounds;
     int64_t m, n, k, lda, ldb, ldc, batch, sa, sb, sc;
     int align_a, align_b, align_c, align_d;
 } gemm_key;
@@ -146,43 +146,49 @@ static bool autotune_enabled(void) {
 /* Time the heuristic's candidates on the real operands (outside graph capture) and keep the
  * fastest: for small problems (batch 1) the first suggestion is often a tile shape that leaves
  * most multiprocessors idle, where a split-K variant further down the list is several times faster. */
+static float median_of(float *t, int n) {
+    for (int i = 1; i < n; i++) /* insertion sort */
+        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            float x = t[j];
+            t[j] = t[j - 1], t[j - 1] = x;
+        }
+    return n ? t[n / 2] : INFINITY;
+}
+
+/* Each candidate is timed in `rounds` samples, the rounds interleaved across candidates (so that a
+ * clock or neighbour change during the tuning does not favour one), and the lowest median wins:
+ * a single sample per candidate picked different algorithms from run to run, with forwards up to
+ * 4% apart (MiniLM batch 32 on an H100). A sample is one call after an L2 eviction (cold) or
+ * three back-to-back calls (warm). */
+#define TUNE_ROUNDS_MAX 15
+#define GEMM_CANDIDATES_MAX 32
 static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const cublasLtMatmulHeuristicResult_t *res, int found) {
     cudaEvent_t e0 = NULL, e1 = NULL;
     if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
     if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
     const float one = 1.0f;
+    const int rounds = p->key.rounds, calls = p->key.cold ? 1 : 3;
+    float t[GEMM_CANDIDATES_MAX][TUNE_ROUNDS_MAX];
+    bool ok[GEMM_CANDIDATES_MAX];
+    /* the real call's beta and C: with beta 1, C is a separate buffer, so rewriting D is harmless */
+#define TUNE_CALL(i)                                                                                                               \
+    (cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &res[i].algo, dev->workspace, \
+                    dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS)
+    for (int i = 0; i < found; i++) ok[i] = res[i].state == CUBLAS_STATUS_SUCCESS && TUNE_CALL(i); /* warm-up, and a check */
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < found; i++) {
+            if (!ok[i]) continue;
+            if (p->key.cold) l2_flush(dev, r);
+            cudaEventRecord(e0, dev->stream);
+            for (int c = 0; c < calls && ok[i]; c++) ok[i] = TUNE_CALL(i);
+            float x = INFINITY;
+            if (cudaEventRecord(e1, dev->stream) || cudaEventSynchronize(e1) || cudaEventElapsedTime(&x, e0, e1)) ok[i] = false;
+            t[i][r] = x;
+        }
+#undef TUNE_CALL
     float best = INFINITY;
     for (int i = 0; i < found; i++) {
-        if (res[i].state != CUBLAS_STATUS_SUCCESS) continue;
-        bool ok = true;
-        float ms = INFINITY;
-        if (p->key.cold) { /* median of three single calls, each after an L2 eviction */
-            float t[3];
-            int n = 0;
-            for (int r = 0; r < 4 && ok; r++) {
-                if (r) l2_flush(dev, r);
-                if (r) cudaEventRecord(e0, dev->stream);
-                ok = cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &res[i].algo,
-                                    dev->workspace, dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS;
-                float x = INFINITY;
-                if (ok && r && !(cudaEventRecord(e1, dev->stream) || cudaEventSynchronize(e1) || cudaEventElapsedTime(&x, e0, e1))) {
-                    int j = n++;
-                    while (j > 0 && t[j - 1] > x) t[j] = t[j - 1], j--;
-                    t[j] = x;
-                }
-            }
-            if (!ok || n < 3) continue;
-            ms = t[1];
-        } else {
-            for (int r = 0; r < 4 && ok; r++) {
-                if (r == 1) cudaEventRecord(e0, dev->stream);
-                /* the real call's beta and C: with beta 1, C is a separate buffer, so rewriting D is harmless */
-                ok = cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &res[i].algo,
-                                    dev->workspace, dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS;
-            }
-            if (!ok) continue;
-            if (cudaEventRecord(e1, dev->stream) || cudaEventSynchronize(e1) || cudaEventElapsedTime(&ms, e0, e1)) continue;
-        }
+        float ms = ok[i] ? median_of(t[i], rounds) : INFINITY;
         if (ms < best) {
             best = ms;
             p->algo = res[i].algo;
@@ -194,9 +200,15 @@ done:
     (void)cudaGetLastError();
 }
 
+/* LOCUS_CUDA_GEMM_TUNE_ROUNDS: samples per candidate (1..15, default 7). Part of the plan key. */
+static int gemm_tune_rounds(void) {
+    const char *e = getenv("LOCUS_CUDA_GEMM_TUNE_ROUNDS");
+    int v = e && *e ? atoi(e) : 7;
+    return v < 1 ? 1 : v > TUNE_ROUNDS_MAX ? TUNE_ROUNDS_MAX : v;
+}
+
 /* How many of the heuristic's candidates the autotune times: LOCUS_CUDA_GEMM_CANDIDATES (1..32,
  * default 8). */
-#define GEMM_CANDIDATES_MAX 32
 static int gemm_candidates(void) {
     static int n = 0;
     if (!n) {
@@ -281,6 +293,7 @@ static lc_status gemm(lc_cuda_dev *dev, int dtype, bool ta, bool tb, int64_t m, 
     key.dtype = dtype;
     key.math = dtype == LC_F32 ? (int)lc_cuda_get_math_mode() : 0;
     key.ta = ta, key.tb = tb, key.epilogue = epilogue, key.beta1 = addend != NULL, key.cold = gemm_tune_cold();
+    key.rounds = gemm_tune_rounds();
     key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;
     key.batch = batch, key.sa = sa, key.sb = sb, key.sc = sc;
     const void *C = addend ? addend : D;
