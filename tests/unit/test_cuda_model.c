@@ -11,7 +11,7 @@
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
  * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
- * graph-mode rows under the launch, autotune and residual switches; --bench floor the cost of a
+ * graph-mode rows under the autotune and launch switches; --bench floor the cost of a
  * kernel with negligible work in a replayed graph.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
