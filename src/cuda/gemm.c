@@ -125,13 +125,21 @@ static void l2_flush(lc_cuda_dev *dev, int value) {
     if (l2_flush_buf[di]) cudaMemsetAsync(l2_flush_buf[di], value, l2_flush_bytes[di], dev->stream);
 }
 
-/* The autotune times each candidate as single calls after evicting L2, as a forward meets its
- * weights (H100: BERT-base f16 batch 1 -2.4%, MiniLM batch 32 -3%, the other rows level or
- * slightly faster, BENCHMARKS.md); LOCUS_CUDA_GEMM_TUNE=warm times back-to-back calls with the
- * operands in L2 instead. Part of the plan key, so both can be compared in one process. */
-static int gemm_tune_cold(void) {
+/* How the autotune times a candidate: as single calls after evicting L2 (cold) or as back-to-back
+ * calls with the operands in L2 (warm). By default (auto) by the problem's shape: cold when the
+ * smaller side m or n is at most TUNE_COLD_MAX (a linear layer of that many rows streams its
+ * weight from device memory in a forward, being below the GPU's compute-to-bandwidth ratio),
+ * warm otherwise (compute-bound, with the operands of small models resident in L2 between
+ * layers). Measured on an H100 over three processes each: cold everywhere picked algorithms that
+ * made MiniLM batch 32 8-12% slower (0.385-0.399 against 0.355-0.361 ms), warm everywhere once
+ * made BERT batch 1 10% slower (BENCHMARKS.md). LOCUS_CUDA_GEMM_TUNE=cold|warm forces one; the
+ * mode is part of the plan key, so both can be compared in one process. */
+#define TUNE_COLD_MAX 256
+static int gemm_tune_cold(int64_t m, int64_t n) {
     const char *e = getenv("LOCUS_CUDA_GEMM_TUNE");
-    return !(e && strcmp(e, "warm") == 0);
+    if (e && strcmp(e, "warm") == 0) return 0;
+    if (e && strcmp(e, "cold") == 0) return 1;
+    return (m < n ? m : n) <= TUNE_COLD_MAX;
 }
 
 static bool autotune_enabled(void) {
@@ -292,7 +300,7 @@ static lc_status gemm(lc_cuda_dev *dev, int dtype, bool ta, bool tb, int64_t m, 
     memset(&key, 0, sizeof key); /* padding too: keys are compared with memcmp */
     key.dtype = dtype;
     key.math = dtype == LC_F32 ? (int)lc_cuda_get_math_mode() : 0;
-    key.ta = ta, key.tb = tb, key.epilogue = epilogue, key.beta1 = addend != NULL, key.cold = gemm_tune_cold();
+    key.ta = ta, key.tb = tb, key.epilogue = epilogue, key.beta1 = addend != NULL, key.cold = gemm_tune_cold(m, n);
     key.rounds = gemm_tune_rounds();
     key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;
     key.batch = batch, key.sa = sa, key.sb = sb, key.sc = sc;
