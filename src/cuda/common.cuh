@@ -43,16 +43,15 @@ static inline int lc_cu_blocks(int64_t n, int threads, int64_t cap = 65535LL * 3
 
 static inline int lc_cu_last_error(void) { return (int)cudaGetLastError(); }
 
-/* Programmatic dependent launch (sm_90): locus's own kernels (attention, LayerNorm / softmax rows,
- * the elementwise pass after a GEMM) are launched so that their blocks are scheduled while the
- * previous kernel drains; each such kernel begins with lc_cu_wait_prior_grid(), which returns once
- * that kernel has finished and its writes are visible (and at once when the launch was an
- * ordinary one), so no access overlaps it. On by default: in captured forwards on an H100 it made
- * MiniLM batch 32 1.5-2% faster in every paired comparison of five runs and left BERT and ViT
- * level (BENCHMARKS.md); LOCUS_CUDA_PDL=0 launches ordinarily. */
+/* Programmatic dependent launch (sm_90), LOCUS_CUDA_PDL=1: locus's own kernels (attention,
+ * LayerNorm / softmax rows, the elementwise pass after a GEMM) are launched so that their blocks are
+ * scheduled while the previous kernel drains; each such kernel begins with lc_cu_wait_prior_grid(),
+ * which returns once that kernel has finished and its writes are visible (and at once when the
+ * launch was an ordinary one), so no access overlaps it. Off by default: in captured forwards on an
+ * H100 and an H200 it measured level with ordinary launches (BENCHMARKS.md). */
 static inline bool lc_cu_pdl_enabled(void) {
     const char *e = getenv("LOCUS_CUDA_PDL");
-    return !(e && e[0] == '0' && !e[1]);
+    return e && e[0] == '1' && !e[1];
 }
 template <typename Kern, typename... Args>
 static inline int lc_cu_launch(Kern kernel, dim3 grid, dim3 block, size_t smem, cudaStream_t s, Args... args) {

@@ -745,7 +745,7 @@ static void bench_pieces(lc_dtype t) {
 /* --bench switches: graph-mode model rows under each setting of the switches, alternating, two
  * rounds, in one process: the GEMM autotune warm or cold for every shape (LOCUS_CUDA_GEMM_TUNE),
  * cold with one sample per candidate (LOCUS_CUDA_GEMM_TUNE_ROUNDS=1) (each setting tunes its own
- * plans), and ordinary launches instead of programmatic dependent ones (LOCUS_CUDA_PDL=0). Run it in several processes to
+ * plans), and programmatic dependent launch (LOCUS_CUDA_PDL=1). Run it in several processes to
  * see how much each tuning's choice varies between runs. */
 static void bench_switches(void) {
     struct { const char *label, *var, *val, *var2, *val2; } sw[] = {
@@ -753,7 +753,7 @@ static void bench_switches(void) {
         {"tune=warm", "LOCUS_CUDA_GEMM_TUNE", "warm", NULL, NULL},
         {"tune=cold", "LOCUS_CUDA_GEMM_TUNE", "cold", NULL, NULL},
         {"tune=cold rounds=1", "LOCUS_CUDA_GEMM_TUNE", "cold", "LOCUS_CUDA_GEMM_TUNE_ROUNDS", "1"},
-        {"pdl=0", "LOCUS_CUDA_PDL", "0", NULL, NULL}};
+        {"pdl=1", "LOCUS_CUDA_PDL", "1", NULL, NULL}};
     struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
         {"bert-base", LC_F16, 1, 128}, {"bert-base", LC_F16, 32, 128}, {"bert-base", LC_F16, 128, 128}, {"minilm-l6", LC_F16, 32, 128}};
     const int nsw = (int)(sizeof sw / sizeof sw[0]);
