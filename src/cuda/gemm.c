@@ -151,9 +151,6 @@ static bool autotune_enabled(void) {
     return v;
 }
 
-/* Time the heuristic's candidates on the real operands (outside graph capture) and keep the
- * fastest: for small problems (batch 1) the first suggestion is often a tile shape that leaves
- * most multiprocessors idle, where a split-K variant further down the list is several times faster. */
 static float median_of(float *t, int n) {
     for (int i = 1; i < n; i++) /* insertion sort */
         for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
@@ -163,11 +160,14 @@ static float median_of(float *t, int n) {
     return n ? t[n / 2] : INFINITY;
 }
 
-/* Each candidate is timed in `rounds` samples, the rounds interleaved across candidates (so that a
- * clock or neighbour change during the tuning does not favour one), and the lowest median wins:
- * a single sample per candidate picked different algorithms from run to run, with forwards up to
- * 4% apart (MiniLM batch 32 on an H100). A sample is one call after an L2 eviction (cold) or
- * three back-to-back calls (warm). */
+/* Time the heuristic's candidates on the real operands (outside graph capture) and keep the
+ * fastest: for small problems (batch 1) the first suggestion is often a tile shape that leaves
+ * most multiprocessors idle, where a split-K variant further down the list is several times faster.
+ * Each candidate is timed in `rounds` samples, interleaved across candidates (a clock or neighbour
+ * change during the tuning then touches all of them alike), and the lowest median wins, so that
+ * one delayed sample cannot decide; it costs about a millisecond per shape. (Over three processes
+ * the choices were not measurably steadier with 7 samples than with 1: BENCHMARKS.md.) A sample is
+ * one call after an L2 eviction (cold) or three back-to-back calls (warm). */
 #define TUNE_ROUNDS_MAX 15
 #define GEMM_CANDIDATES_MAX 32
 static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const cublasLtMatmulHeuristicResult_t *res, int found) {
