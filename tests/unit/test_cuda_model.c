@@ -11,7 +11,8 @@
  * ViT-B/16 forwards timed with CUDA events (graph replay and eager), NVML energy, and the
  * memory-bound kernels against a device-to-device copy; one "ROW {json}" line per measurement.
  * --bench vit runs only the ViT rows (and the ViT-shaped attention pieces); --bench switches the
- * graph-mode rows under the autotune and launch switches; --bench floor the cost of a
+ * graph-mode rows under the autotune and launch switches; --bench rows the graph-mode target rows
+ * under the process's environment (for comparisons across processes); --bench floor the cost of a
  * kernel with negligible work in a replayed graph.
  * Skipped (exit 77) when CUDA is not compiled in or no GPU is visible. */
 #include "locus.h"
@@ -774,6 +775,20 @@ static void bench_switches(void) {
     row_variant = NULL;
 }
 
+/* --bench rows: the graph-mode rows of the issue's targets (and ViT batch 1), two rounds, under
+ * whatever environment the process was given; LOCUS_BENCH_LABEL names it in the rows' "variant".
+ * Settings that are read once per process or that change tuned plans compare fairly only across
+ * processes: scripts/gpu-check compare runs this alternately under each setting. */
+static void bench_rows(void) {
+    struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
+        {"bert-base", LC_F16, 1, 128},  {"bert-base", LC_F16, 32, 128}, {"bert-base", LC_F16, 128, 128},
+        {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},   {"bert-base", LC_F32, 1, 128}};
+    row_variant = getenv("LOCUS_BENCH_LABEL");
+    for (int round = 0; round < 2; round++)
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) bench_model(rows[r].m, rows[r].t, false, rows[r].b, rows[r].T, true, NULL);
+    row_variant = NULL;
+}
+
 /* --bench floor: what a kernel costs in a captured graph when its work is negligible: a chain of n
  * LayerNorms over (128, 768) f16 (BERT's batch-1 activations, 0.2 MB), captured once and replayed,
  * for n = 1, 24 and 85 (a BERT-base forward launches 85 kernels at batch 1). */
@@ -843,6 +858,10 @@ static int run_bench(int argc, char **argv) {
     }
     if (argc > 2 && strcmp(argv[2], "floor") == 0) {
         bench_floor();
+        return failures ? 1 : 0;
+    }
+    if (argc > 2 && strcmp(argv[2], "rows") == 0) {
+        bench_rows();
         return failures ? 1 : 0;
     }
     if (argc > 2 && strcmp(argv[2], "switches") == 0) {
