@@ -77,10 +77,17 @@ typedef lc_status (*lc_cuda_forward_fn)(void *ctx, lc_array *const *in, lc_array
  * fn must be deterministic in the ops it issues for a bucket and must not read device results
  * back to the host (during capture that fails with LC_ERR_DEVICE and the bucket falls back to
  * running fn directly). Host arrays fn creates (position ids, say) are captured as constants.
- * Set LOCUS_CUDA_GRAPHS=0 in the environment to run fn directly every time. */
+ * Set LOCUS_CUDA_GRAPHS=0 in the environment to run fn directly every time.
+ *
+ * lc_cuda_graph_cache_batch_major(cache) declares that every input and output of fn leads with
+ * the batch and that batch items are computed independently (an encoder's sequences, a
+ * classifier's images). Such a cache may capture a batch as several forwards of consecutive
+ * sub-batches on parallel branches of one graph, which the GPU runs concurrently; the outputs
+ * are concatenated. LOCUS_CUDA_GRAPH_SPLIT=N (1 to 4) sets the number of sub-batches. */
 typedef struct lc_cuda_graph_cache lc_cuda_graph_cache;
 lc_status lc_cuda_graph_cache_new(lc_device d, int nin, int nout, lc_cuda_graph_cache **out);
 void lc_cuda_graph_cache_free(lc_cuda_graph_cache *c); /* NULL is fine */
+void lc_cuda_graph_cache_batch_major(lc_cuda_graph_cache *c);
 lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void *ctx, lc_array *const *in,
                             lc_array **out);
 /* Number of graphs captured so far, and replays done (for tests and the bench). */

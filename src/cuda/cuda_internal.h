@@ -12,6 +12,8 @@
 #include <pthread.h>
 
 #define LC_CUDA_MAX_DEVICES 16
+/* Most parallel branches a captured forward is split into (graph.c). */
+#define LC_CUDA_LANES 4
 
 /* Memory a graph being captured keeps alive: pinned host copies of host data uploaded during the
  * capture, and device allocations freed during the capture that the graph may still read. */
@@ -37,6 +39,11 @@ typedef struct lc_cuda_dev {
     void **cap_allocs; /* allocations made during the capture (graph allocations) */
     int ncap, capcap;
     lc_cuda_keep keep;
+    /* Streams and cuBLASLt workspaces of a capture's parallel branches (graph.c), made on first
+     * use; lane 0 is the device's own stream and workspace. While a branch is being captured,
+     * `stream` and `workspace` above point at its lane's. */
+    cudaStream_t lane_stream[LC_CUDA_LANES];
+    void *lane_workspace[LC_CUDA_LANES];
 } lc_cuda_dev;
 
 /* The state of device `index`, initialised on first use (sets the calling thread's device). */

@@ -7,7 +7,15 @@
  * during the capture is kept in pinned memory owned by the graph and copied by a memcpy node.
  * The graph is instantiated with auto-free-on-launch, so the output allocations, which the
  * graph does not free, are recycled at the next launch at the same addresses; each replay copies
- * the outputs into fresh arrays for the caller. */
+ * the outputs into fresh arrays for the caller.
+ *
+ * Batch split: for a model whose inputs and outputs all lead with the batch and whose batch
+ * items are independent (lc_cuda_graph_cache_batch_major), a batch can be captured as up to
+ * LC_CUDA_LANES forwards of consecutive sub-batches on parallel branches of one graph (each
+ * branch captured from its own stream, with its own cuBLASLt workspace). The branches' kernels
+ * run concurrently: one branch's kernels fill the multiprocessors that another's leave idle
+ * between dependent kernels and in the tails of partial waves. The outputs are concatenated
+ * in the copy-out that every replay does anyway. */
 #include "cuda/cuda_internal.h"
 
 #include <stdlib.h>
@@ -24,8 +32,11 @@ typedef struct in_key {
 
 typedef struct bucket {
     in_key key[GRAPH_MAX_IO];
-    lc_array *in_static[GRAPH_MAX_IO];
-    lc_array *out_captured[GRAPH_MAX_IO];
+    int parts;                     /* sub-batches captured as parallel branches (1: no split) */
+    int64_t rows[LC_CUDA_LANES];   /* batch rows of each part */
+    lc_array *in_static[GRAPH_MAX_IO];              /* the graph's inputs (whole batch) */
+    lc_array *in_part[LC_CUDA_LANES][GRAPH_MAX_IO]; /* views of each part's rows of them */
+    lc_array *out_captured[LC_CUDA_LANES][GRAPH_MAX_IO];
     cudaGraph_t graph;
     cudaGraphExec_t exec;
     lc_cuda_keep keep;
@@ -45,6 +56,7 @@ struct lc_cuda_graph_cache {
     int nb, cap;
     int64_t replays;
     bool disabled;
+    bool batch_major; /* inputs and outputs lead with independent batch items: may be split */
 };
 
 lc_status lc_cuda_graph_cache_new(lc_device d, int nin, int nout, lc_cuda_graph_cache **out) {
@@ -75,10 +87,12 @@ static void bucket_free(lc_cuda_dev *d, bucket *b) {
     (void)cudaStreamSynchronize(d->stream); /* replays in flight still use the graph's memory */
     if (b->exec) cudaGraphExecDestroy(b->exec);
     if (b->graph) cudaGraphDestroy(b->graph);
-    for (int i = 0; i < GRAPH_MAX_IO; i++) {
-        lc_array_release(b->in_static[i]);
-        lc_array_release(b->out_captured[i]);
-    }
+    for (int i = 0; i < GRAPH_MAX_IO; i++) lc_array_release(b->in_static[i]);
+    for (int p = 0; p < LC_CUDA_LANES; p++)
+        for (int i = 0; i < GRAPH_MAX_IO; i++) {
+            lc_array_release(b->in_part[p][i]);
+            lc_array_release(b->out_captured[p][i]);
+        }
     keep_free(d, &b->keep);
     (void)cudaStreamSynchronize(d->stream);
     (void)cudaGetLastError();
@@ -135,69 +149,163 @@ static lc_status copy_into(lc_cuda_dev *d, lc_array *dst, lc_array *src) {
     return s;
 }
 
-/* A fresh array holding a copy of a captured output. */
-static lc_status copy_out(lc_cuda_dev *d, lc_array *captured, lc_array **out) {
+/* A fresh array holding a copy of a captured output: the parts' outputs (each leading with its
+ * rows of the batch) concatenated along the first dimension. */
+static lc_status copy_out(lc_cuda_dev *d, lc_array *const *captured, int parts, lc_array **out) {
+    int64_t shape[LC_MAX_DIMS];
+    memcpy(shape, captured[0]->shape, sizeof(int64_t) * (size_t)captured[0]->ndim);
+    for (int p = 1; p < parts; p++) shape[0] += captured[p]->shape[0];
     lc_array *o = NULL;
-    lc_status s = lc_array_alloc(captured->dtype, captured->ndim, captured->shape, captured->device, &o);
+    lc_status s = lc_array_alloc(captured[0]->dtype, captured[0]->ndim, shape, captured[0]->device, &o);
     if (s) return s;
-    size_t bytes = lc_array_nbytes(captured);
-    if (bytes && !lc_array_is_contiguous(captured)) {
-        lc_array_release(o);
-        return lc_error(LC_ERR_INTERNAL, "graph output is not contiguous");
+    char *dst = lc_array_ptr(o);
+    for (int p = 0; p < parts && !s; p++) {
+        size_t bytes = lc_array_nbytes(captured[p]);
+        if (bytes && !lc_array_is_contiguous(captured[p])) {
+            s = lc_error(LC_ERR_INTERNAL, "graph output is not contiguous");
+            break;
+        }
+        cudaError_t e = bytes ? cudaMemcpyAsync(dst, lc_array_ptr(captured[p]), bytes, cudaMemcpyDeviceToDevice, d->stream) : cudaSuccess;
+        if (e) s = lc_cuda_fail(e, "graph output copy");
+        dst += bytes;
     }
-    cudaError_t e = bytes ? cudaMemcpyAsync(lc_array_ptr(o), lc_array_ptr(captured), bytes, cudaMemcpyDeviceToDevice, d->stream) : cudaSuccess;
-    if (e) {
+    if (s) {
         lc_array_release(o);
-        return lc_cuda_fail(e, "graph output copy");
+        return s;
     }
     *out = o;
     return LC_OK;
 }
 
+/* The streams and cuBLASLt workspaces of lanes 1 .. parts-1, made on first use. */
+static lc_status lanes_ready(lc_cuda_dev *d, int parts) {
+    for (int p = 1; p < parts; p++) {
+        cudaError_t e = cudaSuccess;
+        if (!d->lane_stream[p]) e = cudaStreamCreateWithFlags(&d->lane_stream[p], cudaStreamNonBlocking);
+        if (!e && !d->lane_workspace[p]) e = cudaMalloc(&d->lane_workspace[p], d->workspace_bytes);
+        if (e) return lc_cuda_fail(e, "graph branch stream");
+    }
+    return LC_OK;
+}
+
+/* The parts' outputs can be concatenated: each output present in all parts or in none, with one
+ * dtype, the part's rows first and the same other dimensions. */
+static lc_status check_outputs(const lc_cuda_graph_cache *c, const bucket *b, lc_array *(*outs)[GRAPH_MAX_IO]) {
+    for (int i = 0; i < c->nout; i++)
+        for (int p = 0; p < b->parts; p++) {
+            const lc_array *x = outs[p][i], *x0 = outs[0][i];
+            if (!x != !x0) return lc_error(LC_ERR_INTERNAL, "graph split: output %d present in some parts only", i);
+            if (!x) continue;
+            bool ok = x->dtype == x0->dtype && x->ndim == x0->ndim && x->ndim >= 1 && x->shape[0] == b->rows[p];
+            for (int k = 1; ok && k < x->ndim; k++) ok = x->shape[k] == x0->shape[k];
+            if (!ok) return lc_error(LC_ERR_INTERNAL, "graph split: output %d does not lead with the batch", i);
+        }
+    return LC_OK;
+}
+
 static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_cuda_forward_fn fn, void *ctx) {
-    /* A first run outside the graph uploads the weights and plans the GEMMs. */
-    lc_array *warm[GRAPH_MAX_IO] = {0};
-    lc_status s = fn(ctx, b->in_static, warm);
-    for (int i = 0; i < c->nout; i++) lc_array_release(warm[i]);
+    /* A first run outside the graph (of every part's shape) uploads the weights and plans the
+     * GEMMs. */
+    lc_status s = lanes_ready(d, b->parts);
+    for (int p = 0; p < b->parts && !s; p++) {
+        if (p && b->rows[p] == b->rows[p - 1]) continue; /* same shape as the part before */
+        lc_array *warm[GRAPH_MAX_IO] = {0};
+        s = fn(ctx, b->in_part[p], warm);
+        for (int i = 0; i < c->nout; i++) lc_array_release(warm[i]);
+    }
     if (s) return s;
     cudaError_t e = cudaStreamSynchronize(d->stream);
     if (e) return lc_cuda_fail(e, "synchronize before capture");
 
+    cudaEvent_t fork = NULL, join[LC_CUDA_LANES] = {0};
+    e = cudaEventCreateWithFlags(&fork, cudaEventDisableTiming);
+    for (int p = 1; p < b->parts && !e; p++) e = cudaEventCreateWithFlags(&join[p], cudaEventDisableTiming);
+    if (e) {
+        s = lc_cuda_fail(e, "graph branch events");
+        goto events;
+    }
+    cudaStream_t main_stream = d->stream;
+    void *main_workspace = d->workspace;
     d->capturing = true;
     d->ncap = 0;
     memset(&d->keep, 0, sizeof d->keep);
-    e = cudaStreamBeginCapture(d->stream, cudaStreamCaptureModeRelaxed);
+    e = cudaStreamBeginCapture(main_stream, cudaStreamCaptureModeRelaxed);
     if (e) {
         d->capturing = false;
-        return lc_cuda_fail(e, "cudaStreamBeginCapture");
+        s = lc_cuda_fail(e, "cudaStreamBeginCapture");
+        goto events;
     }
-    lc_array *outs[GRAPH_MAX_IO] = {0};
-    s = fn(ctx, b->in_static, outs);
+    /* parts 1.. branch off the main stream at the start and join it at the end */
+    if (b->parts > 1) e = cudaEventRecord(fork, main_stream);
+    for (int p = 1; p < b->parts && !e; p++) e = cudaStreamWaitEvent(d->lane_stream[p], fork, 0);
+    if (e) s = lc_cuda_fail(e, "graph branch fork");
+    lc_array *outs[LC_CUDA_LANES][GRAPH_MAX_IO] = {{0}};
+    for (int p = 0; p < b->parts && !s; p++) {
+        d->stream = p ? d->lane_stream[p] : main_stream;
+        d->workspace = p ? d->lane_workspace[p] : main_workspace;
+        s = fn(ctx, b->in_part[p], outs[p]);
+    }
+    d->stream = main_stream;
+    d->workspace = main_workspace;
+    for (int p = 1; p < b->parts; p++) { /* joined even after a failure: the capture must end */
+        cudaError_t j = cudaEventRecord(join[p], d->lane_stream[p]);
+        if (!j) j = cudaStreamWaitEvent(main_stream, join[p], 0);
+        if (j && !s) s = lc_cuda_fail(j, "graph branch join");
+    }
     cudaGraph_t graph = NULL;
-    e = cudaStreamEndCapture(d->stream, &graph);
+    e = cudaStreamEndCapture(main_stream, &graph);
     d->capturing = false;
     d->ncap = 0;
     b->keep = d->keep;
     memset(&d->keep, 0, sizeof d->keep);
     if (!s && e) s = lc_cuda_fail(e, "cudaStreamEndCapture");
+    if (!s) s = check_outputs(c, b, outs);
     if (!s) {
         e = cudaGraphInstantiateWithFlags(&b->exec, graph, cudaGraphInstantiateFlagAutoFreeOnLaunch);
         if (e) s = lc_cuda_fail(e, "cudaGraphInstantiate");
     }
     if (s) {
         /* The memory of a failed capture never existed: drop the outputs without freeing. */
-        for (int i = 0; i < c->nout; i++)
-            if (outs[i]) {
-                outs[i]->buf->data[LC_DEVICE_CUDA] = NULL;
-                lc_array_release(outs[i]);
-            }
+        for (int p = 0; p < b->parts; p++)
+            for (int i = 0; i < c->nout; i++)
+                if (outs[p][i]) {
+                    outs[p][i]->buf->data[LC_DEVICE_CUDA] = NULL;
+                    lc_array_release(outs[p][i]);
+                }
         if (graph) cudaGraphDestroy(graph);
         (void)cudaGetLastError();
-        return s;
+        goto events;
     }
     b->graph = graph;
-    for (int i = 0; i < c->nout; i++) b->out_captured[i] = outs[i];
-    return LC_OK;
+    for (int p = 0; p < b->parts; p++)
+        for (int i = 0; i < c->nout; i++) b->out_captured[p][i] = outs[p][i];
+events:
+    if (fork) cudaEventDestroy(fork);
+    for (int p = 1; p < LC_CUDA_LANES; p++)
+        if (join[p]) cudaEventDestroy(join[p]);
+    return s;
+}
+
+void lc_cuda_graph_cache_batch_major(lc_cuda_graph_cache *c) {
+    if (c) c->batch_major = true;
+}
+
+/* Parts a batch is split into: LOCUS_CUDA_GRAPH_SPLIT (1 .. LC_CUDA_LANES) if set, else the
+ * default below; never more than the batch's rows, and 1 unless the cache is batch-major and
+ * every input leads with the same batch. */
+#define GRAPH_SPLIT_DEFAULT 1
+static int split_parts(const lc_cuda_graph_cache *c, lc_array *const *in) {
+    if (!c->batch_major) return 1;
+    int64_t B = -1;
+    for (int i = 0; i < c->nin; i++) {
+        if (!in[i]) continue;
+        if (in[i]->ndim < 1 || (B >= 0 && in[i]->shape[0] != B)) return 1;
+        B = in[i]->shape[0];
+    }
+    const char *e = getenv("LOCUS_CUDA_GRAPH_SPLIT");
+    int P = e && *e ? atoi(e) : GRAPH_SPLIT_DEFAULT;
+    P = P < 1 ? 1 : P > LC_CUDA_LANES ? LC_CUDA_LANES : P;
+    return B < P ? (B < 1 ? 1 : (int)B) : P;
 }
 
 lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void *ctx, lc_array *const *in, lc_array **out) {
@@ -210,9 +318,10 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
     if (d->capturing) return fn(ctx, in, out); /* nested: part of an outer capture */
     in_key key[GRAPH_MAX_IO];
     key_of(in, c->nin, key);
+    const int parts = split_parts(c, in);
     bucket *b = NULL;
     for (int i = 0; i < c->nb && !b; i++)
-        if (memcmp(c->b[i]->key, key, sizeof key) == 0) b = c->b[i];
+        if (c->b[i]->parts == parts && memcmp(c->b[i]->key, key, sizeof key) == 0) b = c->b[i];
     bool fresh = false;
     if (!b && c->nb >= GRAPH_MAX_BUCKETS) return fn(ctx, in, out);
     if (!b) {
@@ -226,6 +335,13 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
         b = calloc(1, sizeof *b);
         if (!b) return lc_error(LC_ERR_NOMEM, "out of memory");
         memcpy(b->key, key, sizeof key);
+        b->parts = parts;
+        if (parts > 1) {
+            int64_t B = 0;
+            for (int i = 0; i < c->nin && !B; i++)
+                if (in[i]) B = in[i]->shape[0];
+            for (int p = 0; p < parts; p++) b->rows[p] = B / parts + (p < B % parts);
+        }
         c->b[c->nb++] = b;
     }
     if (b->direct) return fn(ctx, in, out);
@@ -233,6 +349,15 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
     if (!b->exec) {
         for (int i = 0; i < c->nin && !s; i++)
             if (in[i] && !b->in_static[i]) s = lc_array_alloc(in[i]->dtype, in[i]->ndim, in[i]->shape, c->dev, &b->in_static[i]);
+        for (int i = 0; i < c->nin && !s; i++) /* each part's rows: views of the whole inputs */
+            for (int64_t p = 0, start = 0; p < b->parts && !s && b->in_static[i]; start += b->rows[p], p++) {
+                lc_array_release(b->in_part[p][i]);
+                b->in_part[p][i] = NULL;
+                if (b->parts == 1) {
+                    lc_array_retain(b->in_static[i]);
+                    b->in_part[p][i] = b->in_static[i];
+                } else s = lc_slice(b->in_static[i], 0, start, start + b->rows[p], &b->in_part[p][i]);
+            }
         if (s) return s;
         fresh = true;
     }
@@ -252,7 +377,11 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
     if (e) return lc_cuda_fail(e, "cudaGraphLaunch");
     c->replays++;
     for (int i = 0; i < c->nout && !s; i++)
-        if (b->out_captured[i]) s = copy_out(d, b->out_captured[i], &out[i]);
+        if (b->out_captured[0][i]) {
+            lc_array *parts_out[LC_CUDA_LANES] = {0};
+            for (int p = 0; p < b->parts; p++) parts_out[p] = b->out_captured[p][i];
+            s = copy_out(d, parts_out, b->parts, &out[i]);
+        }
     if (s)
         for (int i = 0; i < c->nout; i++) {
             lc_array_release(out[i]);

@@ -222,7 +222,10 @@ lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array 
             TRY(lc_error(LC_ERR_SHAPE, "%s: sequence of %lld tokens exceeds the model's %lld positions", m->name, (long long)T,
                          (long long)m->cfg.max_pos));
         lc_array *in[4] = {ids, pos, type_ids, mask};
-        if (!m->graphs) TRY(lc_cuda_graph_cache_new(m->opt.device, 4, 2, &m->graphs));
+        if (!m->graphs) {
+            TRY(lc_cuda_graph_cache_new(m->opt.device, 4, 2, &m->graphs));
+            lc_cuda_graph_cache_batch_major(m->graphs); /* the sequences are independent */
+        }
         TRY(lc_cuda_graph_run(m->graphs, bert_core, m, in, out));
     } else
 #endif

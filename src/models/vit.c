@@ -79,7 +79,10 @@ lc_status vit_forward(lc_model *m, lc_array *px, lc_array **hidden, lc_array **p
     lc_array *in[1] = {px}, *out[1] = {NULL};
 #ifdef LOCUS_WITH_CUDA
     if (m->opt.device.kind == LC_DEVICE_CUDA) {
-        if (!m->graphs) TRY(lc_cuda_graph_cache_new(m->opt.device, 1, 1, &m->graphs));
+        if (!m->graphs) {
+            TRY(lc_cuda_graph_cache_new(m->opt.device, 1, 1, &m->graphs));
+            lc_cuda_graph_cache_batch_major(m->graphs); /* the images are independent */
+        }
         TRY(lc_cuda_graph_run(m->graphs, vit_core, m, in, out));
     } else
 #endif

@@ -142,6 +142,17 @@ static void fixture_parity(const char *dir, const char *name) {
             forward_check(m, what, modes[k].tol, hi, hm, hw, sel, (int)N, T, T, C, 2);
             snprintf(what, sizeof what, "%.100s %s batch 64 ragged", name, modes[k].label);
             forward_check(m, what, modes[k].tol, hi, hm, hw, sel, 64, T, T, C, 2);
+            /* the same batches captured unsplit and as 2 and 3 sub-batches on parallel graph
+             * branches (3 parts of 64 rows: 22, 21, 21); the third call replays a second time */
+            static const char *const splits[] = {"1", "2", "3"};
+            for (int q = 0; q < 3; q++) {
+                setenv("LOCUS_CUDA_GRAPH_SPLIT", splits[q], 1);
+                snprintf(what, sizeof what, "%.100s %s batch %lld ragged, split %s", name, modes[k].label, (long long)N, splits[q]);
+                forward_check(m, what, modes[k].tol, hi, hm, hw, sel, (int)N, T, T, C, 3);
+                snprintf(what, sizeof what, "%.100s %s batch 64 ragged, split %s", name, modes[k].label, splits[q]);
+                forward_check(m, what, modes[k].tol, hi, hm, hw, sel, 64, T, T, C, 3);
+            }
+            unsetenv("LOCUS_CUDA_GRAPH_SPLIT");
             lc_model_free(m);
         }
         lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
@@ -207,7 +218,8 @@ out:
     return data;
 }
 
-/* Classify pixels (n, C, H, W) twice (the second call replays the graph) against `want` (n, L). */
+/* Classify pixels (n, C, H, W) three times (the second call captures and replays the graph, the
+ * third replays it again) against `want` (n, L). */
 static void classify_check(lc_model *m, const char *what, double tol, const float *px, const int64_t *pshape,
                            const float *want, int64_t labels) {
     lc_array *a = NULL;
@@ -217,7 +229,7 @@ static void classify_check(lc_model *m, const char *what, double tol, const floa
     }
     int64_t n = pshape[0];
     float *got = malloc(sizeof(float) * (size_t)(n * labels));
-    for (int rep = 0; rep < 2; rep++) {
+    for (int rep = 0; rep < 3; rep++) {
         lc_array *logits = NULL;
         checks++;
         lc_status s = lc_model_classify_pixels(m, a, &logits);
@@ -286,6 +298,13 @@ static void vit_fixture_parity(const char *dir, const char *name) {
         char what[160];
         snprintf(what, sizeof what, "%.100s %s pixels batch %lld", name, modes[k].label, (long long)n);
         classify_check(m, what, modes[k].tol, px, pshape, want, L);
+        /* the batch unsplit and as two sub-batches on parallel graph branches */
+        for (int q = 1; q <= 2 && n >= 2; q++) {
+            setenv("LOCUS_CUDA_GRAPH_SPLIT", q == 1 ? "1" : "2", 1);
+            snprintf(what, sizeof what, "%.100s %s pixels batch %lld, split %d", name, modes[k].label, (long long)n, q);
+            classify_check(m, what, modes[k].tol, px, pshape, want, L);
+        }
+        unsetenv("LOCUS_CUDA_GRAPH_SPLIT");
         /* each image alone: another graph bucket */
         int64_t one[4] = {1, pshape[1], pshape[2], pshape[3]};
         int64_t per = pshape[1] * pshape[2] * pshape[3];
@@ -775,14 +794,15 @@ static void bench_switches(void) {
     row_variant = NULL;
 }
 
-/* --bench rows: the graph-mode rows of the issue's targets (and ViT batch 1), two rounds, under
+/* --bench rows: the graph-mode rows of the issue's targets (and ViT batch 1 and 64), two rounds, under
  * whatever environment the process was given; LOCUS_BENCH_LABEL names it in the rows' "variant".
  * Settings that are read once per process or that change tuned plans compare fairly only across
  * processes: scripts/gpu-check compare runs this alternately under each setting. */
 static void bench_rows(void) {
     struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
         {"bert-base", LC_F16, 1, 128},  {"bert-base", LC_F16, 32, 128}, {"bert-base", LC_F16, 128, 128},
-        {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},   {"bert-base", LC_F32, 1, 128}};
+        {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},   {"vit-base", LC_F16, 64, 197},
+        {"bert-base", LC_F32, 1, 128}};
     row_variant = getenv("LOCUS_BENCH_LABEL");
     for (int round = 0; round < 2; round++)
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) bench_model(rows[r].m, rows[r].t, false, rows[r].b, rows[r].T, true, NULL);

@@ -659,6 +659,100 @@ out:
     lc_array_release(m.w1), lc_array_release(m.b1), lc_array_release(m.w2), lc_array_release(m.lnw), lc_array_release(m.lnb);
 }
 
+/* A batch-major forward (every batch item independent): x (B, T, C) and a mask (B, T) ->
+ * tanh(attention(LN(x + W2 gelu(W1 x + b1)))) (B, T, C) and its sum over T (B, C). */
+static lc_status split_forward(void *ctx, lc_array *const *in, lc_array **out) {
+    tiny_model *m = ctx;
+    lc_array *h = NULL, *o = NULL, *y = NULL, *r = NULL, *qv = NULL, *res = NULL, *res4 = NULL, *resh = NULL;
+    lc_array *x = in[0];
+    int64_t B = lc_array_dim(x, 0), T = lc_array_dim(x, 1), C = lc_array_dim(x, 2), H = m->heads;
+    lc_status s = lc_linear_gelu(x, m->w1, m->b1, &h);
+    if (!s) s = lc_linear(h, m->w2, NULL, &o);
+    if (!s) s = lc_add_layer_norm(o, x, m->lnw, m->lnb, 1e-5f, &y);
+    int64_t s4[4] = {B, T, H, C / H};
+    if (!s) s = lc_reshape(y, 4, s4, &r);
+    if (!s) s = lc_permute(r, (const int[]){0, 2, 1, 3}, &qv);
+    if (!s) s = lc_array_empty(lc_array_dtype(x), 3, lc_array_shape(x), lc_array_device(x), &res);
+    if (!s) s = lc_reshape(res, 4, s4, &res4);
+    if (!s) s = lc_permute(res4, (const int[]){0, 2, 1, 3}, &resh);
+    if (!s) s = lc_attention_into(qv, qv, qv, in[1], 0.25f, resh);
+    if (!s) s = lc_tanh(res, &out[0]);
+    if (!s) s = lc_sum(out[0], 1, false, &out[1]);
+    lc_array_release(h), lc_array_release(o), lc_array_release(y), lc_array_release(r), lc_array_release(qv);
+    lc_array_release(res), lc_array_release(res4), lc_array_release(resh);
+    return s;
+}
+
+/* Not batch-major although declared so: the output sums over the batch. */
+static lc_status batch_sum_forward(void *ctx, lc_array *const *in, lc_array **out) {
+    (void)ctx;
+    return lc_sum(in[0], 0, false, &out[0]);
+}
+
+/* A batch captured as sub-batches on parallel graph branches (LOCUS_CUDA_GRAPH_SPLIT) agrees with
+ * the host forward, replay after replay, for even and uneven splits and more parts than rows; a
+ * forward whose outputs do not lead with the batch is run directly instead of being split. */
+static void test_graph_split(lc_dtype t) {
+    int64_t C = 64, F = 96, T = 19;
+    int64_t w1s[2] = {F, C}, b1s[1] = {F}, w2s[2] = {C, F}, cs[1] = {C};
+    tiny_model m = {rand_host(t, 2, w1s, -0.2f, 0.2f), rand_host(t, 1, b1s, -0.2f, 0.2f), rand_host(t, 2, w2s, -0.2f, 0.2f),
+                    rand_host(t, 1, cs, 0.5f, 1.5f), rand_host(t, 1, cs, -0.2f, 0.2f), 4};
+    struct { const char *split; int64_t B; } cases[] = {{"2", 4}, {"3", 7}, {"4", 2}, {"4", 9}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        setenv("LOCUS_CUDA_GRAPH_SPLIT", cases[k].split, 1);
+        int64_t B = cases[k].B, xs[3] = {B, T, C}, ms[2] = {B, T};
+        float *mh = malloc(sizeof(float) * (size_t)(B * T));
+        for (int64_t i = 0; i < B * T; i++) mh[i] = (i % T) < T - (i / T) % 5 ? 1.0f : 0.0f; /* ragged rows */
+        lc_array *mask = NULL, *dmask = NULL;
+        lc_cuda_graph_cache *cache = NULL;
+        OK(lc_array_from_data(LC_F32, 2, ms, mh, &mask));
+        dmask = on_gpu(mask);
+        OK(lc_cuda_graph_cache_new(GPU, 2, 2, &cache));
+        lc_cuda_graph_cache_batch_major(cache);
+        for (int call = 0; call < 4; call++) {
+            lc_array *x = rand_host(t, 3, xs, -1, 1), *dx = on_gpu(x), *want[2] = {0}, *got[2] = {0};
+            lc_status s = split_forward(&m, (lc_array *const[]){x, mask}, want);
+            if (!s) s = lc_cuda_graph_run(cache, split_forward, &m, (lc_array *const[]){dx, dmask}, got);
+            if (s) FAIL("split %s, batch %lld, call %d: %s", cases[k].split, (long long)B, call, lc_last_error());
+            else
+                for (int j = 0; j < 2; j++) {
+                    char name[80];
+                    snprintf(name, sizeof name, "graph split %s batch %lld call %d output %d %s", cases[k].split, (long long)B, call, j,
+                             lc_dtype_name(t));
+                    compare(name, want[j], got[j], tol_for(t) * (j ? 4 : 1));
+                }
+            lc_array_release(x), lc_array_release(dx);
+            lc_array_release(want[0]), lc_array_release(want[1]), lc_array_release(got[0]), lc_array_release(got[1]);
+        }
+        if (lc_cuda_graph_cache_size(cache) != 1 || lc_cuda_graph_cache_replays(cache) != 3)
+            FAIL("split %s: %d graphs and %lld replays, expected 1 and 3", cases[k].split, lc_cuda_graph_cache_size(cache),
+                 (long long)lc_cuda_graph_cache_replays(cache));
+    out:
+        lc_cuda_graph_cache_free(cache);
+        lc_array_release(mask), lc_array_release(dmask);
+        free(mh);
+    }
+    { /* outputs that do not lead with the batch: run directly, still right */
+        setenv("LOCUS_CUDA_GRAPH_SPLIT", "2", 1);
+        int64_t xs[3] = {4, T, C};
+        lc_cuda_graph_cache *cache = NULL;
+        if (lc_cuda_graph_cache_new(GPU, 1, 1, &cache)) FAIL("graph cache: %s", lc_last_error());
+        lc_cuda_graph_cache_batch_major(cache);
+        for (int call = 0; call < 3 && cache; call++) {
+            lc_array *x = rand_host(t, 3, xs, -1, 1), *dx = on_gpu(x), *want = NULL, *got[1] = {0};
+            lc_status s = batch_sum_forward(NULL, (lc_array *const[]){x}, &want);
+            if (!s) s = lc_cuda_graph_run(cache, batch_sum_forward, NULL, (lc_array *const[]){dx}, got);
+            if (s) FAIL("batch sum, call %d: %s", call, lc_last_error());
+            else compare("graph split refused: sum over the batch", want, got[0], tol_for(t) * 4);
+            lc_array_release(x), lc_array_release(dx), lc_array_release(want), lc_array_release(got[0]);
+        }
+        if (cache && lc_cuda_graph_cache_size(cache) != 0) FAIL("a forward summing over the batch was captured split");
+        lc_cuda_graph_cache_free(cache);
+    }
+    unsetenv("LOCUS_CUDA_GRAPH_SPLIT");
+    lc_array_release(m.w1), lc_array_release(m.b1), lc_array_release(m.w2), lc_array_release(m.lnw), lc_array_release(m.lnb);
+}
+
 int main(void) {
     if (lc_cuda_device_count() == 0) {
         printf("SKIP: no CUDA device visible\n");
@@ -691,6 +785,7 @@ int main(void) {
         test_attention(t);
         test_embedding(t);
         if (!skip_gemm) test_graphs(t);
+        if (!skip_gemm) test_graph_split(t);
     }
     if (!skip_gemm) {
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
