@@ -83,7 +83,8 @@ typedef lc_status (*lc_cuda_forward_fn)(void *ctx, lc_array *const *in, lc_array
  * the batch and that batch items are computed independently (an encoder's sequences, a
  * classifier's images). Such a cache may capture a batch as several forwards of consecutive
  * sub-batches on parallel branches of one graph, which the GPU runs concurrently; the outputs
- * are concatenated. LOCUS_CUDA_GRAPH_SPLIT=N (1 to 4) sets the number of sub-batches. */
+ * are concatenated. By default a batch of 128 or more is split in two; LOCUS_CUDA_GRAPH_SPLIT=N
+ * (1 to 4) sets the number of sub-batches. */
 typedef struct lc_cuda_graph_cache lc_cuda_graph_cache;
 lc_status lc_cuda_graph_cache_new(lc_device d, int nin, int nout, lc_cuda_graph_cache **out);
 void lc_cuda_graph_cache_free(lc_cuda_graph_cache *c); /* NULL is fine */

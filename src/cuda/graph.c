@@ -191,6 +191,7 @@ static lc_status lanes_ready(lc_cuda_dev *d, int parts) {
 /* The parts' outputs can be concatenated: each output present in all parts or in none, with one
  * dtype, the part's rows first and the same other dimensions. */
 static lc_status check_outputs(const lc_cuda_graph_cache *c, const bucket *b, lc_array *(*outs)[GRAPH_MAX_IO]) {
+    if (b->parts == 1) return LC_OK;
     for (int i = 0; i < c->nout; i++)
         for (int p = 0; p < b->parts; p++) {
             const lc_array *x = outs[p][i], *x0 = outs[0][i];
@@ -290,10 +291,14 @@ void lc_cuda_graph_cache_batch_major(lc_cuda_graph_cache *c) {
     if (c) c->batch_major = true;
 }
 
-/* Parts a batch is split into: LOCUS_CUDA_GRAPH_SPLIT (1 .. LC_CUDA_LANES) if set, else the
- * default below; never more than the batch's rows, and 1 unless the cache is batch-major and
- * every input leads with the same batch. */
-#define GRAPH_SPLIT_DEFAULT 1
+/* Parts a batch is split into: LOCUS_CUDA_GRAPH_SPLIT (1 .. LC_CUDA_LANES) if set, else two for
+ * batches of at least 2 x GRAPH_SPLIT_MIN_ROWS items; never more than the batch's rows, and 1
+ * unless the cache is batch-major and every input leads with the same batch. Measured on an H100
+ * (BENCHMARKS.md), graph replays in separate processes: two halves took BERT-base f16 at batch 128
+ * from 6.21 to 5.99 ms (the LayerNorms and attention of one half run beside the other half's
+ * GEMMs); at batch 32 they were slower (BERT-base 1.64 -> 1.78 ms, MiniLM-L6 0.361 -> 0.435:
+ * GEMMs of 2048 rows lose more than the overlap gains), and ViT-B/16 at batch 64 was level. */
+#define GRAPH_SPLIT_MIN_ROWS 64
 static int split_parts(const lc_cuda_graph_cache *c, lc_array *const *in) {
     if (!c->batch_major) return 1;
     int64_t B = -1;
@@ -303,7 +308,7 @@ static int split_parts(const lc_cuda_graph_cache *c, lc_array *const *in) {
         B = in[i]->shape[0];
     }
     const char *e = getenv("LOCUS_CUDA_GRAPH_SPLIT");
-    int P = e && *e ? atoi(e) : GRAPH_SPLIT_DEFAULT;
+    int P = e && *e ? atoi(e) : B >= 2 * GRAPH_SPLIT_MIN_ROWS ? 2 : 1;
     P = P < 1 ? 1 : P > LC_CUDA_LANES ? LC_CUDA_LANES : P;
     return B < P ? (B < 1 ? 1 : (int)B) : P;
 }
@@ -341,7 +346,7 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
             for (int i = 0; i < c->nin && !B; i++)
                 if (in[i]) B = in[i]->shape[0];
             for (int p = 0; p < parts; p++) b->rows[p] = B / parts + (p < B % parts);
-        }
+        } /* else rows[] stays unused: an unsplit bucket's outputs are taken as they are */
         c->b[c->nb++] = b;
     }
     if (b->direct) return fn(ctx, in, out);

@@ -3,7 +3,7 @@
  *   embeddings: word + position + token type, LayerNorm            (B, T) -> (B, T, C)
  *   each layer: x = LN(x + O(attention(Q x, K x, V x, mask)))      (B, T, C)
  *               x = LN(x + W2 act(W1 x))
- *   pooler:     tanh(P x[:, 0])                                     (B, C)
+ *   pooler:     tanh(P x[:, 0])                                     (B, C), only when asked for
  *
  * RoBERTa/XLM-R position ids count non-padding tokens from padding_idx + 1 (padding tokens keep
  * padding_idx); DistilBERT has no token types and its own key names. */
@@ -133,7 +133,7 @@ static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) 
 }
 
 /* The device part of the forward: in = {ids, position ids, type ids or NULL, mask (f32) or NULL},
- * out = {hidden, pooled or NULL}. It issues the same ops for a given input shape and never reads
+ * out = {hidden, pooled or NULL (no pooler, or m->skip_pooler)}. It issues the same ops for a given input shape and never reads
  * device results back, so a CUDA backend can capture it into a graph. */
 static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
     lc_model *m = ctx;
@@ -186,7 +186,7 @@ static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
         lc_array_release(x);
         x = h2;
     }
-    if (m->pooler_w) { /* tanh(P x[:, 0]) */
+    if (m->pooler_w && !m->skip_pooler) { /* tanh(P x[:, 0]) */
         int64_t shape[2] = {B, m->cfg.hidden};
         TRY(lc_slice(x, 1, 0, 1, &cls));
         TRY(lc_reshape(cls, 2, shape, &flat));
@@ -222,11 +222,14 @@ lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array 
             TRY(lc_error(LC_ERR_SHAPE, "%s: sequence of %lld tokens exceeds the model's %lld positions", m->name, (long long)T,
                          (long long)m->cfg.max_pos));
         lc_array *in[4] = {ids, pos, type_ids, mask};
-        if (!m->graphs) {
-            TRY(lc_cuda_graph_cache_new(m->opt.device, 4, 2, &m->graphs));
-            lc_cuda_graph_cache_batch_major(m->graphs); /* the sequences are independent */
+        /* a forward without the pooler is another graph */
+        struct lc_cuda_graph_cache **gc = pooled ? &m->graphs : &m->graphs_nopool;
+        if (!*gc) {
+            TRY(lc_cuda_graph_cache_new(m->opt.device, 4, 2, gc));
+            lc_cuda_graph_cache_batch_major(*gc); /* the sequences are independent */
         }
-        TRY(lc_cuda_graph_run(m->graphs, bert_core, m, in, out));
+        m->skip_pooler = !pooled;
+        TRY(lc_cuda_graph_run(*gc, bert_core, m, in, out));
     } else
 #endif
     {
@@ -237,6 +240,7 @@ lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array 
         }
         if (mask) TRY(lc_astype(mask, LC_F32, &maskf));
         lc_array *in[4] = {ids, pos, type_ids, maskf};
+        m->skip_pooler = !pooled;
         TRY(bert_core(m, in, out));
     }
     if (hidden) *hidden = out[0], out[0] = NULL;

@@ -478,6 +478,7 @@ void lc_model_free(lc_model *m) {
     if (!m) return;
 #ifdef LOCUS_WITH_CUDA
     lc_cuda_graph_cache_free(m->graphs);
+    lc_cuda_graph_cache_free(m->graphs_nopool);
 #endif
     if (m->layer)
         for (int64_t l = 0; l < m->cfg.layers; l++) release_layer(&m->layer[l]);
