@@ -480,11 +480,15 @@ typedef struct {
     lc_array *ids, *mask;
 } fwd_ctx;
 
+/* The hidden states only, like the PyTorch peers (BertModel without its pooling layer);
+ * LOCUS_BENCH_POOLED=1 asks for the pooled output too (BERT's pooler runs then). */
 static lc_status one_forward(void *vctx) {
     fwd_ctx *c = vctx;
-    lc_array *h = NULL;
-    lc_status s = lc_model_forward(c->m, c->ids, NULL, c->mask, &h, NULL);
-    lc_array_release(h);
+    lc_array *h = NULL, *p = NULL;
+    static int pooled = -1;
+    if (pooled < 0) pooled = getenv("LOCUS_BENCH_POOLED") && strcmp(getenv("LOCUS_BENCH_POOLED"), "1") == 0;
+    lc_status s = lc_model_forward(c->m, c->ids, NULL, c->mask, &h, pooled ? &p : NULL);
+    lc_array_release(h), lc_array_release(p);
     return s;
 }
 
