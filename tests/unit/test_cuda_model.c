@@ -456,7 +456,6 @@ static lc_status time_device(work_fn fn, void *ctx, int warm, int chunks, int it
     lc_status s = lc_synchronize(GPU);
     if (s) return s;
     double t[64];
-    double e0 = nv ? nvml_joules(nv) : NAN;
     for (int c = 0; c < chunks && c < 64; c++) {
         lc_cuda_event *a = NULL, *b = NULL;
         s = lc_cuda_event_record(GPU, &a);
@@ -468,10 +467,24 @@ static lc_status time_device(work_fn fn, void *ctx, int warm, int chunks, int it
         t[c] /= iters;
     }
     s = lc_synchronize(GPU);
-    double e1 = nv ? nvml_joules(nv) : NAN;
-    if (joules_per_call) *joules_per_call = (e1 - e0) / (chunks * iters);
     qsort(t, (size_t)chunks, sizeof(double), cmp_double);
     *median_ms = chunks % 2 ? t[chunks / 2] : 0.5 * (t[chunks / 2 - 1] + t[chunks / 2]);
+    if (joules_per_call) *joules_per_call = NAN;
+    if (s || !nv || !joules_per_call) return s;
+    /* Energy: NVML's counter advances in coarse steps, so a window of a few hundred milliseconds
+     * (the timing chunks above) can be off by a quarter; instead three windows of about 1.5 s of
+     * back-to-back calls each, the median of their joules per call. */
+    int n = (int)(1500.0 / *median_ms) + 1;
+    double jpc[3];
+    for (int w = 0; w < 3; w++) {
+        double e0 = nvml_joules(nv);
+        for (int i = 0; i < n && !s; i++) s = fn(ctx);
+        if (!s) s = lc_synchronize(GPU);
+        if (s) return s;
+        jpc[w] = (nvml_joules(nv) - e0) / n;
+    }
+    qsort(jpc, 3, sizeof(double), cmp_double);
+    *joules_per_call = jpc[1];
     return s;
 }
 
@@ -480,15 +493,15 @@ typedef struct {
     lc_array *ids, *mask;
 } fwd_ctx;
 
-/* The hidden states only, like the PyTorch peers (BertModel without its pooling layer);
- * LOCUS_BENCH_POOLED=1 asks for the pooled output too (BERT's pooler runs then). */
+/* The hidden states only, like the PyTorch peers (BertModel without its pooling layer; the
+ * synthetic models have no pooler either). */
+static long forward_calls; /* for the transfer statistics per forward */
 static lc_status one_forward(void *vctx) {
     fwd_ctx *c = vctx;
-    lc_array *h = NULL, *p = NULL;
-    static int pooled = -1;
-    if (pooled < 0) pooled = getenv("LOCUS_BENCH_POOLED") && strcmp(getenv("LOCUS_BENCH_POOLED"), "1") == 0;
-    lc_status s = lc_model_forward(c->m, c->ids, NULL, c->mask, &h, pooled ? &p : NULL);
-    lc_array_release(h), lc_array_release(p);
+    forward_calls++;
+    lc_array *h = NULL;
+    lc_status s = lc_model_forward(c->m, c->ids, NULL, c->mask, &h, NULL);
+    lc_array_release(h);
     return s;
 }
 
@@ -532,17 +545,19 @@ static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int6
     int iters = B >= 64 ? 10 : 40;
     if (!s) s = one_forward(&c); /* uploads the weights (and captures the graph) */
     lc_transfer_stats_get(&t0);
+    long calls0 = forward_calls;
     if (!s) s = time_device(one_forward, &c, 3, 7, iters, &ms, B >= 64 ? nv : NULL, &j);
     lc_transfer_stats_get(&t1);
+    double calls = (double)(forward_calls - calls0);
     const char *dn = tf32 ? "tf32" : lc_dtype_name(t);
     if (s) {
         printf("ROW {\"kind\":\"model\",\"model\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"seq\":%lld,\"mode\":\"%s\",\"error\":\"%s\"}\n",
                name, dn, (long long)B, (long long)T, graphs ? "graph" : "eager", lc_last_error());
         failures++;
     } else {
-        double calls = 3 + 7.0 * iters;
-        char extra[160] = "";
+        char extra[200] = "";
         if (image) snprintf(extra, sizeof extra, ",\"images_per_s\":%.1f", (double)B / (ms * 1e-3));
+        if (!isnan(j)) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ",\"watts\":%.0f", j / (ms * 1e-3));
         if (row_variant) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ",\"variant\":\"%s\"", row_variant);
         printf("ROW {\"kind\":\"model\",\"model\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"seq\":%lld,\"mode\":\"%s\",\"ms\":%.4f,"
                "\"joules_per_seq\":%s%.6g,\"h2d_bytes_per_forward\":%.0f,\"d2h_bytes_per_forward\":%.0f%s}\n",
