@@ -133,8 +133,9 @@ static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) 
 }
 
 /* The device part of the forward: in = {ids, position ids, type ids or NULL, mask (f32) or NULL},
- * out = {hidden, pooled or NULL (no pooler, or m->skip_pooler)}. It issues the same ops for a given input shape and never reads
- * device results back, so a CUDA backend can capture it into a graph. */
+ * out = {hidden, pooled or NULL (no pooler, or m->skip_pooler)}. It issues the same ops for a
+ * given input shape and never reads device results back, so a CUDA backend can capture it into a
+ * graph. */
 static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
     lc_model *m = ctx;
     lc_status status = LC_OK;
