@@ -813,18 +813,49 @@ static void bench_switches(void) {
     row_variant = NULL;
 }
 
+typedef struct {
+    char m[32];
+    lc_dtype t;
+    int64_t b, T;
+} bench_row;
+
+/* LOCUS_BENCH_ROWS="model:dtype:batch:seq,..." (dtype f16, bf16 or f32) replaces the default rows;
+ * returns how many were read into rows[0..cap), 0 when unset or malformed. */
+static int rows_from_env(bench_row *rows, int cap) {
+    const char *e = getenv("LOCUS_BENCH_ROWS");
+    int n = 0;
+    for (const char *p = e; p && *p && n < cap;) {
+        char dt[8];
+        long long b, T;
+        int used = 0;
+        if (sscanf(p, "%31[^:]:%7[^:]:%lld:%lld%n", rows[n].m, dt, &b, &T, &used) != 4 || b < 1 || T < 1) {
+            fprintf(stderr, "LOCUS_BENCH_ROWS: expected model:dtype:batch:seq,... at \"%s\"\n", p);
+            return 0;
+        }
+        rows[n].t = strcmp(dt, "f32") == 0 ? LC_F32 : strcmp(dt, "bf16") == 0 ? LC_BF16 : LC_F16;
+        rows[n].b = b, rows[n].T = T;
+        n++;
+        p += used;
+        if (*p == ',') p++;
+    }
+    return n;
+}
+
 /* --bench rows: the graph-mode rows of the issue's targets (and ViT batch 1 and 64), two rounds, under
- * whatever environment the process was given; LOCUS_BENCH_LABEL names it in the rows' "variant".
+ * whatever environment the process was given; LOCUS_BENCH_LABEL names it in the rows' "variant"
+ * and LOCUS_BENCH_ROWS picks other rows.
  * Settings that are read once per process or that change tuned plans compare fairly only across
  * processes: scripts/gpu-check compare runs this alternately under each setting. */
 static void bench_rows(void) {
-    struct { const char *m; lc_dtype t; int64_t b, T; } rows[] = {
+    bench_row rows[16] = {
         {"bert-base", LC_F16, 1, 128},  {"bert-base", LC_F16, 32, 128}, {"bert-base", LC_F16, 128, 128},
         {"minilm-l6", LC_F16, 32, 128}, {"vit-base", LC_F16, 1, 197},   {"vit-base", LC_F16, 64, 197},
         {"bert-base", LC_F32, 1, 128}};
+    int n = rows_from_env(rows, 16);
+    if (!n) n = 7;
     row_variant = getenv("LOCUS_BENCH_LABEL");
     for (int round = 0; round < 2; round++)
-        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) bench_model(rows[r].m, rows[r].t, false, rows[r].b, rows[r].T, true, NULL);
+        for (int r = 0; r < n; r++) bench_model(rows[r].m, rows[r].t, false, rows[r].b, rows[r].T, true, NULL);
     row_variant = NULL;
 }
 
