@@ -54,7 +54,7 @@ static bool exact_gelu_forced(void) {
 /* One column-major problem: D (m x n) = op(A) op(B) [+ bias (m)] [+ C] [GELU], batched with strides.
  * beta1: C (same layout as D, its own buffer) is added with beta = 1; otherwise beta = 0 and C is D. */
 typedef struct gemm_key {
-    int dtype, math, ta, tb, epilogue, beta1, cold, rounds, splitk;
+    int dtype, math, ta, tb, epilogue, beta1, cold, rounds;
     int64_t m, n, k, lda, ldb, ldc, batch, sa, sb, sc;
     int align_a, align_b, align_c, align_d;
 } gemm_key;
@@ -170,15 +170,14 @@ static float median_of(float *t, int n) {
  * one call after an L2 eviction (cold) or three back-to-back calls (warm). */
 #define TUNE_ROUNDS_MAX 15
 #define GEMM_CANDIDATES_MAX 32
-#define GEMM_SPLITK_EXTRA 64 /* split-K variants added to the heuristic's candidates */
 static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const cublasLtMatmulHeuristicResult_t *res, int found) {
     cudaEvent_t e0 = NULL, e1 = NULL;
     if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
     if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
     const float one = 1.0f;
     const int rounds = p->key.rounds, calls = p->key.cold ? 1 : 3;
-    float t[GEMM_CANDIDATES_MAX + GEMM_SPLITK_EXTRA][TUNE_ROUNDS_MAX];
-    bool ok[GEMM_CANDIDATES_MAX + GEMM_SPLITK_EXTRA];
+    float t[GEMM_CANDIDATES_MAX][TUNE_ROUNDS_MAX];
+    bool ok[GEMM_CANDIDATES_MAX];
     /* the real call's beta and C: with beta 1, C is a separate buffer, so rewriting D is harmless */
 #define TUNE_CALL(i)                                                                                                               \
     (cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &res[i].algo, dev->workspace, \
@@ -239,45 +238,6 @@ static int gemm_candidates(void) {
     return n;
 }
 
-/* LOCUS_CUDA_GEMM_SPLITK=1: for the weight-bound shapes (those tuned cold: a few rows), the
- * autotune also times split-K variants (2 to 16 slices of K) of the heuristic's candidates that
- * allow them, as cuBLASLt validates them. Part of the plan key. */
-static int gemm_splitk(void) {
-    const char *e = getenv("LOCUS_CUDA_GEMM_SPLITK");
-    return e && strcmp(e, "1") == 0;
-}
-
-static int add_splitk_variants(lc_cuda_dev *dev, const gemm_plan *p, cublasLtMatmulHeuristicResult_t *res, int found, int cap) {
-    static const int32_t splits[] = {2, 3, 4, 6, 8, 12, 16};
-    int n = found;
-    for (int i = 0; i < found && n < cap; i++) {
-        int32_t support = 0, cur = 1;
-        uint32_t mask = 0;
-        size_t w = 0;
-        if (cublasLtMatmulAlgoCapGetAttribute(&res[i].algo, CUBLASLT_ALGO_CAP_SPLITK_SUPPORT, &support, sizeof support, &w) !=
-                CUBLAS_STATUS_SUCCESS ||
-            !support)
-            continue;
-        cublasLtMatmulAlgoCapGetAttribute(&res[i].algo, CUBLASLT_ALGO_CAP_REDUCTION_SCHEME_MASK, &mask, sizeof mask, &w);
-        cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &cur, sizeof cur, &w);
-        uint32_t scheme = mask & CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE ? CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE
-                          : mask & CUBLASLT_REDUCTION_SCHEME_INPLACE    ? CUBLASLT_REDUCTION_SCHEME_INPLACE
-                                                                        : CUBLASLT_REDUCTION_SCHEME_OUTPUT_TYPE;
-        for (size_t j = 0; j < sizeof splits / sizeof splits[0] && n < cap; j++) {
-            if (splits[j] == cur || splits[j] > p->key.k / 64) continue;
-            cublasLtMatmulHeuristicResult_t v = res[i];
-            if (cublasLtMatmulAlgoConfigSetAttribute(&v.algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splits[j], sizeof splits[j]) ||
-                cublasLtMatmulAlgoConfigSetAttribute(&v.algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &scheme, sizeof scheme) ||
-                cublasLtMatmulAlgoCheck(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, &v.algo, &v) != CUBLAS_STATUS_SUCCESS ||
-                v.workspaceSize > dev->workspace_bytes)
-                continue;
-            v.state = CUBLAS_STATUS_SUCCESS;
-            res[n++] = v;
-        }
-    }
-    return n;
-}
-
 static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_args *g, gemm_plan *p) {
     memset(p, 0, sizeof *p);
     p->key = *k;
@@ -306,7 +266,7 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab, sizeof ab);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ac, sizeof ac);
     cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ad, sizeof ad);
-    cublasLtMatmulHeuristicResult_t res[GEMM_CANDIDATES_MAX + GEMM_SPLITK_EXTRA];
+    cublasLtMatmulHeuristicResult_t res[GEMM_CANDIDATES_MAX];
     int found = 0;
     cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, pref,
                                                        autotune_enabled() && !dev->capturing ? gemm_candidates() : 1, res, &found);
@@ -318,7 +278,6 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
                         (long long)k->m, (long long)k->n, (long long)k->k, (int)st);
     }
     p->algo = res[0].algo;
-    if (k->splitk && autotune_enabled() && !dev->capturing) found = add_splitk_variants(dev, p, res, found, GEMM_CANDIDATES_MAX + GEMM_SPLITK_EXTRA);
     if (found > 1) autotune(dev, p, g, res, found);
     return LC_OK;
 }
@@ -354,7 +313,6 @@ static lc_status gemm(lc_cuda_dev *dev, int dtype, bool ta, bool tb, int64_t m, 
     key.math = dtype == LC_F32 ? (int)lc_cuda_get_math_mode() : 0;
     key.ta = ta, key.tb = tb, key.epilogue = epilogue, key.beta1 = addend != NULL, key.cold = gemm_tune_cold(m, n);
     key.rounds = gemm_tune_rounds();
-    key.splitk = key.cold && gemm_splitk();
     key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;
     key.batch = batch, key.sa = sa, key.sb = sb, key.sc = sc;
     const void *C = addend ? addend : D;
