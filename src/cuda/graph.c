@@ -295,10 +295,11 @@ void lc_cuda_graph_cache_batch_major(lc_cuda_graph_cache *c) {
  * batches of at least 2 x GRAPH_SPLIT_MIN_ROWS items; never more than the batch's rows, and 1
  * unless the cache is batch-major and every input leads with the same batch. Measured on H100s
  * (BENCHMARKS.md, graph replays, settings in separate processes): two halves made BERT-base f16
- * at batch 128 0.7-3.6% faster in three comparisons on two machines (the LayerNorms and attention
+ * at batch 128 0.7-3.6% faster in three comparisons on three machines (the LayerNorms and attention
  * of one half run beside the other half's GEMMs); at batch 32 they were slower (BERT-base 1.64 ->
  * 1.78 ms, MiniLM-L6 0.361 -> 0.435: GEMMs of 2048 rows lose more than the overlap gains), and
- * ViT-B/16 at batch 64 was level. */
+ * ViT-B/16 at batch 64 was level; MiniLM-L6 at 128 and 256, ViT at 128, BERT at 256 and bf16 at
+ * 128 were 0.3-2.8% faster split. */
 #define GRAPH_SPLIT_MIN_ROWS 64
 static int split_parts(const lc_cuda_graph_cache *c, lc_array *const *in) {
     if (!c->batch_major) return 1;
