@@ -605,29 +605,36 @@ typedef struct {
     int64_t heads;
 } tiny_model;
 
-/* x (B, T, C) -> LN(x + W2 gelu(W1 x + b1)) then self-attention with a host-made mask. */
-static lc_status tiny_forward(void *ctx, lc_array *const *in, lc_array **out) {
-    tiny_model *m = ctx;
-    lc_array *h = NULL, *o = NULL, *y = NULL, *r = NULL, *qv = NULL, *res = NULL, *res4 = NULL, *resh = NULL, *mask = NULL;
-    lc_array *x = in[0];
+/* x (B, T, C) -> tanh(attention(LN(x + W2 gelu(W1 x + b1)), mask)) into *out. */
+static lc_status tiny_block(tiny_model *m, lc_array *x, lc_array *mask, lc_array **out) {
+    lc_array *h = NULL, *o = NULL, *y = NULL, *r = NULL, *qv = NULL, *res = NULL, *res4 = NULL, *resh = NULL;
     int64_t B = lc_array_dim(x, 0), T = lc_array_dim(x, 1), C = lc_array_dim(x, 2), H = m->heads;
     lc_status s = lc_linear_gelu(x, m->w1, m->b1, &h);
     if (!s) s = lc_linear(h, m->w2, NULL, &o);
     if (!s) s = lc_add_layer_norm(o, x, m->lnw, m->lnb, 1e-5f, &y);
-    int64_t s4[4] = {B, T, H, C / H}, ms[2] = {B, T};
+    int64_t s4[4] = {B, T, H, C / H};
     if (!s) s = lc_reshape(y, 4, s4, &r);
     if (!s) s = lc_permute(r, (const int[]){0, 2, 1, 3}, &qv);
     if (!s) s = lc_array_empty(lc_array_dtype(x), 3, lc_array_shape(x), lc_array_device(x), &res);
     if (!s) s = lc_reshape(res, 4, s4, &res4);
     if (!s) s = lc_permute(res4, (const int[]){0, 2, 1, 3}, &resh);
+    if (!s) s = lc_attention_into(qv, qv, qv, mask, 0.25f, resh);
+    if (!s) s = lc_tanh(res, out);
+    lc_array_release(h), lc_array_release(o), lc_array_release(y), lc_array_release(r), lc_array_release(qv);
+    lc_array_release(res), lc_array_release(res4), lc_array_release(resh);
+    return s;
+}
+
+/* The block above with a mask made on the host inside the forward (captured as a constant). */
+static lc_status tiny_forward(void *ctx, lc_array *const *in, lc_array **out) {
+    lc_array *x = in[0], *mask = NULL;
+    int64_t B = lc_array_dim(x, 0), T = lc_array_dim(x, 1), ms[2] = {B, T};
     float *mh = malloc(sizeof(float) * (size_t)(B * T));
     for (int64_t i = 0; i < B * T; i++) mh[i] = (i % T) < T - (i / T) % 3 ? 1.0f : 0.0f;
-    if (!s) s = lc_array_from_data(LC_F32, 2, ms, mh, &mask); /* host data inside the forward */
+    lc_status s = lc_array_from_data(LC_F32, 2, ms, mh, &mask); /* host data inside the forward */
     free(mh);
-    if (!s) s = lc_attention_into(qv, qv, qv, mask, 0.25f, resh);
-    if (!s) s = lc_tanh(res, &out[0]);
-    lc_array_release(h), lc_array_release(o), lc_array_release(y), lc_array_release(r), lc_array_release(qv);
-    lc_array_release(res), lc_array_release(res4), lc_array_release(resh), lc_array_release(mask);
+    if (!s) s = tiny_block(ctx, x, mask, &out[0]);
+    lc_array_release(mask);
     return s;
 }
 
@@ -659,27 +666,11 @@ out:
     lc_array_release(m.w1), lc_array_release(m.b1), lc_array_release(m.w2), lc_array_release(m.lnw), lc_array_release(m.lnb);
 }
 
-/* A batch-major forward (every batch item independent): x (B, T, C) and a mask (B, T) ->
- * tanh(attention(LN(x + W2 gelu(W1 x + b1)))) (B, T, C) and its sum over T (B, C). */
+/* A batch-major forward (every batch item independent): x (B, T, C) and a mask (B, T) -> the
+ * block above (B, T, C) and its sum over T (B, C). */
 static lc_status split_forward(void *ctx, lc_array *const *in, lc_array **out) {
-    tiny_model *m = ctx;
-    lc_array *h = NULL, *o = NULL, *y = NULL, *r = NULL, *qv = NULL, *res = NULL, *res4 = NULL, *resh = NULL;
-    lc_array *x = in[0];
-    int64_t B = lc_array_dim(x, 0), T = lc_array_dim(x, 1), C = lc_array_dim(x, 2), H = m->heads;
-    lc_status s = lc_linear_gelu(x, m->w1, m->b1, &h);
-    if (!s) s = lc_linear(h, m->w2, NULL, &o);
-    if (!s) s = lc_add_layer_norm(o, x, m->lnw, m->lnb, 1e-5f, &y);
-    int64_t s4[4] = {B, T, H, C / H};
-    if (!s) s = lc_reshape(y, 4, s4, &r);
-    if (!s) s = lc_permute(r, (const int[]){0, 2, 1, 3}, &qv);
-    if (!s) s = lc_array_empty(lc_array_dtype(x), 3, lc_array_shape(x), lc_array_device(x), &res);
-    if (!s) s = lc_reshape(res, 4, s4, &res4);
-    if (!s) s = lc_permute(res4, (const int[]){0, 2, 1, 3}, &resh);
-    if (!s) s = lc_attention_into(qv, qv, qv, in[1], 0.25f, resh);
-    if (!s) s = lc_tanh(res, &out[0]);
+    lc_status s = tiny_block(ctx, in[0], in[1], &out[0]);
     if (!s) s = lc_sum(out[0], 1, false, &out[1]);
-    lc_array_release(h), lc_array_release(o), lc_array_release(y), lc_array_release(r), lc_array_release(qv);
-    lc_array_release(res), lc_array_release(res4), lc_array_release(resh);
     return s;
 }
 
