@@ -40,6 +40,11 @@ lc_cuda_math lc_cuda_get_math_mode(void);
 /* f32 linear layers run by locus's 3xTF32 tensor-core kernel (few rows, default math mode) instead
  * of cuBLASLt since the process started: a diagnostic of which path the GEMM timing chose. */
 int64_t lc_cuda_f32_gemm_count(void);
+/* GEMM plans whose algorithm came from the on-disk cache of searched choices (see README,
+ * LOCUS_CUDA_GEMM_CACHE) since the process started, and a way to forget every plan (the next GEMM
+ * of each shape plans again and re-reads the cache file): diagnostics and test hooks. */
+int64_t lc_cuda_gemm_cache_hits(void);
+void lc_cuda_gemm_forget_plans(void);
 
 /* ---- device timing -------------------------------------------------------------------------- */
 /* An event recorded on the device's stream; elapsed time between two events is device time. */

@@ -25,6 +25,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 static atomic_int math_mode = -1;
 
@@ -54,10 +56,15 @@ static bool exact_gelu_forced(void) {
 /* One column-major problem: D (m x n) = op(A) op(B) [+ bias (m)] [+ C] [GELU], batched with strides.
  * beta1: C (same layout as D, its own buffer) is added with beta = 1; otherwise beta = 0 and C is D. */
 typedef struct gemm_key {
-    int dtype, math, ta, tb, epilogue, beta1, cold, rounds;
+    int dtype, math, ta, tb, epilogue, beta1, cold, rounds, search;
     int64_t m, n, k, lda, ldb, ldc, batch, sa, sb, sc;
     int align_a, align_b, align_c, align_d;
 } gemm_key;
+
+/* where a candidate came from, for the log */
+enum { SRC_HEURISTIC, SRC_BY_ALGO, SRC_SPLITK, SRC_SWIZZLE, SRC_CLUSTER, SRC_TILE };
+static const char *const src_names[] = {"heuristic", "by-algorithm heuristic", "split-K variant", "swizzle variant",
+                                        "cluster variant", "tile variant"};
 
 typedef struct gemm_plan {
     gemm_key key;
@@ -65,6 +72,7 @@ typedef struct gemm_plan {
     cublasLtMatrixLayout_t la, lb, lc;
     cublasLtMatmulAlgo_t algo;
     bool used;
+    bool from_disk; /* the choice came from the cache file */
 } gemm_plan;
 
 #define PLAN_SLOTS 128
@@ -170,7 +178,8 @@ static float median_of(float *t, int n) {
  * one call after an L2 eviction (cold) or three back-to-back calls (warm). */
 #define TUNE_ROUNDS_MAX 15
 #define GEMM_CANDIDATES_MAX 32
-static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const cublasLtMatmulHeuristicResult_t *res, int found) {
+static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const cublasLtMatmulHeuristicResult_t *res, int found,
+                     const unsigned char *src) {
     cudaEvent_t e0 = NULL, e1 = NULL;
     if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
     if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
@@ -205,13 +214,24 @@ static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const c
         }
     }
     if (getenv("LOCUS_CUDA_GEMM_LOG") && won >= 0) {
-        int32_t sk = 1;
+        int32_t id = 0, sk = 1;
+        uint32_t tile = 0, stages = 0, swz = 0;
+        uint16_t cluster = 0;
         size_t w = 0;
-        cublasLtMatmulAlgoConfigGetAttribute(&res[won].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &sk, sizeof sk, &w);
+        const cublasLtMatmulAlgo_t *a = &res[won].algo;
+        cublasLtMatmulAlgoConfigGetAttribute(a, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof id, &w);
+        cublasLtMatmulAlgoConfigGetAttribute(a, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &sk, sizeof sk, &w);
+        cublasLtMatmulAlgoConfigGetAttribute(a, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof tile, &w);
+        cublasLtMatmulAlgoConfigGetAttribute(a, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages, sizeof stages, &w);
+        cublasLtMatmulAlgoConfigGetAttribute(a, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &swz, sizeof swz, &w);
+        cublasLtMatmulAlgoConfigGetAttribute(a, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, &cluster, sizeof cluster, &w);
         float first = ok[0] ? median_of(t[0], rounds) : INFINITY;
-        fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d %s: candidate %d of %d (split-K %d) %.2f us, heuristic's first %.2f us\n",
+        fprintf(stderr,
+                "gemm m=%lld n=%lld k=%lld epilogue %d %s: candidate %d of %d (algo %d tile %u stages %u split-K %d swizzle %u "
+                "cluster %u; %s) %.2f us, heuristic's first %.2f us\n",
                 (long long)p->key.m, (long long)p->key.n, (long long)p->key.k, p->key.epilogue, p->key.cold ? "cold" : "warm", won,
-                found, (int)sk, best * 1e3 / calls, first * 1e3 / calls);
+                found, (int)id, tile, stages, (int)sk, swz, (unsigned)cluster, src ? src_names[src[won]] : "heuristic", best * 1e3 / calls,
+                first * 1e3 / calls);
     }
 done:
     if (e0) cudaEventDestroy(e0);
@@ -238,6 +258,326 @@ static int gemm_candidates(void) {
     return n;
 }
 
+/* The search before the autotune (default; LOCUS_CUDA_GEMM_SEARCH=0 leaves the heuristic's
+ * suggestions alone). cuBLASLt's heuristic proposes a few configurations of one or two algorithms;
+ * the search adds, for the first suggestion of each algorithm, every tile the algorithm has crossed
+ * with thread-block clusters of up to four blocks, each validated by cublasLtMatmulAlgoCheck. All
+ * are screened (search_screen) and the SEARCH_KEEP fastest, with the heuristic's first, go on to
+ * the autotune's interleaved samples. A wider search measured first on an H100 (every algorithm
+ * id with the heuristic limited to it, split-K and CTA-swizzle variants besides, up to 1024
+ * candidates per shape) never chose anything but a tile or cluster variant of the Hopper
+ * algorithm, and took up to 5 s per shape. Part of the plan key. */
+static int gemm_search(void) {
+    const char *e = getenv("LOCUS_CUDA_GEMM_SEARCH");
+    return !(e && strcmp(e, "0") == 0);
+}
+
+#define SEARCH_MAX 1024
+#define SEARCH_IDS 128
+#define SEARCH_VARY 16 /* candidates whose cluster and tile variants are tried */
+#define SEARCH_KEEP 8
+
+static bool algo_seen(const cublasLtMatmulHeuristicResult_t *r, int n, const cublasLtMatmulAlgo_t *a) {
+    for (int i = 0; i < n; i++)
+        if (memcmp(&r[i].algo, a, sizeof *a) == 0) return true;
+    return false;
+}
+
+/* Appends `v` when cuBLASLt accepts it for the plan and the workspace suffices. */
+static int add_checked(lc_cuda_dev *dev, const gemm_plan *p, cublasLtMatmulHeuristicResult_t *r, unsigned char *src, int n,
+                       int cap, cublasLtMatmulAlgo_t v, int from) {
+    if (n >= cap || algo_seen(r, n, &v)) return n;
+    cublasLtMatmulHeuristicResult_t h;
+    memset(&h, 0, sizeof h);
+    if (cublasLtMatmulAlgoCheck(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, &v, &h) != CUBLAS_STATUS_SUCCESS ||
+        h.workspaceSize > dev->workspace_bytes)
+        return n;
+    h.algo = v;
+    h.state = CUBLAS_STATUS_SUCCESS;
+    r[n] = h;
+    src[n] = (unsigned char)from;
+    return n + 1;
+}
+
+static int search_candidates(lc_cuda_dev *dev, const gemm_plan *p, cublasComputeType_t ct, cublasLtMatmulPreference_t pref,
+                             const cublasLtMatmulHeuristicResult_t *heur, int nheur, cublasLtMatmulHeuristicResult_t *r,
+                             unsigned char *src, int cap) {
+    int n = 0;
+    for (int i = 0; i < nheur && n < cap; i++)
+        if (heur[i].state == CUBLAS_STATUS_SUCCESS && !algo_seen(r, n, &heur[i].algo)) src[n] = SRC_HEURISTIC, r[n++] = heur[i];
+    /* every algorithm, with the configurations the heuristic proposes when limited to it */
+    cudaDataType_t t = cuda_type(p->key.dtype);
+    int ids[SEARCH_IDS], nids = 0;
+    if (cublasLtMatmulAlgoGetIds(dev->lt, ct, CUDA_R_32F, t, t, t, t, SEARCH_IDS, ids, &nids) != CUBLAS_STATUS_SUCCESS) nids = 0;
+    uint32_t mode = CUBLASLT_SEARCH_LIMITED_BY_ALGO_ID;
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_SEARCH_MODE, &mode, sizeof mode);
+    for (int a = 0; a < nids && n < cap; a++) {
+        cublasLtMatmulHeuristicResult_t lim[16];
+        memset(lim, 0, sizeof lim);
+        bool init = true;
+        for (int i = 0; i < 16 && init; i++)
+            init = cublasLtMatmulAlgoInit(dev->lt, ct, CUDA_R_32F, t, t, t, t, ids[a], &lim[i].algo) == CUBLAS_STATUS_SUCCESS;
+        int got = 0;
+        if (!init || cublasLtMatmulAlgoGetHeuristic(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, pref, 16, lim, &got) != CUBLAS_STATUS_SUCCESS)
+            got = 0;
+        for (int i = 0; i < got && n < cap; i++)
+            if (lim[i].state == CUBLAS_STATUS_SUCCESS && lim[i].workspaceSize <= dev->workspace_bytes && !algo_seen(r, n, &lim[i].algo))
+                src[n] = SRC_BY_ALGO, r[n++] = lim[i];
+    }
+    mode = CUBLASLT_SEARCH_BEST_FIT;
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_SEARCH_MODE, &mode, sizeof mode);
+    /* variants of the candidates found so far: split-K and swizzle of all, cluster and tile of the first */
+    static const int32_t splits[] = {2, 3, 4, 6, 8};
+    const int base = n;
+    for (int i = 0; i < base && n < cap; i++) {
+        const cublasLtMatmulAlgo_t a0 = r[i].algo;
+        size_t w = 0;
+        int32_t sk_support = 0;
+        uint32_t rmask = 0, swz_support = 0, swz = 0;
+        cublasLtMatmulAlgoCapGetAttribute(&a0, CUBLASLT_ALGO_CAP_SPLITK_SUPPORT, &sk_support, sizeof sk_support, &w);
+        cublasLtMatmulAlgoCapGetAttribute(&a0, CUBLASLT_ALGO_CAP_REDUCTION_SCHEME_MASK, &rmask, sizeof rmask, &w);
+        cublasLtMatmulAlgoCapGetAttribute(&a0, CUBLASLT_ALGO_CAP_CTA_SWIZZLING_SUPPORT, &swz_support, sizeof swz_support, &w);
+        cublasLtMatmulAlgoConfigGetAttribute(&a0, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &swz, sizeof swz, &w);
+        uint32_t scheme = rmask & CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE ? CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE
+                          : rmask & CUBLASLT_REDUCTION_SCHEME_INPLACE    ? CUBLASLT_REDUCTION_SCHEME_INPLACE
+                                                                         : 0;
+        for (size_t j = 0; sk_support && scheme && j < sizeof splits / sizeof splits[0] && n < cap; j++) {
+            if (p->key.k / splits[j] < 64) break;
+            cublasLtMatmulAlgo_t v = a0;
+            cublasLtMatmulAlgoConfigSetAttribute(&v, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splits[j], sizeof splits[j]);
+            cublasLtMatmulAlgoConfigSetAttribute(&v, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &scheme, sizeof scheme);
+            n = add_checked(dev, p, r, src, n, cap, v, SRC_SPLITK);
+        }
+        if (swz_support) {
+            cublasLtMatmulAlgo_t v = a0;
+            uint32_t other = !swz;
+            cublasLtMatmulAlgoConfigSetAttribute(&v, CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING, &other, sizeof other);
+            n = add_checked(dev, p, r, src, n, cap, v, SRC_SWIZZLE);
+        }
+        if (i >= SEARCH_VARY) continue;
+        /* thread-block clusters of up to four blocks (1x1, 2x1, 4x1, 1x2, 2x2, 1x4) */
+        static const uint16_t clusters[] = {2, 3, 4, 5, 6, 8};
+        for (size_t j = 0; j < sizeof clusters / sizeof clusters[0] && n < cap; j++) {
+            cublasLtMatmulAlgo_t v = a0;
+            cublasLtMatmulAlgoConfigSetAttribute(&v, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, &clusters[j], sizeof clusters[j]);
+            n = add_checked(dev, p, r, src, n, cap, v, SRC_CLUSTER);
+        }
+        /* every tile the algorithm has, with the candidate's stages or the library's choice */
+        uint32_t tiles[CUBLASLT_MATMUL_TILE_END];
+        size_t tw = 0;
+        if (cublasLtMatmulAlgoCapGetAttribute(&a0, CUBLASLT_ALGO_CAP_TILE_IDS, tiles, sizeof tiles, &tw) != CUBLAS_STATUS_SUCCESS) tw = 0;
+        for (size_t j = 0; j < tw / sizeof tiles[0] && n < cap; j++)
+            for (uint32_t st = 0; st < 2 && n < cap; st++) {
+                cublasLtMatmulAlgo_t v = a0;
+                cublasLtMatmulAlgoConfigSetAttribute(&v, CUBLASLT_ALGO_CONFIG_TILE_ID, &tiles[j], sizeof tiles[j]);
+                if (st) {
+                    uint32_t undef = CUBLASLT_MATMUL_STAGES_UNDEFINED;
+                    cublasLtMatmulAlgoConfigSetAttribute(&v, CUBLASLT_ALGO_CONFIG_STAGES_ID, &undef, sizeof undef);
+                }
+                n = add_checked(dev, p, r, src, n, cap, v, SRC_TILE);
+            }
+    }
+    return n;
+}
+
+/* The candidates are screened in SCREEN_PASSES passes; a pass launches every candidate once as the
+ * autotune takes a sample (after an L2 eviction, or three back-to-back calls), each between its
+ * own pair of events, and synchronises once at its end; a first pass without timing loads each
+ * kernel and drops the candidates whose call fails. Each candidate's best sample ranks it; the
+ * SEARCH_KEEP fastest, the first candidate (the heuristic's first) always among them, are moved to
+ * the front. Returns how many are kept. */
+#define SCREEN_PASSES 2
+static int search_screen(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, cublasLtMatmulHeuristicResult_t *r, unsigned char *src,
+                         int n) {
+    float *t = malloc(sizeof(float) * (size_t)n);
+    bool *ok = malloc(sizeof(bool) * (size_t)n);
+    cudaEvent_t *ev = calloc((size_t)n * 2, sizeof(cudaEvent_t));
+    int made = 0, keep = n < SEARCH_KEEP ? n : SEARCH_KEEP;
+    if (!t || !ok || !ev) goto done;
+    for (; made < 2 * n; made++)
+        if (cudaEventCreate(&ev[made])) goto done;
+    if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
+    const float one = 1.0f;
+    const int calls = p->key.cold ? 1 : 3;
+#define SCREEN_CALL(i)                                                                                                             \
+    (cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &r[i].algo, dev->workspace, \
+                    dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS)
+    for (int i = 0; i < n; i++) {
+        ok[i] = SCREEN_CALL(i);
+        t[i] = INFINITY;
+    }
+    if (cudaStreamSynchronize(dev->stream)) goto done;
+    for (int pass = 0; pass < SCREEN_PASSES; pass++) {
+        for (int i = 0; i < n; i++) {
+            if (!ok[i]) continue;
+            if (p->key.cold) l2_flush(dev, pass * n + i);
+            cudaEventRecord(ev[2 * i], dev->stream);
+            for (int c = 0; c < calls && ok[i]; c++) ok[i] = SCREEN_CALL(i);
+            cudaEventRecord(ev[2 * i + 1], dev->stream);
+        }
+        if (cudaStreamSynchronize(dev->stream)) goto done;
+        for (int i = 0; i < n; i++) {
+            float x = INFINITY;
+            if (ok[i] && cudaEventElapsedTime(&x, ev[2 * i], ev[2 * i + 1]) == cudaSuccess && x < t[i]) t[i] = x;
+        }
+    }
+#undef SCREEN_CALL
+    for (int i = 0; i < n; i++)
+        if (!ok[i]) t[i] = INFINITY;
+    /* selection: the heuristic's first stays at 0; the fastest others follow */
+    keep = 1;
+    for (; keep < SEARCH_KEEP && keep < n; keep++) {
+        int best = -1;
+        for (int i = keep; i < n; i++)
+            if (isfinite(t[i]) && (best < 0 || t[i] < t[best])) best = i;
+        if (best < 0) break;
+        cublasLtMatmulHeuristicResult_t x = r[keep];
+        r[keep] = r[best], r[best] = x;
+        float y = t[keep];
+        t[keep] = t[best], t[best] = y;
+        unsigned char z = src[keep];
+        src[keep] = src[best], src[best] = z;
+    }
+    if (getenv("LOCUS_CUDA_GEMM_LOG"))
+        fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d: wide search over %d candidates, screen %.2f us (%s; first %.2f us)\n",
+                (long long)p->key.m, (long long)p->key.n, (long long)p->key.k, p->key.epilogue, n, keep > 1 ? t[1] * 1e3 / calls : NAN,
+                keep > 1 ? src_names[src[1]] : "-", t[0] * 1e3 / calls);
+done:
+    for (int i = 0; i < made; i++) cudaEventDestroy(ev[i]);
+    (void)cudaGetLastError();
+    free(t);
+    free(ok);
+    free(ev);
+    return keep;
+}
+
+/* ---- searched choices kept on disk --------------------------------------------------------------
+ * The search costs seconds per shape (mostly loading and timing a few hundred kernels), so its
+ * choice is appended to a file per device and cuBLASLt version, and later processes take it from
+ * there instead of searching again: $LOCUS_CACHE_DIR, else $XDG_CACHE_HOME/locus, else
+ * $HOME/.cache/locus, file gemm-<cuBLASLt version>-<device name>-sm<cc>.bin. Records have a fixed
+ * size (magic, size, plan key, algorithm); reading stops at the first record that is foreign or
+ * torn, and every algorithm read is validated by cublasLtMatmulAlgoCheck against the plan before
+ * use (a stale or forged one is searched again). LOCUS_CUDA_GEMM_CACHE=0 neither reads nor writes. */
+#define DISK_MAGIC 0x314d474cu /* "LGM1" */
+#define DISK_MAX 65536
+typedef struct disk_rec {
+    uint32_t magic, size;
+    gemm_key key;
+    cublasLtMatmulAlgo_t algo;
+} disk_rec;
+typedef struct disk_cache {
+    bool loaded;
+    bool rewrite; /* the file holds a foreign or torn record: the next store rewrites it */
+    char path[1024];
+    disk_rec *rec;
+    int n, cap;
+} disk_cache;
+static disk_cache disk[LC_CUDA_MAX_DEVICES];
+static atomic_llong disk_hits;
+int64_t lc_cuda_gemm_cache_hits(void) { return (int64_t)atomic_load(&disk_hits); }
+
+static bool disk_enabled(void) {
+    const char *e = getenv("LOCUS_CUDA_GEMM_CACHE");
+    return !(e && strcmp(e, "0") == 0);
+}
+
+static void disk_add(disk_cache *c, const disk_rec *r) {
+    if (c->n == c->cap) {
+        int nc = c->cap ? c->cap * 2 : 64;
+        if (nc > DISK_MAX) return;
+        disk_rec *x = realloc(c->rec, sizeof *x * (size_t)nc);
+        if (!x) return;
+        c->rec = x, c->cap = nc;
+    }
+    c->rec[c->n++] = *r;
+}
+
+static void disk_load(lc_cuda_dev *dev) {
+    disk_cache *c = &disk[dev->index];
+    if (c->loaded) return;
+    c->loaded = true;
+    c->path[0] = 0;
+    if (!disk_enabled()) return;
+    char base[768];
+    const char *d = getenv("LOCUS_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (d && *d) snprintf(base, sizeof base, "%s", d);
+    else if (x && *x) snprintf(base, sizeof base, "%s/locus", x);
+    else if (h && *h) snprintf(base, sizeof base, "%s/.cache/locus", h);
+    else return;
+    struct cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, dev->index) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return;
+    }
+    char name[64];
+    size_t i = 0;
+    for (; prop.name[i] && i + 1 < sizeof name; i++) {
+        char ch = prop.name[i];
+        name[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ? ch : '_';
+    }
+    name[i] = 0;
+    snprintf(c->path, sizeof c->path, "%s/gemm-%zu-%s-sm%d%d.bin", base, cublasLtGetVersion(), name, prop.major, prop.minor);
+    FILE *f = fopen(c->path, "rb");
+    if (!f) return;
+    disk_rec r;
+    size_t got;
+    while ((got = fread(&r, 1, sizeof r, f)) == sizeof r && r.magic == DISK_MAGIC && r.size == (uint32_t)sizeof r) disk_add(c, &r);
+    c->rewrite = got != 0; /* stopped inside the file */
+    fclose(f);
+}
+
+/* the latest record for the key */
+static const cublasLtMatmulAlgo_t *disk_find(lc_cuda_dev *dev, const gemm_key *k) {
+    disk_load(dev);
+    const disk_cache *c = &disk[dev->index];
+    for (int i = c->n - 1; i >= 0; i--)
+        if (memcmp(&c->rec[i].key, k, sizeof *k) == 0) return &c->rec[i].algo;
+    return NULL;
+}
+
+static void make_dirs(const char *path) { /* every directory above the file */
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *q = tmp + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            (void)mkdir(tmp, 0755);
+            *q = '/';
+        }
+}
+
+static void disk_store(lc_cuda_dev *dev, const gemm_key *k, const cublasLtMatmulAlgo_t *a) {
+    disk_load(dev);
+    disk_cache *c = &disk[dev->index];
+    if (!c->path[0]) return;
+    disk_rec r;
+    memset(&r, 0, sizeof r);
+    r.magic = DISK_MAGIC, r.size = (uint32_t)sizeof r, r.key = *k, r.algo = *a;
+    make_dirs(c->path);
+    disk_add(c, &r);
+    /* append; or, after a bad record, write the good ones and this one afresh */
+    FILE *f = fopen(c->path, c->rewrite ? "wb" : "ab");
+    bool ok = f != NULL;
+    if (ok && c->rewrite) ok = fwrite(c->rec, sizeof *c->rec, (size_t)c->n, f) == (size_t)c->n;
+    else if (ok) ok = fwrite(&r, sizeof r, 1, f) == 1;
+    if (f && fclose(f)) ok = false;
+    if (ok) c->rewrite = false;
+    if (getenv("LOCUS_CUDA_GEMM_LOG")) fprintf(stderr, "gemm: %s %s\n", ok ? "choice kept in" : "cannot write", c->path);
+}
+
+/* Forgets every plan and the cache file's contents read so far (for the tests: the next GEMM of each
+ * shape plans again, reading the file anew). */
+void lc_cuda_gemm_forget_plans(void) {
+    pthread_mutex_lock(&plan_lock);
+    for (int d = 0; d < LC_CUDA_MAX_DEVICES; d++) {
+        for (int i = 0; i < PLAN_SLOTS; i++) plan_destroy(&plans[d][i]);
+        free(disk[d].rec);
+        memset(&disk[d], 0, sizeof disk[d]);
+    }
+    pthread_mutex_unlock(&plan_lock);
+}
+
 static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_args *g, gemm_plan *p) {
     memset(p, 0, sizeof *p);
     p->key = *k;
@@ -257,6 +597,22 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
         plan_destroy(p);
         return s;
     }
+    if (k->search && autotune_enabled() && disk_enabled()) { /* a choice searched before, still valid */
+        const cublasLtMatmulAlgo_t *kept = disk_find(dev, k);
+        cublasLtMatmulHeuristicResult_t chk;
+        memset(&chk, 0, sizeof chk);
+        if (kept && cublasLtMatmulAlgoCheck(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, kept, &chk) == CUBLAS_STATUS_SUCCESS &&
+            chk.workspaceSize <= dev->workspace_bytes) {
+            p->algo = *kept;
+            p->used = true;
+            p->from_disk = true;
+            atomic_fetch_add(&disk_hits, 1);
+            if (getenv("LOCUS_CUDA_GEMM_LOG"))
+                fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d: the searched choice from %s\n", (long long)k->m, (long long)k->n,
+                        (long long)k->k, k->epilogue, disk[dev->index].path);
+            return LC_OK;
+        }
+    }
     cublasLtMatmulPreference_t pref;
     cublasLtMatmulPreferenceCreate(&pref);
     uint64_t ws = dev->workspace_bytes;
@@ -270,15 +626,41 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
     int found = 0;
     cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, pref,
                                                        autotune_enabled() && !dev->capturing ? gemm_candidates() : 1, res, &found);
-    cublasLtMatmulPreferenceDestroy(pref);
     p->used = true;
     if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
+        cublasLtMatmulPreferenceDestroy(pref);
         plan_destroy(p);
         return lc_error(LC_ERR_UNSUPPORTED, "cublasLt: no algorithm for %s GEMM m=%lld n=%lld k=%lld (status %d)", lc_dtype_name(k->dtype),
                         (long long)k->m, (long long)k->n, (long long)k->k, (int)st);
     }
     p->algo = res[0].algo;
-    if (found > 1) autotune(dev, p, g, res, found);
+    unsigned char src[GEMM_CANDIDATES_MAX];
+    bool searched = false;
+    if (k->search && autotune_enabled() && !dev->capturing) {
+        cublasLtMatmulHeuristicResult_t *wide = malloc(sizeof *wide * SEARCH_MAX);
+        unsigned char *wsrc = malloc(SEARCH_MAX);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (wide && wsrc) {
+            int n = search_candidates(dev, p, ct, pref, res, found, wide, wsrc, SEARCH_MAX);
+            n = search_screen(dev, p, g, wide, wsrc, n);
+            if (n > 0) {
+                memcpy(res, wide, sizeof *wide * (size_t)n);
+                memcpy(src, wsrc, (size_t)n);
+                found = n;
+                searched = true;
+            }
+        }
+        free(wide);
+        free(wsrc);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (getenv("LOCUS_CUDA_GEMM_LOG"))
+            fprintf(stderr, "gemm m=%lld n=%lld k=%lld: wide search took %.1f ms\n", (long long)k->m, (long long)k->n, (long long)k->k,
+                    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6);
+    }
+    cublasLtMatmulPreferenceDestroy(pref);
+    if (found > 1) autotune(dev, p, g, res, found, searched ? src : NULL);
+    if (searched && disk_enabled()) disk_store(dev, k, &p->algo);
     return LC_OK;
 }
 
@@ -313,6 +695,7 @@ static lc_status gemm(lc_cuda_dev *dev, int dtype, bool ta, bool tb, int64_t m, 
     key.math = dtype == LC_F32 ? (int)lc_cuda_get_math_mode() : 0;
     key.ta = ta, key.tb = tb, key.epilogue = epilogue, key.beta1 = addend != NULL, key.cold = gemm_tune_cold(m, n);
     key.rounds = gemm_tune_rounds();
+    key.search = gemm_search();
     key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;
     key.batch = batch, key.sa = sa, key.sb = sb, key.sc = sc;
     const void *C = addend ? addend : D;

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef LOCUS_WITH_CUDA
 int main(void) {
@@ -744,6 +747,85 @@ static void test_graph_split(lc_dtype t) {
     lc_array_release(m.w1), lc_array_release(m.b1), lc_array_release(m.w2), lc_array_release(m.lnw), lc_array_release(m.lnb);
 }
 
+/* The on-disk cache of searched GEMM choices: a linear layer searched in an empty cache directory
+ * writes its choice there; with the plans forgotten, the same shape takes it from the file (the
+ * hit counter moves) and still matches the CPU; a file of garbage and a file cut inside a record
+ * are ignored (searched again, still right, no hit) and rewritten, so that the next plan reads the
+ * new choice from it. */
+static void test_gemm_cache(void) {
+    const char *se = getenv("LOCUS_CUDA_GEMM_SEARCH");
+    if (se && strcmp(se, "0") == 0) {
+        printf("SKIP gemm cache: LOCUS_CUDA_GEMM_SEARCH=0 (the cache holds searched choices)\n");
+        return;
+    }
+    char dir[] = "/tmp/locus-gemm-cache-XXXXXX";
+    if (!mkdtemp(dir)) {
+        FAIL("gemm cache: cannot make a temporary directory");
+        return;
+    }
+    const char *old = getenv("LOCUS_CACHE_DIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("LOCUS_CACHE_DIR", dir, 1);
+    unsetenv("LOCUS_CUDA_GEMM_SEARCH");
+    unsetenv("LOCUS_CUDA_GEMM_CACHE");
+    int64_t xs[2] = {96, 160}, ws[2] = {112, 160}, bs[1] = {112};
+    lc_array *x = rand_host(LC_F16, 2, xs, -1, 1), *w = rand_host(LC_F16, 2, ws, -0.1f, 0.1f), *b = rand_host(LC_F16, 1, bs, -1, 1);
+    lc_array *dx = on_gpu(x), *dw = on_gpu(w), *db = on_gpu(b), *ref = NULL;
+    if (lc_linear(x, w, b, &ref)) FAIL("gemm cache: cpu linear: %s", lc_last_error());
+    char path[1200] = "";
+    for (int round = 0; round < 5 && ref; round++) {
+        /* 0: empty directory, 1: the file written by 0, 2: garbage, 3: a record cut short, 4: the file
+         * that round 3 rewrote */
+        if (round == 2 || round == 3) {
+            FILE *f = fopen(path, round == 2 ? "wb" : "r+b");
+            if (!f) {
+                FAIL("gemm cache: cannot rewrite %s", path);
+                break;
+            }
+            if (round == 2) {
+                for (int i = 0; i < 4096; i++) fputc((int)(rnd() & 0xff), f);
+                fclose(f);
+            } else {
+                fclose(f);
+                if (truncate(path, 100) != 0) FAIL("gemm cache: cannot truncate %s", path);
+            }
+        }
+        lc_cuda_gemm_forget_plans();
+        int64_t hits = lc_cuda_gemm_cache_hits();
+        lc_array *g = NULL;
+        char name[64];
+        snprintf(name, sizeof name, "gemm cache round %d", round);
+        if (lc_linear(dx, dw, db, &g)) FAIL("%s: %s", name, lc_last_error());
+        else compare(name, ref, g, tol_for(LC_F16));
+        lc_array_release(g);
+        int64_t got = lc_cuda_gemm_cache_hits() - hits;
+        checks++;
+        const int want = round == 1 || round == 4;
+        if (got != want) FAIL("%s: %lld plans from the cache file, expected %d", name, (long long)got, want);
+        if (round == 0) { /* the one file the search wrote */
+            DIR *d = opendir(dir);
+            struct dirent *e;
+            while (d && (e = readdir(d)))
+                if (strncmp(e->d_name, "gemm-", 5) == 0) snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (d) closedir(d);
+            struct stat st;
+            checks++;
+            if (!path[0] || stat(path, &st) != 0 || st.st_size <= 0) {
+                FAIL("gemm cache: the search wrote no file in %s", dir);
+                break;
+            }
+        }
+    }
+    lc_array_release(x), lc_array_release(w), lc_array_release(b), lc_array_release(ref);
+    lc_array_release(dx), lc_array_release(dw), lc_array_release(db);
+    if (path[0]) remove(path);
+    rmdir(dir);
+    if (saved) setenv("LOCUS_CACHE_DIR", saved, 1);
+    else unsetenv("LOCUS_CACHE_DIR");
+    free(saved);
+    lc_cuda_gemm_forget_plans();
+}
+
 int main(void) {
     if (lc_cuda_device_count() == 0) {
         printf("SKIP: no CUDA device visible\n");
@@ -785,6 +867,7 @@ int main(void) {
         test_matmul(LC_F32);
         lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
         test_residency();
+        test_gemm_cache();
     }
     if (!only || strstr(only, "f32")) { /* f32 attention in TF32 on the tensor cores */
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
