@@ -455,16 +455,21 @@ done:
  * The search costs seconds per shape (mostly loading and timing a few hundred kernels), so its
  * choice is appended to a file per device and cuBLASLt version, and later processes take it from
  * there instead of searching again: $LOCUS_CACHE_DIR, else $XDG_CACHE_HOME/locus, else
- * $HOME/.cache/locus, file gemm-<cuBLASLt version>-<device name>-sm<cc>.bin. Records have a fixed
- * size (magic, size, plan key, algorithm); reading stops at the first record that is foreign or
- * torn, and every algorithm read is validated by cublasLtMatmulAlgoCheck against the plan before
- * use (a stale or forged one is searched again). LOCUS_CUDA_GEMM_CACHE=0 neither reads nor writes. */
-#define DISK_MAGIC 0x314d474cu /* "LGM1" */
+ * $HOME/.cache/locus, file gemm-<cuBLASLt version>-<device name>-sm<cc>.bin. A record keeps the
+ * search's finalists (the autotune's winner first), and a later process times those again with the
+ * autotune (a few milliseconds): measured on an H100, MiniLM-L6 at batch 32 ran 3-4% slower with the
+ * kept winner alone than in the processes that had searched (BENCHMARKS.md). Records have a fixed
+ * size (magic, size, plan key, algorithms); reading stops at the first record that is foreign or
+ * torn (the next store rewrites the file), and every algorithm read is validated by
+ * cublasLtMatmulAlgoCheck against the plan before use (stale or forged ones are dropped; with none
+ * left the shape is searched again). LOCUS_CUDA_GEMM_CACHE=0 neither reads nor writes. */
+#define DISK_MAGIC 0x324d474cu /* "LGM2" */
 #define DISK_MAX 65536
 typedef struct disk_rec {
     uint32_t magic, size;
     gemm_key key;
-    cublasLtMatmulAlgo_t algo;
+    int32_t count, reserved;                  /* algorithms kept: the autotune's winner first */
+    cublasLtMatmulAlgo_t algo[SEARCH_KEEP];   /* the search's finalists */
 } disk_rec;
 typedef struct disk_cache {
     bool loaded;
@@ -528,11 +533,11 @@ static void disk_load(lc_cuda_dev *dev) {
 }
 
 /* the latest record for the key */
-static const cublasLtMatmulAlgo_t *disk_find(lc_cuda_dev *dev, const gemm_key *k) {
+static const disk_rec *disk_find(lc_cuda_dev *dev, const gemm_key *k) {
     disk_load(dev);
     const disk_cache *c = &disk[dev->index];
     for (int i = c->n - 1; i >= 0; i--)
-        if (memcmp(&c->rec[i].key, k, sizeof *k) == 0) return &c->rec[i].algo;
+        if (memcmp(&c->rec[i].key, k, sizeof *k) == 0) return &c->rec[i];
     return NULL;
 }
 
@@ -547,13 +552,17 @@ static void make_dirs(const char *path) { /* every directory above the file */
         }
 }
 
-static void disk_store(lc_cuda_dev *dev, const gemm_key *k, const cublasLtMatmulAlgo_t *a) {
+static void disk_store(lc_cuda_dev *dev, const gemm_key *k, const cublasLtMatmulAlgo_t *won, const cublasLtMatmulHeuristicResult_t *res,
+                       int n) {
     disk_load(dev);
     disk_cache *c = &disk[dev->index];
     if (!c->path[0]) return;
     disk_rec r;
     memset(&r, 0, sizeof r);
-    r.magic = DISK_MAGIC, r.size = (uint32_t)sizeof r, r.key = *k, r.algo = *a;
+    r.magic = DISK_MAGIC, r.size = (uint32_t)sizeof r, r.key = *k;
+    r.algo[r.count++] = *won;
+    for (int i = 0; i < n && r.count < SEARCH_KEEP; i++)
+        if (memcmp(&res[i].algo, won, sizeof *won) != 0) r.algo[r.count++] = res[i].algo;
     make_dirs(c->path);
     disk_add(c, &r);
     /* append; or, after a bad record, write the good ones and this one afresh */
@@ -597,19 +606,30 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
         plan_destroy(p);
         return s;
     }
-    if (k->search && autotune_enabled() && disk_enabled()) { /* a choice searched before, still valid */
-        const cublasLtMatmulAlgo_t *kept = disk_find(dev, k);
-        cublasLtMatmulHeuristicResult_t chk;
-        memset(&chk, 0, sizeof chk);
-        if (kept && cublasLtMatmulAlgoCheck(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, kept, &chk) == CUBLAS_STATUS_SUCCESS &&
-            chk.workspaceSize <= dev->workspace_bytes) {
-            p->algo = *kept;
+    if (k->search && autotune_enabled() && disk_enabled()) {
+        /* finalists of an earlier search, those still valid timed again here (milliseconds) */
+        const disk_rec *kept = disk_find(dev, k);
+        cublasLtMatmulHeuristicResult_t fin[SEARCH_KEEP];
+        int nf = 0;
+        for (int i = 0; kept && i < kept->count && i < SEARCH_KEEP; i++) {
+            cublasLtMatmulHeuristicResult_t chk;
+            memset(&chk, 0, sizeof chk);
+            if (cublasLtMatmulAlgoCheck(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, &kept->algo[i], &chk) == CUBLAS_STATUS_SUCCESS &&
+                chk.workspaceSize <= dev->workspace_bytes) {
+                chk.algo = kept->algo[i];
+                chk.state = CUBLAS_STATUS_SUCCESS;
+                fin[nf++] = chk;
+            }
+        }
+        if (nf > 0) {
+            p->algo = fin[0].algo;
             p->used = true;
             p->from_disk = true;
             atomic_fetch_add(&disk_hits, 1);
             if (getenv("LOCUS_CUDA_GEMM_LOG"))
-                fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d: the searched choice from %s\n", (long long)k->m, (long long)k->n,
-                        (long long)k->k, k->epilogue, disk[dev->index].path);
+                fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d: %d searched finalists from %s\n", (long long)k->m, (long long)k->n,
+                        (long long)k->k, k->epilogue, nf, disk[dev->index].path);
+            if (nf > 1 && !dev->capturing) autotune(dev, p, g, fin, nf, NULL);
             return LC_OK;
         }
     }
@@ -660,7 +680,7 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
     }
     cublasLtMatmulPreferenceDestroy(pref);
     if (found > 1) autotune(dev, p, g, res, found, searched ? src : NULL);
-    if (searched && disk_enabled()) disk_store(dev, k, &p->algo);
+    if (searched && disk_enabled()) disk_store(dev, k, &p->algo, res, found);
     return LC_OK;
 }
 
