@@ -62,9 +62,9 @@ typedef struct gemm_key {
 } gemm_key;
 
 /* where a candidate came from, for the log */
-enum { SRC_HEURISTIC, SRC_BY_ALGO, SRC_SPLITK, SRC_SWIZZLE, SRC_CLUSTER, SRC_TILE };
+enum { SRC_HEURISTIC, SRC_BY_ALGO, SRC_SPLITK, SRC_SWIZZLE, SRC_CLUSTER, SRC_TILE, SRC_KEPT };
 static const char *const src_names[] = {"heuristic", "by-algorithm heuristic", "split-K variant", "swizzle variant",
-                                        "cluster variant", "tile variant"};
+                                        "cluster variant", "tile variant", "finalist kept on disk"};
 
 typedef struct gemm_plan {
     gemm_key key;
@@ -72,7 +72,6 @@ typedef struct gemm_plan {
     cublasLtMatrixLayout_t la, lb, lc;
     cublasLtMatmulAlgo_t algo;
     bool used;
-    bool from_disk; /* the choice came from the cache file */
 } gemm_plan;
 
 #define PLAN_SLOTS 128
@@ -168,7 +167,15 @@ static float median_of(float *t, int n) {
     return n ? t[n / 2] : INFINITY;
 }
 
-/* Time the heuristic's candidates on the real operands (outside graph capture) and keep the
+/* One call of the plan's GEMM with algorithm `a` on the operands being tuned (the real call's beta and
+ * C: with beta 1, C is a separate buffer, so rewriting D is harmless). */
+static bool tune_call(lc_cuda_dev *dev, const gemm_plan *p, const gemm_args *g, const cublasLtMatmulAlgo_t *a) {
+    const float one = 1.0f;
+    return cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, a, dev->workspace,
+                          dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS;
+}
+
+/* Time the candidates (the heuristic's, or the search's finalists) on the real operands (outside graph capture) and keep the
  * fastest: for small problems (batch 1) the first suggestion is often a tile shape that leaves
  * most multiprocessors idle, where a split-K variant further down the list is several times faster.
  * Each candidate is timed in `rounds` samples, interleaved across candidates (a clock or neighbour
@@ -183,26 +190,20 @@ static void autotune(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, const c
     cudaEvent_t e0 = NULL, e1 = NULL;
     if (cudaEventCreate(&e0) || cudaEventCreate(&e1)) goto done;
     if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
-    const float one = 1.0f;
     const int rounds = p->key.rounds, calls = p->key.cold ? 1 : 3;
     float t[GEMM_CANDIDATES_MAX][TUNE_ROUNDS_MAX];
     bool ok[GEMM_CANDIDATES_MAX];
-    /* the real call's beta and C: with beta 1, C is a separate buffer, so rewriting D is harmless */
-#define TUNE_CALL(i)                                                                                                               \
-    (cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &res[i].algo, dev->workspace, \
-                    dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS)
-    for (int i = 0; i < found; i++) ok[i] = res[i].state == CUBLAS_STATUS_SUCCESS && TUNE_CALL(i); /* warm-up, and a check */
+    for (int i = 0; i < found; i++) ok[i] = res[i].state == CUBLAS_STATUS_SUCCESS && tune_call(dev, p, g, &res[i].algo); /* warm-up, and a check */
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < found; i++) {
             if (!ok[i]) continue;
             if (p->key.cold) l2_flush(dev, r);
             cudaEventRecord(e0, dev->stream);
-            for (int c = 0; c < calls && ok[i]; c++) ok[i] = TUNE_CALL(i);
+            for (int c = 0; c < calls && ok[i]; c++) ok[i] = tune_call(dev, p, g, &res[i].algo);
             float x = INFINITY;
             if (cudaEventRecord(e1, dev->stream) || cudaEventSynchronize(e1) || cudaEventElapsedTime(&x, e0, e1)) ok[i] = false;
             t[i][r] = x;
         }
-#undef TUNE_CALL
     float best = INFINITY;
     int won = -1;
     for (int i = 0; i < found; i++) {
@@ -259,14 +260,17 @@ static int gemm_candidates(void) {
 }
 
 /* The search before the autotune (default; LOCUS_CUDA_GEMM_SEARCH=0 leaves the heuristic's
- * suggestions alone). cuBLASLt's heuristic proposes a few configurations of one or two algorithms;
- * the search adds, for the first suggestion of each algorithm, every tile the algorithm has crossed
- * with thread-block clusters of up to four blocks, each validated by cublasLtMatmulAlgoCheck. All
- * are screened (search_screen) and the SEARCH_KEEP fastest, with the heuristic's first, go on to
- * the autotune's interleaved samples. A wider search measured first on an H100 (every algorithm
- * id with the heuristic limited to it, split-K and CTA-swizzle variants besides, up to 1024
- * candidates per shape) never chose anything but a tile or cluster variant of the Hopper
- * algorithm, and took up to 5 s per shape. Part of the plan key. */
+ * suggestions alone). cuBLASLt's heuristic proposes a few configurations, mostly of one algorithm;
+ * the search (search_candidates) adds every algorithm's own suggestions (the heuristic limited to
+ * that algorithm id), split-K and CTA-swizzle variants of all of them, and for the first
+ * SEARCH_VARY thread-block-cluster variants and every tile of their algorithm, each validated by
+ * cublasLtMatmulAlgoCheck: a few hundred to SEARCH_MAX candidates. All are screened
+ * (search_screen) and the SEARCH_KEEP fastest, with the heuristic's first, go on to the autotune's
+ * interleaved samples; the finalists are kept on disk (below). Measured on an H100 (BENCHMARKS.md,
+ * sixth round): 0.15-5 s per shape; MiniLM-L6 f16 batch 32 5-6% faster, BERT-base batch 1 1-2%,
+ * batch 32 about 1%; every winner was a tile or cluster variant of the Hopper algorithm or one of
+ * the heuristic's own. A narrower search (only tiles crossed with cluster shapes of each
+ * algorithm's first suggestion) took as long and chose worse. Part of the plan key. */
 static int gemm_search(void) {
     const char *e = getenv("LOCUS_CUDA_GEMM_SEARCH");
     return !(e && strcmp(e, "0") == 0);
@@ -397,13 +401,9 @@ static int search_screen(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, cub
     for (; made < 2 * n; made++)
         if (cudaEventCreate(&ev[made])) goto done;
     if (g->bias) cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &g->bias, sizeof g->bias);
-    const float one = 1.0f;
     const int calls = p->key.cold ? 1 : 3;
-#define SCREEN_CALL(i)                                                                                                             \
-    (cublasLtMatmul(dev->lt, p->desc, &one, g->A, p->la, g->B, p->lb, &g->beta, g->C, p->lc, g->D, p->lc, &r[i].algo, dev->workspace, \
-                    dev->workspace_bytes, dev->stream) == CUBLAS_STATUS_SUCCESS)
     for (int i = 0; i < n; i++) {
-        ok[i] = SCREEN_CALL(i);
+        ok[i] = tune_call(dev, p, g, &r[i].algo);
         t[i] = INFINITY;
     }
     if (cudaStreamSynchronize(dev->stream)) goto done;
@@ -412,7 +412,7 @@ static int search_screen(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, cub
             if (!ok[i]) continue;
             if (p->key.cold) l2_flush(dev, pass * n + i);
             cudaEventRecord(ev[2 * i], dev->stream);
-            for (int c = 0; c < calls && ok[i]; c++) ok[i] = SCREEN_CALL(i);
+            for (int c = 0; c < calls && ok[i]; c++) ok[i] = tune_call(dev, p, g, &r[i].algo);
             cudaEventRecord(ev[2 * i + 1], dev->stream);
         }
         if (cudaStreamSynchronize(dev->stream)) goto done;
@@ -421,7 +421,6 @@ static int search_screen(lc_cuda_dev *dev, gemm_plan *p, const gemm_args *g, cub
             if (ok[i] && cudaEventElapsedTime(&x, ev[2 * i], ev[2 * i + 1]) == cudaSuccess && x < t[i]) t[i] = x;
         }
     }
-#undef SCREEN_CALL
     for (int i = 0; i < n; i++)
         if (!ok[i]) t[i] = INFINITY;
     /* selection: the heuristic's first stays at 0; the fastest others follow */
@@ -452,8 +451,8 @@ done:
 }
 
 /* ---- searched choices kept on disk --------------------------------------------------------------
- * The search costs seconds per shape (mostly loading and timing a few hundred kernels), so its
- * choice is appended to a file per device and cuBLASLt version, and later processes take it from
+ * The search costs seconds per shape (a few hundred kernels validated, loaded and timed), so its
+ * result is appended to a file per device and cuBLASLt version, and later processes take it from
  * there instead of searching again: $LOCUS_CACHE_DIR, else $XDG_CACHE_HOME/locus, else
  * $HOME/.cache/locus, file gemm-<cuBLASLt version>-<device name>-sm<cc>.bin. A record keeps the
  * search's finalists (the autotune's winner first), and a later process times those again with the
@@ -624,12 +623,13 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
         if (nf > 0) {
             p->algo = fin[0].algo;
             p->used = true;
-            p->from_disk = true;
             atomic_fetch_add(&disk_hits, 1);
             if (getenv("LOCUS_CUDA_GEMM_LOG"))
                 fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d: %d searched finalists from %s\n", (long long)k->m, (long long)k->n,
                         (long long)k->k, k->epilogue, nf, disk[dev->index].path);
-            if (nf > 1 && !dev->capturing) autotune(dev, p, g, fin, nf, NULL);
+            unsigned char kept_src[SEARCH_KEEP];
+            memset(kept_src, SRC_KEPT, sizeof kept_src);
+            if (nf > 1 && !dev->capturing) autotune(dev, p, g, fin, nf, kept_src);
             return LC_OK;
         }
     }
