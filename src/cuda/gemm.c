@@ -586,6 +586,64 @@ void lc_cuda_gemm_forget_plans(void) {
     pthread_mutex_unlock(&plan_lock);
 }
 
+/* Finalists of an earlier search of this plan's key, from the cache file: those cuBLASLt still
+ * accepts are timed again by the autotune (milliseconds) and the fastest taken. False when none is
+ * kept or valid. */
+static bool plan_from_disk(lc_cuda_dev *dev, const gemm_key *k, const gemm_args *g, gemm_plan *p) {
+    const disk_rec *kept = disk_find(dev, k);
+    cublasLtMatmulHeuristicResult_t fin[SEARCH_KEEP];
+    int nf = 0;
+    for (int i = 0; kept && i < kept->count && i < SEARCH_KEEP; i++) {
+        cublasLtMatmulHeuristicResult_t chk;
+        memset(&chk, 0, sizeof chk);
+        if (cublasLtMatmulAlgoCheck(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, &kept->algo[i], &chk) == CUBLAS_STATUS_SUCCESS &&
+            chk.workspaceSize <= dev->workspace_bytes) {
+            chk.algo = kept->algo[i];
+            chk.state = CUBLAS_STATUS_SUCCESS;
+            fin[nf++] = chk;
+        }
+    }
+    if (nf == 0) return false;
+    p->algo = fin[0].algo;
+    p->used = true;
+    atomic_fetch_add(&disk_hits, 1);
+    if (getenv("LOCUS_CUDA_GEMM_LOG"))
+        fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d: %d searched finalists from %s\n", (long long)k->m, (long long)k->n,
+                (long long)k->k, k->epilogue, nf, disk[dev->index].path);
+    unsigned char kept_src[SEARCH_KEEP];
+    memset(kept_src, SRC_KEPT, sizeof kept_src);
+    if (nf > 1 && !dev->capturing) autotune(dev, p, g, fin, nf, kept_src);
+    return true;
+}
+
+/* The search (above) from the heuristic's res[0..*found): on success res[0..*found) and src[] hold
+ * the finalists and where each came from. */
+static bool run_search(lc_cuda_dev *dev, gemm_plan *p, cublasComputeType_t ct, cublasLtMatmulPreference_t pref, const gemm_args *g,
+                       cublasLtMatmulHeuristicResult_t *res, int *found, unsigned char *src) {
+    cublasLtMatmulHeuristicResult_t *wide = malloc(sizeof *wide * SEARCH_MAX);
+    unsigned char *wsrc = malloc(SEARCH_MAX);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool done = false;
+    if (wide && wsrc) {
+        int n = search_candidates(dev, p, ct, pref, res, *found, wide, wsrc, SEARCH_MAX);
+        n = search_screen(dev, p, g, wide, wsrc, n);
+        if (n > 0) {
+            memcpy(res, wide, sizeof *wide * (size_t)n);
+            memcpy(src, wsrc, (size_t)n);
+            *found = n;
+            done = true;
+        }
+    }
+    free(wide);
+    free(wsrc);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (getenv("LOCUS_CUDA_GEMM_LOG"))
+        fprintf(stderr, "gemm m=%lld n=%lld k=%lld: wide search took %.1f ms\n", (long long)p->key.m, (long long)p->key.n,
+                (long long)p->key.k, (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6);
+    return done;
+}
+
 static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_args *g, gemm_plan *p) {
     memset(p, 0, sizeof *p);
     p->key = *k;
@@ -605,34 +663,7 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
         plan_destroy(p);
         return s;
     }
-    if (k->search && autotune_enabled() && disk_enabled()) {
-        /* finalists of an earlier search, those still valid timed again here (milliseconds) */
-        const disk_rec *kept = disk_find(dev, k);
-        cublasLtMatmulHeuristicResult_t fin[SEARCH_KEEP];
-        int nf = 0;
-        for (int i = 0; kept && i < kept->count && i < SEARCH_KEEP; i++) {
-            cublasLtMatmulHeuristicResult_t chk;
-            memset(&chk, 0, sizeof chk);
-            if (cublasLtMatmulAlgoCheck(dev->lt, p->desc, p->la, p->lb, p->lc, p->lc, &kept->algo[i], &chk) == CUBLAS_STATUS_SUCCESS &&
-                chk.workspaceSize <= dev->workspace_bytes) {
-                chk.algo = kept->algo[i];
-                chk.state = CUBLAS_STATUS_SUCCESS;
-                fin[nf++] = chk;
-            }
-        }
-        if (nf > 0) {
-            p->algo = fin[0].algo;
-            p->used = true;
-            atomic_fetch_add(&disk_hits, 1);
-            if (getenv("LOCUS_CUDA_GEMM_LOG"))
-                fprintf(stderr, "gemm m=%lld n=%lld k=%lld epilogue %d: %d searched finalists from %s\n", (long long)k->m, (long long)k->n,
-                        (long long)k->k, k->epilogue, nf, disk[dev->index].path);
-            unsigned char kept_src[SEARCH_KEEP];
-            memset(kept_src, SRC_KEPT, sizeof kept_src);
-            if (nf > 1 && !dev->capturing) autotune(dev, p, g, fin, nf, kept_src);
-            return LC_OK;
-        }
-    }
+    if (k->search && autotune_enabled() && disk_enabled() && plan_from_disk(dev, k, g, p)) return LC_OK;
     cublasLtMatmulPreference_t pref;
     cublasLtMatmulPreferenceCreate(&pref);
     uint64_t ws = dev->workspace_bytes;
@@ -655,29 +686,7 @@ static lc_status plan_create(lc_cuda_dev *dev, const gemm_key *k, const gemm_arg
     }
     p->algo = res[0].algo;
     unsigned char src[GEMM_CANDIDATES_MAX];
-    bool searched = false;
-    if (k->search && autotune_enabled() && !dev->capturing) {
-        cublasLtMatmulHeuristicResult_t *wide = malloc(sizeof *wide * SEARCH_MAX);
-        unsigned char *wsrc = malloc(SEARCH_MAX);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (wide && wsrc) {
-            int n = search_candidates(dev, p, ct, pref, res, found, wide, wsrc, SEARCH_MAX);
-            n = search_screen(dev, p, g, wide, wsrc, n);
-            if (n > 0) {
-                memcpy(res, wide, sizeof *wide * (size_t)n);
-                memcpy(src, wsrc, (size_t)n);
-                found = n;
-                searched = true;
-            }
-        }
-        free(wide);
-        free(wsrc);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (getenv("LOCUS_CUDA_GEMM_LOG"))
-            fprintf(stderr, "gemm m=%lld n=%lld k=%lld: wide search took %.1f ms\n", (long long)k->m, (long long)k->n, (long long)k->k,
-                    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6);
-    }
+    const bool searched = k->search && autotune_enabled() && !dev->capturing && run_search(dev, p, ct, pref, g, res, &found, src);
     cublasLtMatmulPreferenceDestroy(pref);
     if (found > 1) autotune(dev, p, g, res, found, searched ? src : NULL);
     if (searched && disk_enabled()) disk_store(dev, k, &p->algo, res, found);

@@ -291,7 +291,8 @@ void lc_cuda_graph_cache_batch_major(lc_cuda_graph_cache *c) {
     if (c) c->batch_major = true;
 }
 
-/* Parts a batch is split into: LOCUS_CUDA_GRAPH_SPLIT (1 .. LC_CUDA_LANES) if set, else two for
+/* Parts a batch is split into (their rows, consecutive and as even as can be, into rows[] when
+ * more than one): LOCUS_CUDA_GRAPH_SPLIT (1 .. LC_CUDA_LANES) if set, else two for
  * batches of at least 2 x GRAPH_SPLIT_MIN_ROWS items; never more than the batch's rows, and 1
  * unless the cache is batch-major and every input leads with the same batch. Measured on H100s
  * (BENCHMARKS.md, graph replays, settings in separate processes): two halves made BERT-base f16
@@ -301,7 +302,7 @@ void lc_cuda_graph_cache_batch_major(lc_cuda_graph_cache *c) {
  * ViT-B/16 at batch 64 was level; MiniLM-L6 at 128 and 256, ViT at 128, BERT at 256 and bf16 at
  * 128 were 0.3-2.8% faster split. */
 #define GRAPH_SPLIT_MIN_ROWS 64
-static int split_parts(const lc_cuda_graph_cache *c, lc_array *const *in) {
+static int split_parts(const lc_cuda_graph_cache *c, lc_array *const *in, int64_t rows[LC_CUDA_LANES]) {
     if (!c->batch_major) return 1;
     int64_t B = -1;
     for (int i = 0; i < c->nin; i++) {
@@ -312,7 +313,10 @@ static int split_parts(const lc_cuda_graph_cache *c, lc_array *const *in) {
     const char *e = getenv("LOCUS_CUDA_GRAPH_SPLIT");
     int P = e && *e ? atoi(e) : B >= 2 * GRAPH_SPLIT_MIN_ROWS ? 2 : 1;
     P = P < 1 ? 1 : P > LC_CUDA_LANES ? LC_CUDA_LANES : P;
-    return B < P ? (B < 1 ? 1 : (int)B) : P;
+    P = B < P ? (B < 1 ? 1 : (int)B) : P;
+    if (P > 1) /* rows[] is used only by split buckets */
+        for (int p = 0; p < P; p++) rows[p] = B / P + (p < B % P);
+    return P;
 }
 
 lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void *ctx, lc_array *const *in, lc_array **out) {
@@ -325,7 +329,8 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
     if (d->capturing) return fn(ctx, in, out); /* nested: part of an outer capture */
     in_key key[GRAPH_MAX_IO];
     key_of(in, c->nin, key);
-    const int parts = split_parts(c, in);
+    int64_t rows[LC_CUDA_LANES] = {0};
+    const int parts = split_parts(c, in, rows);
     bucket *b = NULL;
     for (int i = 0; i < c->nb && !b; i++)
         if (c->b[i]->parts == parts && memcmp(c->b[i]->key, key, sizeof key) == 0) b = c->b[i];
@@ -343,12 +348,7 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
         if (!b) return lc_error(LC_ERR_NOMEM, "out of memory");
         memcpy(b->key, key, sizeof key);
         b->parts = parts;
-        if (parts > 1) {
-            int64_t B = 0;
-            for (int i = 0; i < c->nin && !B; i++)
-                if (in[i]) B = in[i]->shape[0];
-            for (int p = 0; p < parts; p++) b->rows[p] = B / parts + (p < B % parts);
-        } /* else rows[] stays unused: an unsplit bucket's outputs are taken as they are */
+        memcpy(b->rows, rows, sizeof rows); /* unused when unsplit: the outputs are taken as they are */
         c->b[c->nb++] = b;
     }
     if (b->direct) return fn(ctx, in, out);

@@ -132,12 +132,19 @@ static lc_status make_positions(lc_model *m, lc_array *ids, lc_array **pos_out) 
     return s;
 }
 
-/* The device part of the forward: in = {ids, position ids, type ids or NULL, mask (f32) or NULL},
- * out = {hidden, pooled or NULL (no pooler, or m->skip_pooler)}. It issues the same ops for a
- * given input shape and never reads device results back, so a CUDA backend can capture it into a
- * graph. */
+/* What one forward computes: the model, and whether the pooled output was asked for. */
+typedef struct bert_call {
+    lc_model *m;
+    bool pooled;
+} bert_call;
+
+/* The device part of the forward (ctx: a bert_call): in = {ids, position ids, type ids or NULL,
+ * mask (f32) or NULL}, out = {hidden, pooled or NULL (no pooler, or not asked for)}. It issues the
+ * same ops for a given input shape and never reads device results back, so a CUDA backend can
+ * capture it into a graph. */
 static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
-    lc_model *m = ctx;
+    const bert_call *call = ctx;
+    lc_model *m = call->m;
     lc_status status = LC_OK;
     lc_array *ids = in[0], *pos = in[1], *type_ids = in[2], *maskf = NULL;
     lc_array *we = NULL, *pe = NULL, *te = NULL, *sum = NULL, *sum2 = NULL, *x = NULL, *cls = NULL, *pl = NULL, *flat = NULL;
@@ -187,7 +194,7 @@ static lc_status bert_core(void *ctx, lc_array *const *in, lc_array **out) {
         lc_array_release(x);
         x = h2;
     }
-    if (m->pooler_w && !m->skip_pooler) { /* tanh(P x[:, 0]) */
+    if (m->pooler_w && call->pooled) { /* tanh(P x[:, 0]) */
         int64_t shape[2] = {B, m->cfg.hidden};
         TRY(lc_slice(x, 1, 0, 1, &cls));
         TRY(lc_reshape(cls, 2, shape, &flat));
@@ -229,8 +236,8 @@ lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array 
             TRY(lc_cuda_graph_cache_new(m->opt.device, 4, 2, gc));
             lc_cuda_graph_cache_batch_major(*gc); /* the sequences are independent */
         }
-        m->skip_pooler = !pooled;
-        TRY(lc_cuda_graph_run(*gc, bert_core, m, in, out));
+        bert_call call = {m, pooled != NULL};
+        TRY(lc_cuda_graph_run(*gc, bert_core, &call, in, out));
     } else
 #endif
     {
@@ -241,8 +248,8 @@ lc_status bert_forward(lc_model *m, lc_array *ids, lc_array *type_ids, lc_array 
         }
         if (mask) TRY(lc_astype(mask, LC_F32, &maskf));
         lc_array *in[4] = {ids, pos, type_ids, maskf};
-        m->skip_pooler = !pooled;
-        TRY(bert_core(m, in, out));
+        bert_call call = {m, pooled != NULL};
+        TRY(bert_core(&call, in, out));
     }
     if (hidden) *hidden = out[0], out[0] = NULL;
     if (pooled) *pooled = out[1], out[1] = NULL;

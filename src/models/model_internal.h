@@ -56,7 +56,6 @@ struct lc_model {
     size_t weight_bytes;
     struct lc_cuda_graph_cache *graphs; /* CUDA: captured forwards per (batch, sequence) bucket (lc_cuda_graph_cache) */
     struct lc_cuda_graph_cache *graphs_nopool; /* the same, for callers that take no pooled output */
-    bool skip_pooler; /* bert_core: leave the pooler out (set per call: its output was not asked for) */
 };
 
 /* Encoder forward of the text families: hidden (B, T, H), pooled (B, H) or NULL. */
