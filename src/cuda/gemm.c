@@ -270,10 +270,15 @@ static int gemm_candidates(void) {
  * sixth round): 0.15-5 s per shape; MiniLM-L6 f16 batch 32 5-6% faster, BERT-base batch 1 1-2%,
  * batch 32 about 1%; every winner was a tile or cluster variant of the Hopper algorithm or one of
  * the heuristic's own. A narrower search (only tiles crossed with cluster shapes of each
- * algorithm's first suggestion) took as long and chose worse. Part of the plan key. */
-static int gemm_search(void) {
+ * algorithm's first suggestion) took as long and chose worse. Part of the plan key.
+ * 16-bit inputs only (LOCUS_CUDA_GEMM_SEARCH=all: f32 too): for f32 it gained nothing on BERT-base
+ * batch 1 (within 0.1%), and in TF32 its choices lost accuracy: a ViT fixture's logits (vit-tiny,
+ * bicubic, one image) came out 1.25e-3 from Hugging Face's, over the 1e-3 the TF32 parity allows,
+ * against 4.4e-4 with the heuristic's candidates (H100, repeatable). */
+static int gemm_search(int dtype) {
     const char *e = getenv("LOCUS_CUDA_GEMM_SEARCH");
-    return !(e && strcmp(e, "0") == 0);
+    if (e && strcmp(e, "0") == 0) return 0;
+    return dtype != LC_F32 || (e && strcmp(e, "all") == 0);
 }
 
 #define SEARCH_MAX 1024
@@ -724,7 +729,7 @@ static lc_status gemm(lc_cuda_dev *dev, int dtype, bool ta, bool tb, int64_t m, 
     key.math = dtype == LC_F32 ? (int)lc_cuda_get_math_mode() : 0;
     key.ta = ta, key.tb = tb, key.epilogue = epilogue, key.beta1 = addend != NULL, key.cold = gemm_tune_cold(m, n);
     key.rounds = gemm_tune_rounds();
-    key.search = gemm_search();
+    key.search = gemm_search(dtype);
     key.m = m, key.n = n, key.k = k, key.lda = lda, key.ldb = ldb, key.ldc = ldc;
     key.batch = batch, key.sa = sa, key.sb = sb, key.sc = sc;
     const void *C = addend ? addend : D;

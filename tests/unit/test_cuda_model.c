@@ -915,6 +915,81 @@ static void bench_floor(void) {
     }
 }
 
+/* --bench bound: what BERT-base's GEMMs alone cost at seq 128, the bound on a forward that keeps
+ * cuBLASLt's GEMMs (as chosen by the autotune for these shapes in this process): the 48 linear
+ * layers of the forward (fused QKV, output projection, FFN-in with GELU, FFN-out), each layer with
+ * its own weights (170 MB in f16: they stream from device memory as in a forward), captured in one
+ * graph on one stream and replayed; batch 1, 32 and 128, then the batch-128 chain's energy. The
+ * graph-mode forwards of the same batches follow in the same process for the difference. */
+typedef struct {
+    int64_t R;
+    lc_array *w[12][4], *b[12][4];
+} bound_ctx;
+
+static lc_status bound_forward(void *vctx, lc_array *const *in, lc_array **out) {
+    bound_ctx *c = vctx;
+    lc_status s = LC_OK;
+    for (int l = 0; l < 12 && !s; l++)
+        for (int g = 0; g < 4 && !s; g++) {
+            lc_array *o = NULL;
+            s = g == 2 ? lc_linear_gelu(in[0], c->w[l][g], c->b[l][g], &o) : lc_linear(in[g == 3], c->w[l][g], c->b[l][g], &o);
+            lc_array_release(o);
+        }
+    out[0] = NULL;
+    return s;
+}
+
+typedef struct {
+    lc_cuda_graph_cache *cache;
+    bound_ctx *b;
+    lc_array *in[2];
+} bound_run;
+
+static lc_status bound_once(void *vctx) {
+    bound_run *r = vctx;
+    lc_array *o = NULL;
+    lc_status s = lc_cuda_graph_run(r->cache, bound_forward, r->b, r->in, &o);
+    lc_array_release(o);
+    return s;
+}
+
+static void bench_bound(nvml_t *nv) {
+    const int64_t batches[3] = {1, 32, 128}, C = 768, F = 3072;
+    const int64_t dims[4][2] = {{3 * C, C}, {C, C}, {F, C}, {C, F}}; /* (out, in) per linear layer */
+    for (int bi = 0; bi < 3; bi++) {
+        bound_ctx b = {.R = batches[bi] * 128};
+        bound_run r = {.b = &b};
+        int64_t xs[2] = {b.R, C}, x3[2] = {b.R, F};
+        double ms = NAN, j = NAN;
+        lc_status s = lc_array_rand(LC_F16, 2, xs, -1, 1, 31, GPU, &r.in[0]);
+        if (!s) s = lc_array_rand(LC_F16, 2, x3, -1, 1, 32, GPU, &r.in[1]);
+        for (int l = 0; l < 12 && !s; l++)
+            for (int g = 0; g < 4 && !s; g++) {
+                s = lc_array_rand(LC_F16, 2, dims[g], -0.03f, 0.03f, 100 + 4 * l + g, GPU, &b.w[l][g]);
+                if (!s) s = lc_array_rand(LC_F16, 1, dims[g], -0.1f, 0.1f, 200 + 4 * l + g, GPU, &b.b[l][g]);
+            }
+        if (!s) s = lc_cuda_graph_cache_new(GPU, 2, 1, &r.cache);
+        if (!s) s = time_device(bound_once, &r, 3, 7, batches[bi] >= 64 ? 10 : 40, &ms, batches[bi] >= 64 ? nv : NULL, &j);
+        double fl = 0;
+        for (int g = 0; g < 4; g++) fl += 12 * 2.0 * (double)b.R * (double)(dims[g][0] * dims[g][1]);
+        if (s) {
+            printf("ROW {\"kind\":\"bound\",\"what\":\"bert-base gemms\",\"batch\":%lld,\"error\":\"%s\"}\n", (long long)batches[bi], lc_last_error());
+            failures++;
+        } else {
+            char extra[96] = "";
+            if (!isnan(j)) snprintf(extra, sizeof extra, ",\"joules_per_seq\":%.6g,\"watts\":%.0f", j / (double)batches[bi], j / (ms * 1e-3));
+            printf("ROW {\"kind\":\"bound\",\"what\":\"bert-base gemms\",\"dtype\":\"f16\",\"batch\":%lld,\"seq\":128,\"ms\":%.4f,\"tflops\":%.1f%s}\n",
+                   (long long)batches[bi], ms, fl / (ms * 1e-3) / 1e12, extra);
+        }
+        fflush(stdout);
+        lc_cuda_graph_cache_free(r.cache);
+        lc_array_release(r.in[0]), lc_array_release(r.in[1]);
+        for (int l = 0; l < 12; l++)
+            for (int g = 0; g < 4; g++) lc_array_release(b.w[l][g]), lc_array_release(b.b[l][g]);
+        bench_model("bert-base", LC_F16, false, batches[bi], 128, true, batches[bi] >= 64 ? nv : NULL);
+    }
+}
+
 static int run_bench(int argc, char **argv) {
     char desc[256] = "";
     lc_device_describe(GPU, desc, sizeof desc);
@@ -928,6 +1003,10 @@ static int run_bench(int argc, char **argv) {
     }
     if (argc > 2 && strcmp(argv[2], "floor") == 0) {
         bench_floor();
+        return failures ? 1 : 0;
+    }
+    if (argc > 2 && strcmp(argv[2], "bound") == 0) {
+        bench_bound(have_nvml ? &nv : NULL);
         return failures ? 1 : 0;
     }
     if (argc > 2 && strcmp(argv[2], "rows") == 0) {
