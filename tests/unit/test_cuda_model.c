@@ -920,7 +920,8 @@ static void bench_floor(void) {
  * layers of the forward (fused QKV, output projection, FFN-in with GELU, FFN-out), each layer with
  * its own weights (170 MB in f16: they stream from device memory as in a forward), captured in one
  * graph on one stream and replayed; batch 1, 32 and 128, then the batch-128 chain's energy. The
- * graph-mode forwards of the same batches follow in the same process for the difference. */
+ * graph-mode forwards of the same batches follow in the same process for the difference; the
+ * card's large-GEMM rate (bench_peak) comes first. */
 typedef struct {
     int64_t R;
     lc_array *w[12][4], *b[12][4];
@@ -953,9 +954,36 @@ static lc_status bound_once(void *vctx) {
     return s;
 }
 
+/* The card's f16 GEMM rate on a large square product (8192^3, x W^T as the linear layers run),
+ * in a burst (after three calls, as the model rows are timed) and sustained (after two seconds of
+ * back-to-back calls, at whatever clock the power limit allows), with the sustained watts. */
+static void bench_peak(nvml_t *nv) {
+    const int64_t n = 8192, xs[2] = {n, n};
+    piece_ctx c = {.kind = 0};
+    double burst = NAN, sus = NAN, j = NAN;
+    lc_status s = lc_array_rand(LC_F16, 2, xs, -1, 1, 41, GPU, &c.x);
+    if (!s) s = lc_array_rand(LC_F16, 2, xs, -0.03f, 0.03f, 42, GPU, &c.w);
+    if (!s) s = time_device(piece_op, &c, 3, 7, 10, &burst, NULL, NULL);
+    if (!s) s = time_device(piece_op, &c, (int)(2000.0 / burst) + 1, 7, 10, &sus, nv, &j);
+    const double fl = 2.0 * n * n * n;
+    if (s) {
+        printf("ROW {\"kind\":\"bound\",\"what\":\"gemm 8192^3\",\"error\":\"%s\"}\n", lc_last_error());
+        failures++;
+    } else {
+        char extra[64] = "";
+        if (!isnan(j)) snprintf(extra, sizeof extra, ",\"watts\":%.0f", j / (sus * 1e-3));
+        printf("ROW {\"kind\":\"bound\",\"what\":\"gemm 8192^3\",\"dtype\":\"f16\",\"burst_ms\":%.4f,\"burst_tflops\":%.1f,\"ms\":%.4f,"
+               "\"tflops\":%.1f%s}\n",
+               burst, fl / (burst * 1e-3) / 1e12, sus, fl / (sus * 1e-3) / 1e12, extra);
+    }
+    fflush(stdout);
+    lc_array_release(c.x), lc_array_release(c.w);
+}
+
 static void bench_bound(nvml_t *nv) {
     const int64_t batches[3] = {1, 32, 128}, C = 768, F = 3072;
     const int64_t dims[4][2] = {{3 * C, C}, {C, C}, {F, C}, {C, F}}; /* (out, in) per linear layer */
+    bench_peak(nv);
     for (int bi = 0; bi < 3; bi++) {
         bound_ctx b = {.R = batches[bi] * 128};
         bound_run r = {.b = &b};
