@@ -715,7 +715,7 @@ template <typename T, int D> static int launch_mma(cudaStream_t s, const lc_cu_a
 
 /* The ldmatrix kernel: 8 warps (128 queries) per block when that gives two blocks per
  * multiprocessor, 4 warps when 64-query blocks still fill every multiprocessor once, else 2. */
-template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a, bool persist) {
+template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, const lc_cu_attn_args *a, bool persist, bool three) {
     constexpr int R = D >= 128 ? 2 : 1; /* head size 128: half the blocks per SM */
     int64_t bh = a->B * a->H, sms = lc_cu_sm_count();
     const char *e = getenv("LOCUS_CUDA_ATTENTION_WARPS"); /* 2, 4 or 8 warps per block, for measurement */
@@ -725,7 +725,14 @@ template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, cons
      * 32 x 12 heads of 128 queries run in one wave (two per multiprocessor took 1.45 waves) */
     if (w == 8) {
         if constexpr (D == 32) return launch_ldsm_w<T, D, 8, 3, BK>(s, a, persist);
-        else return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
+        /* head size 64: 32-key tiles and three blocks per multiprocessor (80 registers, 8 bytes of
+         * spills; 55 KB of shared memory) unless a tile size was forced: BERT-base's 32 x 12 heads
+         * run in 0.97 waves instead of 1.45. Attention alone on an H100 (BENCHMARKS.md): BERT-base
+         * batch 32 15.0 -> 14.0 us, batch 128 52.1 -> 51.3, ViT-B/16 batch 64 76.0 -> 70.4. */
+        else if constexpr (D == 64) {
+            if (three) return launch_ldsm_w<T, D, 8, 3, 32>(s, a, persist);
+        }
+        return launch_ldsm_w<T, D, 8, 2 / R, BK>(s, a, persist);
     }
     if (w == 4) return launch_ldsm_w<T, D, 4, 4 / R, BK>(s, a, persist);
     return launch_ldsm_w<T, D, 2, 8 / R, BK>(s, a, persist);
@@ -733,28 +740,32 @@ template <typename T, int D, int BK> static int launch_ldsm(cudaStream_t s, cons
 
 /* Key tile: 64 keys (fewer barriers and steps; faster at BERT's 128 tokens, MiniLM's head size 32
  * and batch 1) unless 32-key tiles pad the keys by at least 16 fewer (ViT's 197 tokens: 27 padded
- * keys instead of 59); bk forces 32 or 64. */
-template <typename T> static int launch_ldsm_any(cudaStream_t s, const lc_cu_attn_args *a, int bk, bool persist) {
+ * keys instead of 59); bk forces 32 or 64. Blocks of 8 warps at head size 64 take 32-key tiles
+ * regardless unless bk is forced (three blocks per multiprocessor, launch_ldsm). */
+template <typename T> static int launch_ldsm_any(cudaStream_t s, const lc_cu_attn_args *a, int bk, bool persist, bool three) {
     if (!bk) {
         int64_t pad64 = (a->Tk + 63) / 64 * 64 - a->Tk, pad32 = (a->Tk + 31) / 32 * 32 - a->Tk;
         bk = pad64 >= pad32 + 16 ? 32 : 64;
     }
-    if (bk == 32) return a->D == 32 ? launch_ldsm<T, 32, 32>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 32>(s, a, persist)
-                                                                                         : launch_ldsm<T, 128, 32>(s, a, persist);
-    return a->D == 32 ? launch_ldsm<T, 32, 64>(s, a, persist) : a->D == 64 ? launch_ldsm<T, 64, 64>(s, a, persist)
-                                                                           : launch_ldsm<T, 128, 64>(s, a, persist);
+    if (bk == 32)
+        return a->D == 32 ? launch_ldsm<T, 32, 32>(s, a, persist, three) : a->D == 64 ? launch_ldsm<T, 64, 32>(s, a, persist, three)
+                                                                                     : launch_ldsm<T, 128, 32>(s, a, persist, three);
+    return a->D == 32 ? launch_ldsm<T, 32, 64>(s, a, persist, three) : a->D == 64 ? launch_ldsm<T, 64, 64>(s, a, persist, three)
+                                                                                 : launch_ldsm<T, 128, 64>(s, a, persist, three);
 }
 
 /* LOCUS_CUDA_ATTENTION selects another kernel, for comparisons: ldsm32 / ldsm64 the ldmatrix
  * kernel with 32- or 64-key tiles, persist the same with persistent blocks, mma1 the earlier
  * register-resident kernel (scalar fragment loads), wmma the WMMA kernel (shared-memory
- * accumulator), plain the CUDA-core kernel (for f32 too). Read on every call (a getenv per
- * attention op), so that one process can time each. */
-enum { ATT_DEFAULT, ATT_WMMA, ATT_PLAIN, ATT_MMA1, ATT_LDSM64, ATT_LDSM32, ATT_PERSIST };
+ * accumulator), plain the CUDA-core kernel (for f32 too), three the ldmatrix kernel with 32-key
+ * tiles everywhere (by default only 8-warp blocks of head size 64 take them, at three blocks per
+ * multiprocessor; ldsm32 / ldsm64 keep two). Read on every call (a getenv per attention op), so
+ * that one process can time each. */
+enum { ATT_DEFAULT, ATT_WMMA, ATT_PLAIN, ATT_MMA1, ATT_LDSM64, ATT_LDSM32, ATT_PERSIST, ATT_THREE };
 static int attention_variant(void) {
     const char *e = getenv("LOCUS_CUDA_ATTENTION");
     if (!e || !*e) return ATT_DEFAULT;
-    static const char *names[] = {"", "wmma", "plain", "mma1", "ldsm64", "ldsm32", "persist"};
+    static const char *names[] = {"", "wmma", "plain", "mma1", "ldsm64", "ldsm32", "persist", "three"};
     for (int i = 1; i < (int)(sizeof names / sizeof names[0]); i++)
         if (strcmp(e, names[i]) == 0) return i;
     return ATT_DEFAULT;
@@ -783,10 +794,12 @@ extern "C" int lc_cu_attention(lc_cu_stream s, int dtype, const lc_cu_attn_args 
         (void)cudaGetLastError();
     }
     const bool half = (dtype == LC_CU_F16 || dtype == LC_CU_BF16) && tc && tc_fits(a, 2);
-    if (half && (variant == ATT_DEFAULT || variant == ATT_LDSM32 || variant == ATT_LDSM64 || variant == ATT_PERSIST)) {
-        int bk = variant == ATT_LDSM32 ? 32 : variant == ATT_LDSM64 ? 64 : 0;
+    if (half && (variant == ATT_DEFAULT || variant == ATT_LDSM32 || variant == ATT_LDSM64 || variant == ATT_PERSIST || variant == ATT_THREE)) {
+        const bool three = variant == ATT_THREE || variant == ATT_DEFAULT || variant == ATT_PERSIST;
+        int bk = variant == ATT_LDSM32 || variant == ATT_THREE ? 32 : variant == ATT_LDSM64 ? 64 : 0;
         bool persist = variant == ATT_PERSIST;
-        int e = dtype == LC_CU_F16 ? launch_ldsm_any<__half>(s, a, bk, persist) : launch_ldsm_any<__nv_bfloat16>(s, a, bk, persist);
+        int e = dtype == LC_CU_F16 ? launch_ldsm_any<__half>(s, a, bk, persist, three)
+                                   : launch_ldsm_any<__nv_bfloat16>(s, a, bk, persist, three);
         if (e != (int)cudaErrorNotSupported) return e;
     }
     if (half && variant == ATT_MMA1) {

@@ -698,9 +698,9 @@ static lc_status piece_op(void *vctx) {
  * (the default kernel), =persist (the same kernel with persistent blocks), =ldsm32 (32-key tiles) and =mma1
  * (the earlier kernel). */
 static void bench_attention_variants(lc_dtype t, int64_t B, int64_t T, int64_t H, int64_t D, bool with_mask) {
-    const char *variants[4] = {NULL, "persist", "ldsm32", "mma1"};
+    const char *variants[5] = {NULL, "persist", "ldsm32", "three", "mma1"};
     int64_t C = H * D;
-    for (int vi = 0; vi < 4; vi++) {
+    for (int vi = 0; vi < 5; vi++) {
         if (variants[vi]) setenv("LOCUS_CUDA_ATTENTION", variants[vi], 1);
         else unsetenv("LOCUS_CUDA_ATTENTION");
         piece_ctx c = {.kind = 2, .scale = 1.0f / sqrtf((float)D)};

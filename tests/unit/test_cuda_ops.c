@@ -518,6 +518,11 @@ static void test_attention(lc_dtype t) {
     setenv("LOCUS_CUDA_ATTENTION", "ldsm64", 1);
     attention_case(t, 2, 12, 197, 64, true);
     attention_case(t, 1, 2, 300, 128, false);
+    /* three 8-warp blocks per multiprocessor at head size 64 (enough items for 8-warp blocks) */
+    setenv("LOCUS_CUDA_ATTENTION", "three", 1);
+    attention_case(t, 24, 12, 128, 64, true);
+    attention_case(t, 48, 12, 197, 64, true);
+    attention_case(t, 2, 12, 128, 64, true);
     unsetenv("LOCUS_CUDA_ATTENTION");
     /* the public (B, H, T, D) form */
     int64_t s4[4] = {2, 3, rint_in(1, 90), 64};
