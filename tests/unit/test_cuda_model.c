@@ -559,10 +559,12 @@ static void bench_model(const char *name, lc_dtype t, bool tf32, int64_t B, int6
         if (image) snprintf(extra, sizeof extra, ",\"images_per_s\":%.1f", (double)B / (ms * 1e-3));
         if (!isnan(j)) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ",\"watts\":%.0f", j / (ms * 1e-3));
         if (row_variant) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ",\"variant\":\"%s\"", row_variant);
+        char joules[32] = "null";
+        if (!isnan(j)) snprintf(joules, sizeof joules, "%.6g", j / (double)B);
         printf("ROW {\"kind\":\"model\",\"model\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"seq\":%lld,\"mode\":\"%s\",\"ms\":%.4f,"
-               "\"joules_per_seq\":%s%.6g,\"h2d_bytes_per_forward\":%.0f,\"d2h_bytes_per_forward\":%.0f%s}\n",
-               name, dn, (long long)B, (long long)T, graphs ? "graph" : "eager", ms, isnan(j) ? "null, \"_j\":" : "",
-               isnan(j) ? 0.0 : j / (double)B, (double)(t1.host_to_device_bytes - t0.host_to_device_bytes) / calls,
+               "\"joules_per_seq\":%s,\"h2d_bytes_per_forward\":%.0f,\"d2h_bytes_per_forward\":%.0f%s}\n",
+               name, dn, (long long)B, (long long)T, graphs ? "graph" : "eager", ms, joules,
+               (double)(t1.host_to_device_bytes - t0.host_to_device_bytes) / calls,
                (double)(t1.device_to_host_bytes - t0.device_to_host_bytes) / calls, extra);
     }
     fflush(stdout);
@@ -981,10 +983,27 @@ static void bench_peak(nvml_t *nv) {
 }
 
 static void bench_bound(nvml_t *nv) {
-    const int64_t batches[3] = {1, 32, 128}, C = 768, F = 3072;
+    int64_t batches[8] = {1, 32, 128};
+    int nb = 3;
+    const int64_t C = 768, F = 3072;
     const int64_t dims[4][2] = {{3 * C, C}, {C, C}, {F, C}, {C, F}}; /* (out, in) per linear layer */
+    /* LOCUS_BOUND_BATCHES="128" or "1,32": other batches (the search costs seconds per new shape) */
+    const char *e = getenv("LOCUS_BOUND_BATCHES");
+    if (e && *e) {
+        nb = 0;
+        char *end = NULL;
+        for (const char *p = e; *p && nb < 8; p = *end == ',' ? end + 1 : end) {
+            long long b = strtoll(p, &end, 10);
+            if (end == p || b < 1 || b > 4096) {
+                fprintf(stderr, "LOCUS_BOUND_BATCHES: expected batch sizes 1-4096 separated by commas at \"%s\"\n", p);
+                failures++;
+                return;
+            }
+            batches[nb++] = b;
+        }
+    }
     bench_peak(nv);
-    for (int bi = 0; bi < 3; bi++) {
+    for (int bi = 0; bi < nb; bi++) {
         bound_ctx b = {.R = batches[bi] * 128};
         bound_run r = {.b = &b};
         int64_t xs[2] = {b.R, C}, x3[2] = {b.R, F};
