@@ -1,5 +1,6 @@
 /* CPU kernels of the ops the benchmark suite needs beyond the transformer set: PReLU, sort,
- * gather, scatter, binary cross-entropy, conv1d and conv2d (im2col + BLAS GEMM).
+ * gather, scatter, binary cross-entropy, conv1d and conv2d (direct for stride 1 and few taps, else
+ * im2col + BLAS GEMM).
  *
  * Every kernel receives contiguous f32 (or i64 index) inputs and a freshly allocated contiguous
  * output; shape checks happened in the ops front end, but indices are data and are checked here. */
@@ -372,25 +373,23 @@ lc_status lc_cpu_bce(const lc_op *op) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Convolutions: im2col of a block of output positions into (C*K, P) then one GEMM             */
-/* out (O, P) = W (O, C*K) x cols; blocks keep the column buffer near 16 MiB whatever the image. */
+/* Convolutions: direct for stride 1 and small weights (below), else im2col of a block of output  */
+/* positions into (C*K, nb) then one GEMM: out (O, P) = W (O, C*K) x cols.                        */
 /* ------------------------------------------------------------------------------------------ */
 typedef struct {
-    const float *x;  /* first image (C, H, W); conv1d uses H = 1, KH = 1 */
-    int64_t img;     /* elements from one image to the next */
-    int64_t rows;    /* C*KH*KW: rows per image */
-    float *cols;     /* (rows, ld): image j's nb columns start at column j*nb */
-    int64_t H, W, KH, KW, Wout, stride, pad_h, pad_w, p0, nb, ld;
+    const float *x; /* the image (C, H, W); conv1d uses H = 1, KH = 1 */
+    int64_t rows;   /* C*KH*KW */
+    float *cols;    /* (rows, nb) */
+    int64_t H, W, KH, KW, Wout, stride, pad_h, pad_w, p0, nb;
 } im2col_ctx;
 
-/* Items t = j * rows + r: row r = (ch * KH + kh) * KW + kw of image j, output positions p0.. p0+nb. */
+/* Items r = (ch * KH + kh) * KW + kw: row r of the columns, output positions p0 .. p0+nb. */
 static void im2col_range(void *pp, int64_t begin, int64_t end) {
     const im2col_ctx *c = pp;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t j = t / c->rows, r = t % c->rows;
+    for (int64_t r = begin; r < end; r++) {
         int64_t kw = r % c->KW, kh = (r / c->KW) % c->KH, ch = r / (c->KW * c->KH);
-        const float *xc = c->x + j * c->img + ch * c->H * c->W;
-        float *dst = c->cols + r * c->ld + j * c->nb;
+        const float *xc = c->x + ch * c->H * c->W;
+        float *dst = c->cols + r * c->nb;
         int64_t oh = c->p0 / c->Wout, ow = c->p0 % c->Wout; /* then counted, no division per element */
         for (int64_t q = 0; q < c->nb; q++) {
             int64_t ih = oh * c->stride - c->pad_h + kh, iw = ow * c->stride - c->pad_w + kw;
@@ -401,6 +400,100 @@ static void im2col_range(void *pp, int64_t begin, int64_t end) {
             }
         }
     }
+}
+
+/* Direct convolution (stride 1): one item is an output row (n, oh); output channels go in blocks of
+ * DC_OB and output columns in strips of 16, with the DC_OB x 16 accumulators kept in vector
+ * registers across all C*KH*KW taps, so that each input vector loaded feeds DC_OB multiply-adds.
+ * (GCC's vector extensions, which clang shares: written as plain arrays, the accumulators lived on
+ * the stack and every multiply-add waited on a store.) Input rows outside the image are skipped; a
+ * strip that reaches past the row's ends reads zeros there. The weights come packed per channel
+ * block as (CK, DC_OB), zeros past O. */
+enum { DC_OB = 8, DC_OW = 16 };
+typedef float dc_v8 __attribute__((vector_size(32)));
+typedef struct {
+    const float *x, *wpack, *bias;
+    float *out;
+    int64_t C, H, W, O, KH, KW, Hout, Wout, pad_h, pad_w;
+} dconv_ctx;
+
+static void dconv_range(void *pp, int64_t begin, int64_t end) {
+    const dconv_ctx *c = pp;
+    const int64_t CK = c->C * c->KH * c->KW, strips = (c->Wout + DC_OW - 1) / DC_OW;
+    for (int64_t t = begin; t < end; t++) {
+        const int64_t n = t / c->Hout, oh = t % c->Hout;
+        for (int64_t o0 = 0; o0 < c->O; o0 += DC_OB) {
+            const float *wb = c->wpack + (o0 / DC_OB) * CK * DC_OB;
+            const int64_t ob = c->O - o0 < DC_OB ? c->O - o0 : DC_OB;
+            for (int64_t sj = 0; sj < strips; sj++) {
+                /* a last, partial strip moves back to end at the row's end when the row is wide enough
+                 * (it recomputes a few columns, but reads inside the row when there is no padding) */
+                const int64_t ow0 = sj == strips - 1 && c->Wout >= DC_OW ? c->Wout - DC_OW : sj * DC_OW;
+                dc_v8 acc[DC_OB][2];
+#pragma GCC unroll 8
+                for (int o = 0; o < DC_OB; o++) {
+                    const float b0 = c->bias && o < ob ? c->bias[o0 + o] : 0.0f;
+                    acc[o][0] = acc[o][1] = (dc_v8){0} + b0;
+                }
+                for (int64_t ch = 0; ch < c->C; ch++)
+                    for (int64_t kh = 0; kh < c->KH; kh++) {
+                        const int64_t ih = oh - c->pad_h + kh;
+                        if (ih < 0 || ih >= c->H) continue;
+                        const float *xr = c->x + ((n * c->C + ch) * c->H + ih) * c->W;
+                        const float *wk = wb + (ch * c->KH + kh) * c->KW * DC_OB;
+                        for (int64_t kw = 0; kw < c->KW; kw++) {
+                            const int64_t iw0 = ow0 + kw - c->pad_w;
+                            dc_v8 x0, x1;
+                            if (iw0 >= 0 && iw0 + DC_OW <= c->W) {
+                                memcpy(&x0, xr + iw0, sizeof x0);
+                                memcpy(&x1, xr + iw0 + 8, sizeof x1);
+                            } else {
+                                float xv[DC_OW];
+                                for (int j = 0; j < DC_OW; j++) xv[j] = iw0 + j >= 0 && iw0 + j < c->W ? xr[iw0 + j] : 0.0f;
+                                memcpy(&x0, xv, sizeof x0);
+                                memcpy(&x1, xv + 8, sizeof x1);
+                            }
+                            const float *wt = wk + kw * DC_OB;
+#pragma GCC unroll 8
+                            for (int o = 0; o < DC_OB; o++) {
+                                const dc_v8 wv = (dc_v8){0} + wt[o];
+                                acc[o][0] += wv * x0;
+                                acc[o][1] += wv * x1;
+                            }
+                        }
+                    }
+                const int64_t wn = c->Wout - ow0 < DC_OW ? c->Wout - ow0 : DC_OW;
+                for (int64_t o = 0; o < ob; o++) {
+                    float row[DC_OW];
+                    memcpy(row, &acc[o][0], sizeof acc[o][0]);
+                    memcpy(row + 8, &acc[o][1], sizeof acc[o][1]);
+                    memcpy(c->out + ((n * c->O + o0 + o) * c->Hout + oh) * c->Wout + ow0, row, (size_t)wn * sizeof(float));
+                }
+            }
+        }
+    }
+}
+
+/* Which convolutions go direct: stride 1 and at most 128K weights (512 KB, within the L2 that the
+ * per-row passes re-read them from). Single-threaded on the development machine (AMD EPYC, AVX-512;
+ * BENCHMARKS.md "Convolutions"), direct against im2col + GEMM: every suite shape (O = 8 or 128)
+ * 1.1-7x faster; O = 64 with 3x3 over 256 channels 6.3 against 9.3 ms, but over 512 channels 6.8
+ * against 4.5; 128 over 128 channels 22.1 against 18.2; 256 and 512 outputs 1.9-4x slower. */
+static bool conv_direct(int64_t stride, int64_t O, int64_t CK) { return stride == 1 && O * CK <= 131072; }
+
+static lc_status conv_direct_run(const float *xd, const float *wd, const float *bias, float *out, int64_t N, int64_t C, int64_t H,
+                                 int64_t W, int64_t O, int64_t KH, int64_t KW, int64_t Hout, int64_t Wout, int64_t pad_h,
+                                 int64_t pad_w, const char *name) {
+    const int64_t CK = C * KH * KW, blocks = (O + DC_OB - 1) / DC_OB;
+    float *wpack = calloc((size_t)(blocks * CK * DC_OB), sizeof *wpack);
+    if (!wpack) return lc_error(LC_ERR_NOMEM, "%s: out of memory for packed weights (%lld floats)", name, (long long)(blocks * CK * DC_OB));
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t k = 0; k < CK; k++) wpack[((o / DC_OB) * CK + k) * DC_OB + o % DC_OB] = wd[o * CK + k];
+    dconv_ctx c = {xd, wpack, bias, out, C, H, W, O, KH, KW, Hout, Wout, pad_h, pad_w};
+    const int64_t row_work = blocks * DC_OB * Wout * CK; /* multiply-adds per item */
+    lc_parallel_for(N * Hout, 1 + 65536 / (row_work ? row_work : 1), dconv_range, &c);
+    free(wpack);
+    return LC_OK;
 }
 
 static lc_status conv_nd(const lc_op *op, int dims, const char *name) {
@@ -422,44 +515,23 @@ static lc_status conv_nd(const lc_op *op, int dims, const char *name) {
     float *out = f32(op->out);
     const float *xd = cf32(x), *wd = cf32(w), *bias = op->in[2] ? cf32(op->in[2]) : NULL;
     if (N == 0 || O == 0) return LC_OK;
+    if (conv_direct(stride, O, CK)) return conv_direct_run(xd, wd, bias, out, N, C, H, W, O, KH, KW, Hout, Wout, dims == 2 ? pad : 0, pad, name);
+    /* im2col of a block of output positions (the column buffer near 16 MiB whatever the image), one
+     * GEMM per block. (Several small images side by side in one wider GEMM measured slower on every
+     * shape tried: 8-66% over stride-2 and patch-embedding convolutions.) */
     int64_t nb = (int64_t)(4 << 20) / (CK ? CK : 1);
     if (nb < 256) nb = 256;
     if (nb > P) nb = P;
-    /* Small images: several side by side in one GEMM (O, CK) x (CK, g*P), which the BLAS runs far
-     * better than many thin ones, then each image's (O, P) block copied into place. */
-    int64_t g = P < nb ? nb / P : 1;
-    if (g > N) g = N;
-    float *cols = malloc((size_t)CK * (size_t)(g > 1 ? g * P : nb) * sizeof *cols);
-    float *tmp = g > 1 ? malloc((size_t)O * (size_t)(g * P) * sizeof *tmp) : NULL;
-    if (!cols || (g > 1 && !tmp)) {
-        free(cols);
-        free(tmp);
-        return lc_error(LC_ERR_NOMEM, "%s: out of memory for a (%lld, %lld) column buffer", name, (long long)CK,
-                        (long long)(g > 1 ? g * P : nb));
-    }
-    if (g > 1) {
-        for (int64_t n0 = 0; n0 < N; n0 += g) {
-            int64_t gg = n0 + g <= N ? g : N - n0;
-            im2col_ctx c = {xd + n0 * C * H * W, C * H * W, CK, cols, H, W, KH, KW, Wout, stride, dims == 2 ? pad : 0, pad,
-                            0, P, gg * P};
-            lc_parallel_for(gg * CK, 1 + 16384 / P, im2col_range, &c);
-            /* (O, CK) x (CK, gg*P) -> (O, gg*P) */
-            lc_sgemm(false, false, O, gg * P, CK, 1.0f, wd, CK, cols, gg * P, 0.0f, tmp, gg * P);
-            for (int64_t j = 0; j < gg; j++)
-                for (int64_t o = 0; o < O; o++)
-                    memcpy(out + ((n0 + j) * O + o) * P, tmp + o * gg * P + j * P, (size_t)P * sizeof(float));
-        }
-    } else {
-        for (int64_t n = 0; n < N; n++) {
-            float *on = out + n * O * P;
-            for (int64_t p0 = 0; p0 < P; p0 += nb) {
-                int64_t nbb = p0 + nb <= P ? nb : P - p0;
-                im2col_ctx c = {xd + n * C * H * W, C * H * W, CK, cols, H, W, KH, KW, Wout, stride, dims == 2 ? pad : 0, pad,
-                                p0, nbb, nbb};
-                lc_parallel_for(CK, 1 + 16384 / nbb, im2col_range, &c);
-                /* (O, CK) x (CK, nbb) -> columns p0.. of (O, P) */
-                lc_sgemm(false, false, O, nbb, CK, 1.0f, wd, CK, cols, nbb, 0.0f, on + p0, P);
-            }
+    float *cols = malloc((size_t)CK * (size_t)nb * sizeof *cols);
+    if (!cols) return lc_error(LC_ERR_NOMEM, "%s: out of memory for a (%lld, %lld) column buffer", name, (long long)CK, (long long)nb);
+    for (int64_t n = 0; n < N; n++) {
+        float *on = out + n * O * P;
+        for (int64_t p0 = 0; p0 < P; p0 += nb) {
+            int64_t nbb = p0 + nb <= P ? nb : P - p0;
+            im2col_ctx c = {xd + n * C * H * W, CK, cols, H, W, KH, KW, Wout, stride, dims == 2 ? pad : 0, pad, p0, nbb};
+            lc_parallel_for(CK, 1 + 16384 / nbb, im2col_range, &c);
+            /* (O, CK) x (CK, nbb) -> columns p0.. of (O, P) */
+            lc_sgemm(false, false, O, nbb, CK, 1.0f, wd, CK, cols, nbb, 0.0f, on + p0, P);
         }
     }
     if (bias)
@@ -469,7 +541,6 @@ static lc_status conv_nd(const lc_op *op, int dims, const char *name) {
                 for (int64_t p = 0; p < P; p++) row[p] += bias[o];
             }
     free(cols);
-    free(tmp);
     return LC_OK;
 }
 

@@ -235,6 +235,17 @@ static void test_conv(void) {
     conv_case(2, 1, 5, 17, 19, 3, 5, 3, 2, 2, true, LC_F32);
     conv_case(2, 2, 3, 9, 9, 2, 3, 3, 1, 1, true, LC_BF16);
     conv_case(1, 2, 3, 1, 20, 2, 1, 5, 1, 2, true, LC_F16);
+    /* the direct kernel (stride 1, at most 128K weights): output rows of 16 columns and fewer, a last
+     * partial strip moved back (26, 37 columns), padding reaching into the first and last strips,
+     * whole input rows in the padding, output channels in blocks of 8 with a partial block (11, 19) */
+    conv_case(2, 3, 3, 28, 28, 8, 3, 3, 1, 0, false, LC_F32);
+    conv_case(2, 2, 4, 12, 39, 11, 3, 3, 1, 1, true, LC_F32);
+    conv_case(2, 1, 2, 7, 16, 19, 5, 4, 1, 2, true, LC_F32);
+    conv_case(2, 1, 3, 5, 5, 3, 3, 3, 1, 3, true, LC_F32);
+    conv_case(1, 2, 5, 1, 300, 13, 1, 7, 1, 3, true, LC_F32);
+    conv_case(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, true, LC_F32);
+    /* stride 1 over more than 128K weights: im2col + GEMM (150 x 100 x 3 x 3 = 135000) */
+    conv_case(2, 2, 100, 6, 9, 150, 3, 3, 1, 1, true, LC_F32);
     /* kernel larger than the padded input */
     int64_t xs[3] = {1, 2, 3}, ws[3] = {1, 2, 9};
     lc_array *x = rand_f32(3, xs, 1.0f), *w = rand_f32(3, ws, 1.0f), *y = NULL;
