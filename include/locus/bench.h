@@ -52,6 +52,9 @@ typedef struct lc_bench_measurement {
     bool device_timing;   /* times from device events (GPU) rather than host clock */
     double energy_j;      /* energy per run, NAN when no counter could be read or it did not advance */
     double peak_memory_bytes; /* peak resident bytes during the runs (host RSS or device), NAN if unknown */
+    /* bytes copied between host and devices per timed run (lc_transfer_stats): 0 for work resident
+     * where it runs; more for an op that goes through the host, or inputs uploaded on every call */
+    double h2d_bytes_per_run, d2h_bytes_per_run;
 } lc_bench_measurement;
 
 /* Warm up, then time runs of fn on device d until the budget says stop. */

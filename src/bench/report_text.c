@@ -292,6 +292,16 @@ static void op_table(FILE *f, lc_bench_format fmt, const cJSON *doc, const char 
         fprintf(f, "%s%s %s: %s: %s\n", fmt == LC_BENCH_MARKDOWN ? "- " : "  ", bench_str(r, "name"), bench_str(r, "args"),
                 bench_str(r, "status"), bench_str(r, "error"));
     }
+    /* work whose timed runs copied data between host and device (an op without a kernel on that
+     * device runs through the host): the time includes the copies */
+    cJSON_ArrayForEach(r, res) {
+        if (strcmp(bench_str(r, "kind"), kind) != 0) continue;
+        double up = bench_num(r, "h2d_bytes_per_run"), down = bench_num(r, "d2h_bytes_per_run");
+        if (!(up > 0) && !(down > 0)) continue;
+        fprintf(f, "%s%s %s (%s): each run copied %.3g MB host to device and %.3g MB device to host; the time includes them\n",
+                fmt == LC_BENCH_MARKDOWN ? "- " : "  ", bench_str(r, "name"), bench_str(r, "args"), bench_str(r, "device"),
+                up > 0 ? up / 1e6 : 0.0, down > 0 ? down / 1e6 : 0.0);
+    }
 }
 
 /* ---- several reports: ratios ---------------------------------------------------------------- */

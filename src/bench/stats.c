@@ -145,6 +145,8 @@ lc_status lc_bench_measure(lc_device d, lc_bench_fn fn, void *ctx, const lc_benc
     size_t cap = 64, n = 0;
     double *samples = malloc(cap * sizeof *samples);
     if (!samples) return lc_error(LC_ERR_NOMEM, "lc_bench_measure: out of memory");
+    lc_transfer_stats x0, x1;
+    lc_transfer_stats_get(&x0);
     double start = bench_now();
     for (;;) {
         if ((s = run_once(d, fn, ctx, &use_events, &ms))) break;
@@ -168,6 +170,11 @@ lc_status lc_bench_measure(lc_device d, lc_bench_fn fn, void *ctx, const lc_benc
         }
     }
     double wall = bench_now() - start;
+    lc_transfer_stats_get(&x1);
+    if (n) {
+        out->h2d_bytes_per_run = (double)(x1.host_to_device_bytes - x0.host_to_device_bytes) / (double)n;
+        out->d2h_bytes_per_run = (double)(x1.device_to_host_bytes - x0.device_to_host_bytes) / (double)n;
+    }
     if (s == LC_OK) s = lc_bench_stats_compute(samples, n, &out->stats);
     free(samples);
     if (s) return s;

@@ -93,6 +93,8 @@ void bench_result_measurement(cJSON *r, const lc_bench_measurement *m) {
     add_num_or_null(r, "peak_memory_bytes", m->peak_memory_bytes);
     add_num_or_null(r, "energy_j", m->energy_j);
     add_num_or_null(r, "inferences_per_j", m->energy_j > 0 ? 1.0 / m->energy_j : NAN);
+    cJSON_AddNumberToObject(r, "h2d_bytes_per_run", m->h2d_bytes_per_run);
+    cJSON_AddNumberToObject(r, "d2h_bytes_per_run", m->d2h_bytes_per_run);
 }
 
 static int device_slot(const bench_ctx *bc, lc_device d) {

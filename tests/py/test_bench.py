@@ -61,6 +61,8 @@ def test_results_ran_checked_and_consistent(ops_report):
         if r["flops"] > 0:
             assert math.isclose(r["gflops"], r["flops"] / (r["median_ms"] / 1000) / 1e9, rel_tol=1e-9), what
         assert r["pct_roofline"] is not None and r["pct_roofline"] > 0, what
+        if r["device"] == "cpu":  # nothing crosses to a device when everything runs on the host
+            assert r["h2d_bytes_per_run"] == 0 and r["d2h_bytes_per_run"] == 0, what
 
 
 def test_ceilings_and_energy_statement(ops_report):

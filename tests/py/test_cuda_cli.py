@@ -1,6 +1,6 @@
 """The CLI on a GPU: `locus embed --device cuda` in f32, f16 and bf16 against what Hugging Face transformers
 computed (fixtures/models/*/expected.safetensors), `locus classify --device cuda` against the CPU, and
-`locus info` naming the device. The f32 parity of every text fixture on the GPU is the team's
+`locus info` naming the device, `locus bench --device cuda` counting what crosses between host and device. The f32 parity of every text fixture on the GPU is the team's
 tests/py/test_parity_text.py run with LOCUS_TEST_DEVICE=cuda (scripts/gpu-check does both).
 
 Tolerances (norm-wise relative error over the real tokens): f32 1e-4, f16 and bf16 1e-2.
@@ -9,7 +9,7 @@ Skipped, with the reason, where the binary has no CUDA backend or sees no GPU (C
 import numpy as np
 import pytest
 
-from conftest import data_items, load_model_fixture, model_fixture_names, run_json
+from conftest import data_items, load_model_fixture, model_fixture_names, run_json, run_locus
 
 TEXT_FIXTURES = model_fixture_names(kind="text")
 CLASSIFIERS = model_fixture_names(kind="text", predicate=lambda m: "id2label" in m)
@@ -72,3 +72,22 @@ def test_classify_on_cuda_matches_cpu(name):
         b = np.asarray(gpu[i].get("logits"), dtype=np.float64)
         assert a.shape == b.shape and a.size, f"{name}: text {i}: logits {a.shape} vs {b.shape}"
         assert rel_err(b, a) <= 1e-4, f"{name}: text {i}: cuda logits {b} vs cpu {a}"
+
+
+def test_bench_counts_host_device_copies():
+    """An op with a CUDA kernel moves nothing between host and device per timed run; one that runs
+    through the host (sort has no CUDA kernel) copies its result up on every run, and the
+    table says so under the rows."""
+    cuda_devices()
+    doc = run_json("bench", "--device", "cuda", "--ops", "ReLU,Sort", "--model", "none", "--no-probe",
+                   "--budget", "0.05", "--warmup", "0.01", "--no-progress", "--json")
+    rows = {r["name"]: r for r in doc["results"]}
+    relu, srt = rows["ReLU"], rows["Sort"]
+    assert relu["status"] == "ok" and srt["status"] == "ok", (relu.get("error"), srt.get("error"))
+    assert relu["h2d_bytes_per_run"] == 0 and relu["d2h_bytes_per_run"] == 0, relu
+    # sort of a (64, 128, 1024) f32 tensor: its 32 MiB result goes up on every run (the input's host
+    # copy, made on the first run, stays with its buffer)
+    assert srt["h2d_bytes_per_run"] >= 32 << 20, srt
+    table = run_locus("bench", "--device", "cuda", "--ops", "Sort", "--model", "none", "--no-probe",
+                      "--budget", "0.05", "--warmup", "0.01", "--no-progress").stdout
+    assert "MB host to device" in table, table
