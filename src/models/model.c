@@ -40,9 +40,13 @@ static lc_status read_json(const char *path, bool optional, cJSON **out) {
     return LC_OK;
 }
 
+/* An integer setting. A number beyond +-2^53 (or infinite) comes back clamped to that bound, which
+ * every size check refuses; converting it to an integer type would be undefined. */
 static int64_t json_int(const cJSON *o, const char *key, int64_t dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    if (!cJSON_IsNumber(v)) return dflt;
+    const double d = v->valuedouble, lim = 9007199254740992.0;
+    return !(d > -lim) ? -(int64_t)lim : d > lim ? (int64_t)lim : (int64_t)d;
 }
 static double json_num(const cJSON *o, const char *key, double dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -188,8 +192,11 @@ static lc_status parse_config(lc_model *m, const char *path, const cJSON *cfg) {
     }
     if (c->hidden < 1 || c->layers < 0 || c->heads < 1 || c->hidden % c->heads || c->intermediate < 1 || c->vocab < 0 ||
         c->max_pos < 1 || c->hidden > (1 << 16) || c->layers > 1024 || c->vocab > (1 << 24) || c->max_pos > (1 << 20))
-        return lc_error(LC_ERR_FORMAT, "%s: inconsistent sizes (hidden %lld, heads %lld, layers %lld)", path, (long long)c->hidden,
-                        (long long)c->heads, (long long)c->layers);
+        return lc_error(LC_ERR_FORMAT, "%s: inconsistent sizes (hidden %lld, heads %lld, layers %lld, intermediate %lld, vocab %lld, positions %lld)",
+                        path, (long long)c->hidden, (long long)c->heads, (long long)c->layers, (long long)c->intermediate,
+                        (long long)c->vocab, (long long)c->max_pos);
+    if (!isfinite(c->eps) || c->eps < 0.0f)
+        return lc_error(LC_ERR_FORMAT, "%s: layer_norm_eps %g is not a finite number >= 0", path, (double)c->eps);
 
     /* classification head */
     if (arch && (ends_with(arch, "ForSequenceClassification") || ends_with(arch, "ForImageClassification"))) {

@@ -86,6 +86,22 @@ def test_inconsistent_heads(model_copy):
     assert_clean_failure(run_raw(["embed", model_copy, "hi"]), "config.json")
 
 
+@pytest.mark.parametrize("key,text,needle", [
+    ("hidden_size", "1e300", "inconsistent sizes"),            # beyond any integer type
+    ("num_hidden_layers", "-1e999", "inconsistent sizes"),     # -infinity as JSON writes it
+    ("vocab_size", "-5", "vocab -5"),
+    ("max_position_embeddings", "0", "positions 0"),
+    ("layer_norm_eps", "1e999", "layer_norm_eps"),             # infinite: LayerNorm would return its bias
+    ("layer_norm_eps", "-1e-12", "layer_norm_eps"),
+    ("layer_norm_eps", "1e300", "layer_norm_eps"),             # finite as a double, not as a float
+])
+def test_out_of_range_config_numbers(model_copy, key, text, needle):
+    cfg = json.loads((model_copy / "config.json").read_text())
+    cfg[key] = "@@"
+    (model_copy / "config.json").write_text(json.dumps(cfg).replace('"@@"', text))
+    assert_clean_failure(run_raw(["embed", model_copy, "hi"]), "config.json", needle)
+
+
 def test_truncated_safetensors(model_copy):
     p = model_copy / "model.safetensors"
     data = p.read_bytes()
