@@ -420,12 +420,48 @@ static void reduce_range(void *vctx, int64_t b, int64_t e) {
     }
 }
 
+/* Long sums of few rows: the row's blocks of 4096 summed in parallel, then the blocks' sums added in
+ * order in double, exactly as reduce_range adds them one after the other (the same bits). */
+typedef struct {
+    const float *x;
+    int64_t n;
+    double *partial;
+} block_sum_ctx;
+
+static void block_sum_range(void *vctx, int64_t b, int64_t e) {
+    const block_sum_ctx *c = vctx;
+    for (int64_t i = b; i < e; i++) {
+        int64_t j = i * 4096;
+        c->partial[i] = row_sum(c->x + j, c->n - j < 4096 ? c->n - j : 4096);
+    }
+}
+
+static bool reduce_long_rows(const lc_op *op, int64_t outer, int64_t n) {
+    lc_reduce_kind kind = (lc_reduce_kind)op->i[0];
+    if ((kind != LC_REDUCE_SUM && kind != LC_REDUCE_MEAN) || outer > 4 || n < (1 << 16)) return false;
+    int64_t blocks = (n + 4095) / 4096;
+    double *partial = malloc((size_t)blocks * sizeof *partial);
+    if (!partial) return false; /* the serial loop needs no memory */
+    const float *x = lc_array_ptr(op->in[0]);
+    float *out = lc_array_ptr(op->out);
+    for (int64_t o = 0; o < outer; o++) {
+        block_sum_ctx c = {x + o * n, n, partial};
+        lc_parallel_for(blocks, 4, block_sum_range, &c);
+        double s = 0;
+        for (int64_t i = 0; i < blocks; i++) s += partial[i];
+        out[o] = (float)(kind == LC_REDUCE_MEAN ? s / (double)n : s);
+    }
+    free(partial);
+    return true;
+}
+
 lc_status lc_cpu_reduce(const lc_op *op) {
     const lc_array *x = op->in[0];
     int axis = (int)op->i[1];
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < axis; d++) outer *= x->shape[d];
     for (int d = axis + 1; d < x->ndim; d++) inner *= x->shape[d];
+    if (inner == 1 && x->ndim && reduce_long_rows(op, outer, x->shape[axis])) return LC_OK;
     reduce_ctx c = {op, x->shape[axis], inner};
     int64_t work = c.n * inner;
     lc_parallel_for(outer, 1 + 16384 / (work > 0 ? work : 1), reduce_range, &c);

@@ -175,6 +175,31 @@ static void test_attention(void) {
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) lc_array_release(all[i]);
 }
 
+/* Sums and means of few long rows (blocks of 4096 summed in parallel, added in order): against a
+ * double-precision sum; lc_sum_all of a vector too. The rows are the length of the bench's SumAll
+ * plus a partial block. */
+static void test_long_row_sums(void) {
+    int64_t s[2] = {3, (1 << 20) + 123}, v[1] = {(1 << 20) + 7};
+    lc_array *x = rand_array(2, s), *vec = rand_array(1, v), *sum = NULL, *mean = NULL, *all = NULL;
+    CHECK_OK(lc_sum(x, 1, false, &sum));
+    CHECK_OK(lc_mean(x, 1, false, &mean));
+    CHECK_OK(lc_sum_all(vec, &all));
+    const float *px = data(x), *ps = data(sum), *pm = data(mean), *pv = data(vec), *pa = data(all);
+    double worst = 0;
+    for (int r = 0; r < 3; r++) {
+        double acc = 0, mag = 0;
+        for (int64_t j = 0; j < s[1]; j++) acc += px[r * s[1] + j], mag += fabs(px[r * s[1] + j]);
+        worst = fmax(worst, fabs(ps[r] - acc) / mag);
+        worst = fmax(worst, fabs(pm[r] - acc / (double)s[1]) / (mag / (double)s[1]));
+    }
+    double acc = 0, mag = 0;
+    for (int64_t j = 0; j < v[0]; j++) acc += pv[j], mag += fabs(pv[j]);
+    worst = fmax(worst, fabs(pa[0] - acc) / mag);
+    printf("long-row sums: worst error %.3g of the sum of magnitudes\n", worst);
+    CHECK(worst < 1e-6);
+    lc_array_release(x), lc_array_release(vec), lc_array_release(sum), lc_array_release(mean), lc_array_release(all);
+}
+
 static void test_reduce_binary_views(void) {
     int64_t s[3] = {4, 5, 6}, bs[2] = {1, 6};
     lc_array *x = rand_array(3, s), *row = rand_array(2, bs), *sum = NULL, *mx = NULL, *am = NULL, *add = NULL, *t = NULL, *tc = NULL;
@@ -291,6 +316,7 @@ int main(void) {
     test_rowwise();
     test_attention();
     test_reduce_binary_views();
+    test_long_row_sums();
     test_argmax_last_axis();
     test_half_types();
     test_errors();
