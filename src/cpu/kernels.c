@@ -362,6 +362,14 @@ lc_status lc_cpu_layer_norm(const lc_op *op) {
 }
 
 /* ---- reductions: input viewed as (outer, n, inner) ----------------------------------------- */
+/* Long sums go by blocks of SUM_BLOCK, 16 float lanes within a block, the blocks added in double in
+ * order; the serial and the parallel path (reduce_long_rows) share block_sum, hence the same bits. */
+enum { SUM_BLOCK = 4096 };
+static inline float block_sum(const float *x, int64_t n, int64_t i) {
+    int64_t j = i * SUM_BLOCK;
+    return row_sum(x + j, n - j < SUM_BLOCK ? n - j : SUM_BLOCK);
+}
+
 typedef struct {
     const lc_op *op;
     int64_t n, inner;
@@ -407,8 +415,8 @@ static void reduce_range(void *vctx, int64_t b, int64_t e) {
             for (int64_t j = 1; j < n; j++)
                 for (int64_t i = 0; i < inner; i++) dst[i] = base[j * inner + i] > dst[i] ? base[j * inner + i] : dst[i];
         } else if (inner == 1) {
-            double s = 0; /* long sums: 16 float lanes per block of 4096, blocks summed in double */
-            for (int64_t j = 0; j < n; j += 4096) s += row_sum(base + j, n - j < 4096 ? n - j : 4096);
+            double s = 0;
+            for (int64_t i = 0; i * SUM_BLOCK < n; i++) s += block_sum(base, n, i);
             dst[0] = (float)(kind == LC_REDUCE_MEAN ? s / (double)(n ? n : 1) : s);
         } else {
             for (int64_t i = 0; i < inner; i++) dst[i] = 0;
@@ -420,8 +428,8 @@ static void reduce_range(void *vctx, int64_t b, int64_t e) {
     }
 }
 
-/* Long sums of few rows: the row's blocks of 4096 summed in parallel, then the blocks' sums added in
- * order in double, exactly as reduce_range adds them one after the other (the same bits). */
+/* Long sums of few rows: the row's blocks summed in parallel, then added in order in double, as
+ * reduce_range adds them one after the other. */
 typedef struct {
     const float *x;
     int64_t n;
@@ -430,16 +438,13 @@ typedef struct {
 
 static void block_sum_range(void *vctx, int64_t b, int64_t e) {
     const block_sum_ctx *c = vctx;
-    for (int64_t i = b; i < e; i++) {
-        int64_t j = i * 4096;
-        c->partial[i] = row_sum(c->x + j, c->n - j < 4096 ? c->n - j : 4096);
-    }
+    for (int64_t i = b; i < e; i++) c->partial[i] = block_sum(c->x, c->n, i);
 }
 
 static bool reduce_long_rows(const lc_op *op, int64_t outer, int64_t n) {
     lc_reduce_kind kind = (lc_reduce_kind)op->i[0];
     if ((kind != LC_REDUCE_SUM && kind != LC_REDUCE_MEAN) || outer > 4 || n < (1 << 16)) return false;
-    int64_t blocks = (n + 4095) / 4096;
+    int64_t blocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
     double *partial = malloc((size_t)blocks * sizeof *partial);
     if (!partial) return false; /* the serial loop needs no memory */
     const float *x = lc_array_ptr(op->in[0]);

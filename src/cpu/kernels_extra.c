@@ -1,6 +1,6 @@
 /* CPU kernels of the ops the benchmark suite needs beyond the transformer set: PReLU, sort,
- * gather, scatter, binary cross-entropy, conv1d and conv2d (direct for stride 1 and few taps, else
- * im2col + BLAS GEMM).
+ * gather, scatter, binary cross-entropy, conv1d and conv2d (direct for stride 1 and small weights,
+ * else im2col + BLAS GEMM).
  *
  * Every kernel receives contiguous f32 (or i64 index) inputs and a freshly allocated contiguous
  * output; shape checks happened in the ops front end, but indices are data and are checked here. */
@@ -481,17 +481,16 @@ static void dconv_range(void *pp, int64_t begin, int64_t end) {
  * against 4.5; 128 over 128 channels 22.1 against 18.2; 256 and 512 outputs 1.9-4x slower. */
 static bool conv_direct(int64_t stride, int64_t O, int64_t CK) { return stride == 1 && O * CK <= 131072; }
 
-static lc_status conv_direct_run(const float *xd, const float *wd, const float *bias, float *out, int64_t N, int64_t C, int64_t H,
-                                 int64_t W, int64_t O, int64_t KH, int64_t KW, int64_t Hout, int64_t Wout, int64_t pad_h,
-                                 int64_t pad_w, const char *name) {
-    const int64_t CK = C * KH * KW, blocks = (O + DC_OB - 1) / DC_OB;
+/* c: everything but wpack, which is packed here from the (O, CK) weights wd; N images. */
+static lc_status conv_direct_run(dconv_ctx *c, const float *wd, int64_t N, const char *name) {
+    const int64_t CK = c->C * c->KH * c->KW, blocks = (c->O + DC_OB - 1) / DC_OB;
     float *wpack = calloc((size_t)(blocks * CK * DC_OB), sizeof *wpack);
     if (!wpack) return lc_error(LC_ERR_NOMEM, "%s: out of memory for packed weights (%lld floats)", name, (long long)(blocks * CK * DC_OB));
-    for (int64_t o = 0; o < O; o++)
+    for (int64_t o = 0; o < c->O; o++)
         for (int64_t k = 0; k < CK; k++) wpack[((o / DC_OB) * CK + k) * DC_OB + o % DC_OB] = wd[o * CK + k];
-    dconv_ctx c = {xd, wpack, bias, out, C, H, W, O, KH, KW, Hout, Wout, pad_h, pad_w};
-    const int64_t row_work = blocks * DC_OB * Wout * CK; /* multiply-adds per item */
-    lc_parallel_for(N * Hout, 1 + 65536 / (row_work ? row_work : 1), dconv_range, &c);
+    c->wpack = wpack;
+    const int64_t row_work = blocks * DC_OB * c->Wout * CK; /* multiply-adds per item */
+    lc_parallel_for(N * c->Hout, 1 + 65536 / (row_work ? row_work : 1), dconv_range, c);
     free(wpack);
     return LC_OK;
 }
@@ -515,7 +514,10 @@ static lc_status conv_nd(const lc_op *op, int dims, const char *name) {
     float *out = f32(op->out);
     const float *xd = cf32(x), *wd = cf32(w), *bias = op->in[2] ? cf32(op->in[2]) : NULL;
     if (N == 0 || O == 0) return LC_OK;
-    if (conv_direct(stride, O, CK)) return conv_direct_run(xd, wd, bias, out, N, C, H, W, O, KH, KW, Hout, Wout, dims == 2 ? pad : 0, pad, name);
+    if (conv_direct(stride, O, CK)) {
+        dconv_ctx c = {xd, NULL, bias, out, C, H, W, O, KH, KW, Hout, Wout, dims == 2 ? pad : 0, pad};
+        return conv_direct_run(&c, wd, N, name);
+    }
     /* im2col of a block of output positions (the column buffer near 16 MiB whatever the image), one
      * GEMM per block. (Several small images side by side in one wider GEMM measured slower on every
      * shape tried: 8-66% over stride-2 and patch-embedding convolutions.) */

@@ -12,6 +12,16 @@
 #include <unistd.h>
 
 static char dir[64];
+static const char *files[] = {"model.safetensors", "tokenizer.json", "tokenizer_config.json", "config.json"};
+
+static void remove_dir(void) {
+    char p[128];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
 
 static void copy_file(const char *from, const char *to) {
     FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
@@ -30,9 +40,12 @@ static void copy_file(const char *from, const char *to) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     strcpy(dir, "/tmp/locus-fuzz-model-XXXXXX");
-    if (!mkdtemp(dir)) return 1;
-    static const char *files[] = {"model.safetensors", "tokenizer.json", "tokenizer_config.json"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    if (!mkdtemp(dir)) {
+        perror("fuzz_model_config: mkdtemp");
+        exit(1);
+    }
+    atexit(remove_dir);
+    for (size_t i = 0; i + 1 < sizeof files / sizeof files[0]; i++) { /* all but config.json, the input */
         char from[256], to[256];
         snprintf(from, sizeof from, "fixtures/models/bert-cls/%s", files[i]);
         snprintf(to, sizeof to, "%s/%s", dir, files[i]);
