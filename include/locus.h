@@ -198,11 +198,14 @@ lc_status lc_sort(lc_array *a, int axis, lc_array **out);                 /* asc
 
 /* Indexing. */
 lc_status lc_concat(int n, lc_array *const *arrays, int axis, lc_array **out);
-/* table (V, D), ids (...) i32/i64 -> (..., D); out-of-range ids are an error. */
+/* table (V, D), ids (...) i32/i64 -> (..., D); out-of-range ids are an error. On a GPU the error
+ * comes from the next call that waits for the device (lc_synchronize, reading a result), as it
+ * does for out-of-range gather and scatter indices there. */
 lc_status lc_embedding(lc_array *table, lc_array *ids, lc_array **out);
 /* torch.gather: out[i][j] = a[i][index[i][j]] along axis. */
 lc_status lc_gather(lc_array *a, int axis, lc_array *index, lc_array **out);
-/* torch.Tensor.scatter (non-inplace): copy of a with out[index[i][j]] = src[i][j] along axis. */
+/* torch.Tensor.scatter (non-inplace): copy of a with out[index[i][j]] = src[i][j] along axis;
+ * where several positions aim at one element, the last in index order wins. */
 lc_status lc_scatter(lc_array *a, int axis, lc_array *index, lc_array *src, lc_array **out);
 
 /* Loss: mean binary cross-entropy of probabilities p against targets y (same shape). */

@@ -6,9 +6,10 @@
  * forward pass reuses the previous one's memory without going to the driver, and the same calls
  * become graph memory nodes while a CUDA graph is being captured (see graph.c).
  *
- * Ops without a CUDA kernel (sort, gather, scatter, bce, convolutions, random fill) run on the
- * host through the CPU backend; their inputs and result cross the bus once and are counted in
- * the transfer statistics like every other copy. */
+ * Every op the front end issues has a CUDA kernel for float data. What has none (random fill,
+ * which lc_array_rand runs on the host by design; gather and scatter of integer data, which the
+ * CPU backend refuses too) runs on the host through the CPU backend; its inputs and result cross
+ * the bus once and are counted in the transfer statistics like every other copy. */
 #include "cuda/cuda_internal.h"
 
 #include <stdio.h>
@@ -177,12 +178,19 @@ static lc_status cuda_upload(int index, void *dst, const void *src, size_t bytes
     return e ? lc_cuda_fail(e, "host-to-device copy") : LC_OK;
 }
 
+/* The bad-input flag a kernel set since the last check (kernels.h's LC_CU_BAD_* codes): reported
+ * by the next call that waits for the device, naming the op. */
 static lc_status check_bad_ids(lc_cuda_dev *d) {
-    if (d->bad_host && *d->bad_host) {
-        *d->bad_host = 0;
-        return lc_error(LC_ERR_ARG, "embedding: an id was outside the table (its rows were written as zeros)");
+    int code = d->bad_host ? *d->bad_host : 0;
+    if (!code) return LC_OK;
+    *d->bad_host = 0;
+    switch (code) {
+    case LC_CU_BAD_GATHER:
+        return lc_error(LC_ERR_ARG, "gather: an index was outside the input's size on its axis (those elements were written as zeros)");
+    case LC_CU_BAD_SCATTER:
+        return lc_error(LC_ERR_ARG, "scatter: an index was outside the input's size on its axis (those writes were skipped)");
+    default: return lc_error(LC_ERR_ARG, "embedding: an id was outside the table (its rows were written as zeros)");
     }
-    return LC_OK;
 }
 
 static lc_status cuda_download(int index, void *dst, const void *src, size_t bytes) {
@@ -379,6 +387,13 @@ static lc_status run_attention(lc_cuda_dev *d, const lc_op *op) {
     return kcheck(lc_cu_attention(d->stream, q->dtype, &a), op);
 }
 
+/* Device memory for a kernel's scratch, freed (stream-ordered) by the caller's release. */
+static lc_status scratch_alloc(const lc_op *op, size_t bytes, lc_array **out) {
+    int64_t n = (int64_t)((bytes + 7) / 8);
+    if (n < 1) n = 1;
+    return lc_array_alloc(LC_I64, 1, &n, op->out->device, out);
+}
+
 static lc_status run_reduce(lc_cuda_dev *d, const lc_op *op) {
     const lc_array *x = op->in[0];
     int axis = (int)op->i[1];
@@ -386,7 +401,92 @@ static lc_status run_reduce(lc_cuda_dev *d, const lc_op *op) {
     for (int i = 0; i < axis; i++) outer *= x->shape[i];
     for (int i = axis + 1; i < x->ndim; i++) inner *= x->shape[i];
     int64_t n = x->ndim ? x->shape[axis] : 1;
-    return kcheck(lc_cu_reduce(d->stream, (int)op->i[0], x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), outer, n, inner), op);
+    int kind = (int)op->i[0];
+    size_t bytes = lc_cu_reduce_scratch(kind, outer, n, inner);
+    lc_array *tmp = NULL;
+    lc_status s = bytes ? scratch_alloc(op, bytes, &tmp) : LC_OK;
+    if (!s)
+        s = kcheck(lc_cu_reduce(d->stream, kind, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), outer, n, inner,
+                                tmp ? lc_array_ptr(tmp) : NULL),
+                   op);
+    lc_array_release(tmp);
+    return s;
+}
+
+/* ---- sort, gather, scatter, bce, convolutions (ops_extra.cu; convolutions in gemm.c) ---------- */
+static lc_status run_sort(lc_cuda_dev *d, const lc_op *op) {
+    const lc_array *x = op->in[0];
+    int64_t total = lc_array_numel(x), n = x->ndim ? x->shape[x->ndim - 1] : 1;
+    if (total == 0 || n == 0) return LC_OK;
+    int64_t rows = total / n;
+    size_t bytes = 0;
+    lc_status s = kcheck(lc_cu_sort_scratch(rows, n, &bytes), op);
+    lc_array *tmp = NULL;
+    if (!s) s = scratch_alloc(op, bytes, &tmp);
+    if (!s) s = kcheck(lc_cu_sort(d->stream, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), rows, n, lc_array_ptr(tmp), bytes), op);
+    lc_array_release(tmp);
+    return s;
+}
+
+/* The index geometry of gather (src NULL) or scatter; every array contiguous. */
+static lc_status index_geometry(const lc_op *op, const lc_array *a, const lc_array *idx, const lc_array *src, lc_cu_index_args *g) {
+    int nd = idx->ndim, axis = (int)op->i[0];
+    if (a->ndim != nd || (src && src->ndim != nd) || nd > LC_CU_MAX_DIMS || axis < 0 || axis >= nd)
+        return lc_error(LC_ERR_SHAPE, "%s: index rank %d, data rank %d, axis %d do not fit", lc_op_name(op->kind), nd, a->ndim, axis);
+    memset(g, 0, sizeof *g);
+    g->ndim = nd, g->axis = axis;
+    int64_t as = 1, ss = 1;
+    for (int i = nd - 1; i >= 0; i--) {
+        if ((i != axis && idx->shape[i] > a->shape[i]) || (src && idx->shape[i] > src->shape[i]))
+            return lc_error(LC_ERR_SHAPE, "%s: index size %lld exceeds the input's or src's in dimension %d", lc_op_name(op->kind),
+                            (long long)idx->shape[i], i);
+        g->ishape[i] = idx->shape[i];
+        g->astride[i] = as;
+        as *= a->shape[i];
+        if (src) {
+            g->sstride[i] = ss;
+            ss *= src->shape[i];
+        }
+    }
+    g->alen = a->shape[axis];
+    g->n = lc_array_numel(idx);
+    g->an = lc_array_numel(a);
+    return LC_OK;
+}
+
+static lc_status run_gather(lc_cuda_dev *d, const lc_op *op) {
+    const lc_array *a = op->in[0], *idx = op->in[1];
+    lc_cu_index_args g;
+    lc_status s = index_geometry(op, a, idx, NULL, &g);
+    if (s) return s;
+    return kcheck(lc_cu_gather(d->stream, lc_dtype_size(a->dtype), lc_array_ptr(op->out), lc_array_ptr(a), lc_array_ptr(idx), &g, d->bad_dev),
+                  op);
+}
+
+static lc_status run_scatter(lc_cuda_dev *d, const lc_op *op) {
+    const lc_array *a = op->in[0], *idx = op->in[1], *src = op->in[2];
+    lc_cu_index_args g;
+    lc_status s = index_geometry(op, a, idx, src, &g);
+    if (s) return s;
+    size_t esize = lc_dtype_size(a->dtype);
+    if (g.an) s = kcheck(cudaMemcpyAsync(lc_array_ptr(op->out), lc_array_ptr(a), (size_t)g.an * esize, cudaMemcpyDeviceToDevice, d->stream), op);
+    if (s || g.n == 0 || g.an == 0) return s;
+    lc_array *tmp = NULL;
+    s = scratch_alloc(op, lc_cu_scatter_scratch(&g), &tmp);
+    if (!s) s = kcheck(lc_cu_scatter(d->stream, esize, lc_array_ptr(op->out), lc_array_ptr(src), lc_array_ptr(idx), &g, lc_array_ptr(tmp), d->bad_dev), op);
+    lc_array_release(tmp);
+    return s;
+}
+
+static lc_status run_bce(lc_cuda_dev *d, const lc_op *op) {
+    const lc_array *p = op->in[0], *y = op->in[1];
+    int64_t n = lc_array_numel(p);
+    if (lc_array_numel(y) != n) return lc_error(LC_ERR_SHAPE, "bce: p and y differ in size");
+    lc_array *tmp = NULL;
+    lc_status s = scratch_alloc(op, lc_cu_bce_scratch(n), &tmp);
+    if (!s) s = kcheck(lc_cu_bce(d->stream, p->dtype, lc_array_ptr(op->out), lc_array_ptr(p), lc_array_ptr(y), n, lc_array_ptr(tmp)), op);
+    lc_array_release(tmp);
+    return s;
 }
 
 static lc_status run_embedding(lc_cuda_dev *d, const lc_op *op) {
@@ -430,6 +530,11 @@ static lc_status run_float_op(int index, const lc_op *op) {
     }
     case LC_OP_REDUCE: return run_reduce(d, op);
     case LC_OP_ATTENTION: return run_attention(d, op);
+    case LC_OP_SORT: return run_sort(d, op);
+    case LC_OP_GATHER: return run_gather(d, op);
+    case LC_OP_SCATTER: return run_scatter(d, op);
+    case LC_OP_BCE: return run_bce(d, op);
+    case LC_OP_CONV1D: case LC_OP_CONV2D: return lc_cuda_conv(d, op);
     default: return run_on_host(index, op);
     }
 }
@@ -447,8 +552,15 @@ static lc_status cuda_run(int index, const lc_op *op) {
         if (op->kind == LC_OP_ATTENTION) return run_float_op(index, op); /* mask stays f32 */
         return floats_match_out(op) ? run_float_op(index, op) : run_converted(index, op, run_float_op);
     case LC_OP_REDUCE:
+    case LC_OP_SORT:
         if (!lc_is_float(op->in[0]->dtype)) return run_on_host(index, op);
         return run_float_op(index, op);
+    case LC_OP_GATHER: case LC_OP_SCATTER: /* the data's own dtype; an integer one goes to the CPU backend */
+        if (!lc_is_float(op->out->dtype) || !floats_match_out(op)) return run_on_host(index, op);
+        return run_float_op(index, op);
+    case LC_OP_BCE: case LC_OP_CONV1D: case LC_OP_CONV2D:
+        if (!lc_is_float(op->out->dtype)) return run_on_host(index, op);
+        return floats_match_out(op) ? run_float_op(index, op) : run_converted(index, op, run_float_op);
     default: return run_on_host(index, op);
     }
 }

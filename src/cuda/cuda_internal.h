@@ -56,5 +56,7 @@ void *lc_cuda_ptr(const lc_array *a);
 /* GEMMs (gemm.c). */
 lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op);
 lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op);
+/* CONV1D / CONV2D: im2col on the device, then one batched GEMM (gemm.c). */
+lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op);
 
 #endif

@@ -1,6 +1,7 @@
 /* Elementwise CUDA kernels: strided copy with dtype conversion, broadcast binary ops, unary
  * activations, bias + exact GELU, PReLU, fill, reductions, embedding gathers. Memory-bound: the
  * contiguous paths move 16 bytes per thread access where the alignment allows. */
+#include "cuda/attention_common.cuh"
 #include "cuda/common.cuh"
 
 #include <math.h>
@@ -63,15 +64,44 @@ static int64_t view_numel(const lc_cu_view *v) {
     return n;
 }
 
+/* Rows of `wv` vectors of type V (rows with contiguous elements, any pitch): the copies into
+ * and out of slices (concat, narrow views), in vectors of up to 16 bytes. */
+template <typename V>
+__global__ void copy_rows_kernel(char *dst, int64_t dpitch, const char *src, int64_t spitch, int64_t rows, int64_t wv) {
+    const int64_t n = rows * wv;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t r = i / wv, c = i - r * wv;
+        ((V *)(dst + r * dpitch))[c] = ((const V *)(src + r * spitch))[c];
+    }
+}
+
+static int copy_rows(cudaStream_t s, void *dst, int64_t dpitch, const void *src, int64_t spitch, int64_t rows, int64_t row_bytes) {
+    uint64_t m = (uint64_t)(uintptr_t)dst | (uint64_t)(uintptr_t)src | (uint64_t)dpitch | (uint64_t)spitch | (uint64_t)row_bytes;
+    int vb = (m & 15) == 0 ? 16 : (m & 7) == 0 ? 8 : (m & 3) == 0 ? 4 : (m & 1) == 0 ? 2 : 1;
+    int64_t wv = row_bytes / vb;
+    int blocks = lc_cu_blocks(rows * wv, 256);
+    char *d = (char *)dst;
+    const char *sp = (const char *)src;
+    switch (vb) {
+    case 16: copy_rows_kernel<uint4><<<blocks, 256, 0, s>>>(d, dpitch, sp, spitch, rows, wv); break;
+    case 8: copy_rows_kernel<uint2><<<blocks, 256, 0, s>>>(d, dpitch, sp, spitch, rows, wv); break;
+    case 4: copy_rows_kernel<uint32_t><<<blocks, 256, 0, s>>>(d, dpitch, sp, spitch, rows, wv); break;
+    case 2: copy_rows_kernel<uint16_t><<<blocks, 256, 0, s>>>(d, dpitch, sp, spitch, rows, wv); break;
+    default: copy_rows_kernel<uint8_t><<<blocks, 256, 0, s>>>(d, dpitch, sp, spitch, rows, wv); break;
+    }
+    return lc_cu_last_error();
+}
+
 extern "C" int lc_cu_copy(lc_cu_stream s, void *dst, int dt, const lc_cu_view *dv, const void *src, int st,
                           const lc_cu_view *sv) {
     int64_t n = view_numel(sv);
     if (n == 0) return 0;
     int dc = view_contiguous(dv), sc = view_contiguous(sv);
-    if (dc && sc && st == dt) {
-        size_t es = st == LC_CU_F32 || st == LC_CU_I32 ? 4 : st == LC_CU_I64 ? 8 : 2;
-        return (int)cudaMemcpyAsync(dst, src, (size_t)n * es, cudaMemcpyDeviceToDevice, s);
-    }
+    size_t es = st == LC_CU_F32 || st == LC_CU_I32 ? 4 : st == LC_CU_I64 ? 8 : 2;
+    if (dc && sc && st == dt) return (int)cudaMemcpyAsync(dst, src, (size_t)n * es, cudaMemcpyDeviceToDevice, s);
+    if (st == dt && dv->ndim == 2 && sv->ndim == 2 && dv->shape[0] == sv->shape[0] && dv->shape[1] == sv->shape[1] &&
+        dv->strides[1] == 1 && sv->strides[1] == 1 && dv->strides[0] >= dv->shape[1] && sv->strides[0] >= 0)
+        return copy_rows(s, dst, dv->strides[0] * (int64_t)es, src, sv->strides[0] * (int64_t)es, dv->shape[0], dv->shape[1] * (int64_t)es);
     copy_kernel<<<lc_cu_blocks(n, 256), 256, 0, s>>>(dst, dt, *dv, src, st, *sv, n, dc, sc);
     return lc_cu_last_error();
 }
@@ -259,58 +289,118 @@ extern "C" int lc_cu_fill(lc_cu_stream s, int dtype, void *out, int64_t n, float
 }
 
 /* ---- reductions over the middle axis of (outer, n, inner) ------------------------------------ */
+/* A partial result: the sum or maximum in v, or argmax's (v, i) with i = -1 for "none yet". */
+struct red_part {
+    float v;
+    long long i;
+};
+__device__ __forceinline__ red_part red_identity(int kind) { return red_part{kind == 2 || kind == 3 ? -INFINITY : 0.0f, -1}; }
+/* Argmax: larger wins, NaN beats numbers, ties go to the lower index. */
+__device__ __forceinline__ bool arg_better(float ov, long long oi, float best, long long arg) {
+    return oi >= 0 && (arg < 0 || (isnan(ov) && !isnan(best)) || (!isnan(best) && ov > best) || (ov == best && oi < arg) ||
+                       (isnan(ov) && isnan(best) && oi < arg));
+}
+__device__ __forceinline__ void red_combine(int kind, red_part &a, float ov, long long oi) {
+    if (kind == 3) {
+        if (arg_better(ov, oi, a.v, a.i)) a.v = ov, a.i = oi;
+    } else if (kind == 2) {
+        a.v = fmaxf(a.v, ov);
+    } else {
+        a.v += ov;
+    }
+}
+/* Combine every thread's part; the block's result is in thread 0. */
+__device__ __forceinline__ red_part red_block(int kind, red_part p) {
+    __shared__ float sval[32];
+    __shared__ long long sidx[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) {
+        float ov = __shfl_down_sync(0xffffffffu, p.v, o);
+        long long oi = __shfl_down_sync(0xffffffffu, p.i, o);
+        red_combine(kind, p, ov, oi);
+    }
+    __syncthreads(); /* a previous call's readers are done */
+    if (lane == 0) sval[warp] = p.v, sidx[warp] = p.i;
+    __syncthreads();
+    if (threadIdx.x == 0)
+        for (int w = 1; w < (int)(blockDim.x >> 5); w++) red_combine(kind, p, sval[w], sidx[w]);
+    return p;
+}
+/* This thread's part of elements [j0, j1) of a row. */
+template <typename T> __device__ __forceinline__ red_part red_range(int kind, const T *row, int64_t j0, int64_t j1) {
+    red_part p = red_identity(kind);
+    for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) red_combine(kind, p, to_f(row[j]), j);
+    return p;
+}
+template <typename T> __device__ __forceinline__ void red_store(int kind, void *out, int64_t r, red_part p, int64_t n) {
+    if (kind == 3) ((int64_t *)out)[r] = p.i < 0 ? 0 : p.i;
+    else ((T *)out)[r] = from_f<T>(kind == 1 ? p.v / (float)(n ? n : 1) : p.v);
+}
+
 /* inner == 1: one block per row. */
 template <typename T>
 __global__ void reduce_rows_kernel(int kind, void *out, const T *x, int64_t outer, int64_t n) {
-    __shared__ float scratch[32];
-    __shared__ float sval[32];
-    __shared__ int64_t sidx[32];
     for (int64_t r = blockIdx.x; r < outer; r += gridDim.x) {
-        const T *row = x + r * n;
-        if (kind == 3) { /* argmax: first maximum; NaN counts as the largest */
-            float best = -INFINITY;
-            int64_t arg = -1;
-            for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-                float v = to_f(row[j]);
-                bool take = arg < 0 || v > best || (isnan(v) && !isnan(best));
-                if (take) { best = v; arg = j; }
-            }
-            /* combine across the block: larger wins, NaN beats numbers, ties go to the lower index */
-            int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-            for (int o = 16; o > 0; o >>= 1) {
-                float ov = __shfl_down_sync(0xffffffffu, best, o);
-                long long oi = __shfl_down_sync(0xffffffffu, (long long)arg, o);
-                bool better = oi >= 0 && (arg < 0 || (isnan(ov) && !isnan(best)) ||
-                                          (!isnan(best) && ov > best) || (ov == best && oi < arg) ||
-                                          (isnan(ov) && isnan(best) && oi < arg));
-                if (better) { best = ov; arg = oi; }
-            }
-            __syncthreads();
-            if (lane == 0) { sval[warp] = best; sidx[warp] = arg; }
-            __syncthreads();
-            if (threadIdx.x == 0) {
-                for (int w = 1; w < (int)(blockDim.x >> 5); w++) {
-                    float ov = sval[w];
-                    int64_t oi = sidx[w];
-                    bool better = oi >= 0 && (arg < 0 || (isnan(ov) && !isnan(best)) || (!isnan(best) && ov > best) ||
-                                              (ov == best && oi < arg) || (isnan(ov) && isnan(best) && oi < arg));
-                    if (better) { best = ov; arg = oi; }
-                }
-                ((int64_t *)out)[r] = arg < 0 ? 0 : arg;
-            }
-            continue;
-        }
-        float acc = kind == 2 ? -INFINITY : 0.0f;
-        for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-            float v = to_f(row[j]);
-            acc = kind == 2 ? fmaxf(acc, v) : acc + v;
-        }
-        float total = kind == 2 ? block_max(acc, scratch) : block_sum(acc, scratch);
-        if (threadIdx.x == 0) {
-            if (kind == 1) total /= (float)(n ? n : 1);
-            ((T *)out)[r] = from_f<T>(total);
-        }
+        red_part p = red_block(kind, red_range(kind, x + r * n, 0, n));
+        if (threadIdx.x == 0) red_store<T>(kind, out, r, p, n);
     }
+}
+
+/* Short rows (inner == 1, n <= 1024): one warp per row, eight rows per block; shuffles only. */
+template <typename T>
+__global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t outer, int64_t n) {
+    const int lane = threadIdx.x & 31;
+    const int64_t first = (int64_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), step = (int64_t)gridDim.x * (blockDim.x >> 5);
+    for (int64_t r = first; r < outer; r += step) { /* warp-uniform */
+        const T *row = x + r * n;
+        red_part p = red_identity(kind);
+#pragma unroll 4
+        for (int64_t j = lane; j < n; j += 32) red_combine(kind, p, to_f(row[j]), j);
+        for (int o = 16; o > 0; o >>= 1) {
+            float ov = __shfl_down_sync(0xffffffffu, p.v, o);
+            long long oi = __shfl_down_sync(0xffffffffu, p.i, o);
+            red_combine(kind, p, ov, oi);
+        }
+        if (lane == 0) red_store<T>(kind, out, r, p, n);
+    }
+}
+
+/* Few long rows (inner == 1): blockIdx.y is the row, blockIdx.x one of its chunks of `len`
+ * elements; each block's part goes to parts[row * chunks + chunk] and a second kernel combines a
+ * row's parts in order. */
+template <typename T>
+__global__ void reduce_chunks_kernel(int kind, red_part *parts, const T *x, int64_t n, int64_t len) {
+    int64_t r = blockIdx.y, c = blockIdx.x, j0 = c * len, j1 = j0 + len < n ? j0 + len : n;
+    red_part p = red_block(kind, red_range(kind, x + r * n, j0, j1));
+    if (threadIdx.x == 0) parts[r * gridDim.x + c] = p;
+}
+template <typename T>
+__global__ void reduce_parts_kernel(int kind, void *out, const red_part *parts, int chunks, int64_t n) {
+    const red_part *row = parts + (int64_t)blockIdx.x * chunks;
+    red_part p = red_identity(kind);
+    for (int c = threadIdx.x; c < chunks; c += blockDim.x) red_combine(kind, p, row[c].v, row[c].i);
+    p = red_block(kind, p);
+    if (threadIdx.x == 0) red_store<T>(kind, out, blockIdx.x, p, n);
+}
+
+/* Chunks per row for the two-pass path (0: one block per row). Rows of at least 64K elements
+ * when one block per row leaves most multiprocessors idle: about four blocks per multiprocessor in
+ * all, chunks of at least 8K elements. */
+static int reduce_chunks(int64_t outer, int64_t n, int64_t inner, int64_t *len) {
+    int64_t sms = lc_cu_sm_count();
+    if (inner != 1 || n < 65536 || outer >= sms || outer > 65535) return 0;
+    int64_t want = (4 * sms + outer - 1) / outer, most = n / 8192;
+    int64_t chunks = want < most ? want : most;
+    if (chunks < 2) return 0;
+    *len = (n + chunks - 1) / chunks;
+    return (int)((n + *len - 1) / *len);
+}
+
+extern "C" size_t lc_cu_reduce_scratch(int kind, int64_t outer, int64_t n, int64_t inner) {
+    (void)kind;
+    int64_t len;
+    int chunks = reduce_chunks(outer, n, inner, &len);
+    return chunks ? (size_t)(outer * chunks) * sizeof(red_part) : 0;
 }
 
 /* inner > 1: one thread per output, walking n (coalesced across inner). */
@@ -345,14 +435,22 @@ __global__ void reduce_cols_kernel(int kind, void *out, const T *x, int64_t oute
 }
 
 extern "C" int lc_cu_reduce(lc_cu_stream s, int kind, int dtype, void *out, const void *x, int64_t outer, int64_t n,
-                            int64_t inner) {
+                            int64_t inner, void *scratch) {
     if (outer * inner == 0) return 0;
     if (n == 0) { /* empty sums: zeros (max/argmax are refused by the front end) */
         if (kind == 3) return (int)cudaMemsetAsync(out, 0, (size_t)(outer * inner) * 8, s);
         return lc_cu_fill(s, dtype, out, outer * inner, 0.0f);
     }
+    int64_t len = 0;
+    int chunks = reduce_chunks(outer, n, inner, &len);
+    if (chunks && !scratch) return (int)cudaErrorInvalidValue;
     LC_CU_DISPATCH_FLOAT(dtype, T, {
-        if (inner == 1)
+        if (chunks) {
+            reduce_chunks_kernel<T><<<dim3((unsigned)chunks, (unsigned)outer), 256, 0, s>>>(kind, (red_part *)scratch, (const T *)x, n, len);
+            reduce_parts_kernel<T><<<(unsigned)outer, 256, 0, s>>>(kind, out, (const red_part *)scratch, chunks, n);
+        } else if (inner == 1 && n <= 1024)
+            reduce_rows_warp_kernel<T><<<lc_cu_blocks(outer, 8, 65535 * 8), 256, 0, s>>>(kind, out, (const T *)x, outer, n);
+        else if (inner == 1)
             reduce_rows_kernel<T><<<lc_cu_blocks(outer, 1, 65535), 256, 0, s>>>(kind, out, (const T *)x, outer, n);
         else
             reduce_cols_kernel<T><<<lc_cu_blocks(outer * inner, 256), 256, 0, s>>>(kind, out, (const T *)x, outer, n, inner);
@@ -372,7 +470,7 @@ __global__ void embedding_kernel(char *out, const char *table, size_t row_bytes,
         int64_t id = load_id(ids, id_t, i);
         char *dst = out + (size_t)i * row_bytes;
         bool ok = id >= 0 && id < v;
-        if (!ok && threadIdx.x == 0 && bad) *bad = 1;
+        if (!ok && threadIdx.x == 0 && bad) *bad = LC_CU_BAD_EMBEDDING;
         if ((row_bytes & 3) == 0) {
             uint32_t *d4 = (uint32_t *)dst;
             const uint32_t *s4 = (const uint32_t *)(table + (size_t)(ok ? id : 0) * row_bytes);
@@ -402,7 +500,7 @@ __device__ __forceinline__ void embed_rows(const lc_cu_embed_args &a, int64_t to
     const bool ok = wid >= 0 && wid < a.word_rows && (!a.pos || (pid >= 0 && pid < a.pos_rows)) &&
                     (!a.type || (tid >= 0 && tid < a.type_rows));
     if (!ok) {
-        if (reporter && bad) *bad = 1;
+        if (reporter && bad) *bad = LC_CU_BAD_EMBEDDING;
         wid = 0, pid = 0, tid = 0;
     }
 }

@@ -49,11 +49,13 @@ int lc_cu_softmax(lc_cu_stream s, int dtype, void *out, const void *x, int64_t r
 int lc_cu_layer_norm(lc_cu_stream s, int dtype, void *out, const void *x, const void *res, const void *w, const void *b,
                      int64_t rows, int64_t n, float eps);
 
-/* Reduce a contiguous (outer, n, inner) array over n. kind: 0 sum, 1 mean, 2 max, 3 argmax (i64 out). */
-int lc_cu_reduce(lc_cu_stream s, int kind, int dtype, void *out, const void *x, int64_t outer, int64_t n, int64_t inner);
+/* Reduce a contiguous (outer, n, inner) array over n. kind: 0 sum, 1 mean, 2 max, 3 argmax (i64 out).
+ * scratch holds lc_cu_reduce_scratch(...) bytes (few long rows are reduced in two passes). */
+int lc_cu_reduce(lc_cu_stream s, int kind, int dtype, void *out, const void *x, int64_t outer, int64_t n, int64_t inner, void *scratch);
 
 /* out (n, d) = table[ids[i]] (rows of d elements of esize bytes); ids i32 or i64 (id_dtype).
- * An id outside [0, v) writes zeros and sets *bad_flag (device-visible host memory) to 1. */
+ * An id outside [0, v) writes zeros and sets *bad_flag (device-visible host memory) to
+ * LC_CU_BAD_EMBEDDING. */
 int lc_cu_embedding(lc_cu_stream s, void *out, const void *table, size_t esize, int64_t v, int64_t d, const void *ids,
                     int id_dtype, int64_t n, int *bad_flag);
 
@@ -106,6 +108,46 @@ typedef struct lc_cu_gemm_f32x3_args {
 int lc_cu_gemm_f32x3_configs(int64_t M, int64_t N, int64_t K, int *configs, int max);
 /* Runs one configuration; cudaErrorNotSupported when it cannot take the problem. */
 int lc_cu_gemm_f32x3(lc_cu_stream s, const lc_cu_gemm_f32x3_args *a, int config);
+
+/* Codes the kernels write into the device's bad-input flag (lc_cuda_dev.bad_dev). */
+#define LC_CU_BAD_EMBEDDING 1
+#define LC_CU_BAD_GATHER 2
+#define LC_CU_BAD_SCATTER 3
+
+/* Gather / scatter (torch semantics, ops_extra.cu). The index (i64, contiguous, shape ishape) has
+ * the data array's rank; position i's element in the data array is at its coordinates times
+ * astride (the data's contiguous strides) with the index value on `axis`; scatter reads src at
+ * the coordinates times sstride. An index outside [0, alen) sets *bad_flag. */
+typedef struct lc_cu_index_args {
+    int ndim, axis;
+    int64_t ishape[LC_CU_MAX_DIMS], astride[LC_CU_MAX_DIMS], sstride[LC_CU_MAX_DIMS];
+    int64_t alen, n, an; /* data size on the axis, index elements, data elements */
+} lc_cu_index_args;
+/* out (ishape) = a[...]; elements of esize bytes; out-of-range positions get zeros. */
+int lc_cu_gather(lc_cu_stream s, size_t esize, void *out, const void *a, const int64_t *idx, const lc_cu_index_args *g, int *bad_flag);
+/* out holds a copy of the data array; writes src into it. scratch: lc_cu_scatter_scratch bytes. */
+size_t lc_cu_scatter_scratch(const lc_cu_index_args *g);
+int lc_cu_scatter(lc_cu_stream s, size_t esize, void *out, const void *src, const int64_t *idx, const lc_cu_index_args *g, void *scratch,
+                  int *bad_flag);
+
+/* Binary cross-entropy, mean over n elements, into the scalar out. scratch: lc_cu_bce_scratch bytes. */
+size_t lc_cu_bce_scratch(int64_t n);
+int lc_cu_bce(lc_cu_stream s, int dtype, void *out, const void *p, const void *y, int64_t n, void *scratch);
+
+/* Sort each of `rows` contiguous rows of n elements ascending (NaN last) into out. The scratch
+ * size comes from lc_cu_sort_scratch (which returns a CUDA error code). */
+int lc_cu_sort_scratch(int64_t rows, int64_t n, size_t *bytes);
+int lc_cu_sort(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n, void *scratch, size_t bytes);
+
+/* Convolution geometry (x (N, C, H, W), weight (O, C, KH, KW); conv1d is H = KH = 1, pad_h = 0). */
+typedef struct lc_cu_conv_args {
+    int64_t C, H, W, KH, KW, Hout, Wout, stride, pad_h, pad_w;
+} lc_cu_conv_args;
+/* cols (nimg, C KH KW, Hout Wout) from nimg contiguous images of x; zeros outside the image. */
+int lc_cu_im2col(lc_cu_stream s, size_t esize, void *cols, const void *x, const lc_cu_conv_args *c, int64_t nimg);
+
+/* Scratch bytes lc_cu_reduce needs for this problem (0: none). */
+size_t lc_cu_reduce_scratch(int kind, int64_t outer, int64_t n, int64_t inner);
 
 /* Fill n elements with a constant. */
 int lc_cu_fill(lc_cu_stream s, int dtype, void *out, int64_t n, float value);

@@ -158,15 +158,30 @@ template <typename K> static int allow_smem(K kernel, size_t bytes) {
  * to the store, so the row crosses device memory once each way and never touches shared memory
  * (only the block reductions do). KIND 0: LayerNorm (+ residual), 1: softmax.
  *
- * One row is handled by `nt` threads with index `tid` (a block, or with WARP one warp: then the
+ * One row is handled by `nt` threads with index `tid` (a block, or one warp: then the
  * reductions are shuffles only, no barrier, which short rows such as BERT's 768 at small batches
- * are latency-bound on). */
-template <bool WARP> __device__ __forceinline__ float row_sum(float v, float *scratch) { return WARP ? warp_sum(v) : block_sum(v, scratch); }
-template <bool WARP> __device__ __forceinline__ float row_max(float v, float *scratch) { return WARP ? warp_max(v) : block_max(v, scratch); }
+ * are latency-bound on).
+ *
+ * G is the number of lanes per row: 0 a whole block, 32 a warp, 1..16 a group of lanes within a
+ * warp (rows of at most 16 vectors, such as 8-element softmax rows: 32 / G rows per warp). The
+ * shuffles over offsets below G stay inside a group. */
+template <int G> __device__ __forceinline__ float group_sum(float v) {
+#pragma unroll
+    for (int o = G / 2; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+template <int G> __device__ __forceinline__ float group_max(float v) {
+#pragma unroll
+    for (int o = G / 2; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+template <int G> __device__ __forceinline__ float row_sum(float v, float *scratch) { return G ? group_sum<G>(v) : block_sum(v, scratch); }
+template <int G> __device__ __forceinline__ float row_max(float v, float *scratch) { return G ? group_max<G>(v) : block_max(v, scratch); }
 
-template <typename T, int VPT, int KIND, bool WARP>
+/* `active` false: the row is read and reduced (its group's shuffles need every lane) but not stored. */
+template <typename T, int VPT, int KIND, int G>
 __device__ __forceinline__ void row_body(T *out, const T *x, const T *res, const T *w, const T *b, int64_t row, int64_t n, float eps,
-                                         int tid, int nt, float *scratch) {
+                                         int tid, int nt, float *scratch, bool active = true) {
     constexpr int V = vec_of<T>::n;
     const int64_t nv = n / V;
     const uint4 *xv = (const uint4 *)(x + row * n);
@@ -195,7 +210,7 @@ __device__ __forceinline__ void row_body(T *out, const T *x, const T *res, const
     }
     float scale, shift;
     if (KIND == 0) {
-        const float mean = row_sum<WARP>(acc, scratch) / (float)n;
+        const float mean = row_sum<G>(acc, scratch) / (float)n;
         float var = 0;
 #pragma unroll
         for (int u = 0; u < VPT; u++) {
@@ -206,10 +221,10 @@ __device__ __forceinline__ void row_body(T *out, const T *x, const T *res, const
                 var += i < nv ? c * c : 0.0f;
             }
         }
-        scale = rsqrtf(row_sum<WARP>(var, scratch) / (float)n + eps);
+        scale = rsqrtf(row_sum<G>(var, scratch) / (float)n + eps);
         shift = mean;
     } else {
-        const float m = row_max<WARP>(acc, scratch);
+        const float m = row_max<G>(acc, scratch);
         float sum = 0;
 #pragma unroll
         for (int u = 0; u < VPT; u++) {
@@ -221,10 +236,11 @@ __device__ __forceinline__ void row_body(T *out, const T *x, const T *res, const
                 sum += e;
             }
         }
-        sum = row_sum<WARP>(sum, scratch);
+        sum = row_sum<G>(sum, scratch);
         scale = m == -INFINITY ? 0.0f : 1.0f / sum; /* every entry -inf: a zero row, like the CPU */
         shift = 0.0f;
     }
+    if (!active) return;
     uint4 *ov = (uint4 *)(out + row * n);
 #pragma unroll
     for (int u = 0; u < VPT; u++) {
@@ -251,7 +267,7 @@ __global__ void row_reg_kernel(T *out, const T *x, const T *res, const T *w, con
     lc_cu_wait_prior_grid();
     lc_cu_launch_dependents();
     for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
-        row_body<T, VPT, KIND, false>(out, x, res, w, b, row, n, eps, threadIdx.x, blockDim.x, scratch);
+        row_body<T, VPT, KIND, 0>(out, x, res, w, b, row, n, eps, threadIdx.x, blockDim.x, scratch);
 }
 
 /* One warp per row, ROW_WARPS rows per block. */
@@ -263,7 +279,40 @@ __global__ void __launch_bounds__(ROW_WARPS * 32) row_warp_kernel(T *out, const 
     lc_cu_launch_dependents();
     const int64_t first = (int64_t)blockIdx.x * ROW_WARPS + (threadIdx.x >> 5), step = (int64_t)gridDim.x * ROW_WARPS;
     for (int64_t row = first; row < rows; row += step) /* warp-uniform */
-        row_body<T, VPT, KIND, true>(out, x, res, w, b, row, n, eps, threadIdx.x & 31, 32, nullptr);
+        row_body<T, VPT, KIND, 32>(out, x, res, w, b, row, n, eps, threadIdx.x & 31, 32, nullptr);
+}
+
+/* Rows of at most 16 vectors: G lanes per row, 32 / G rows per warp, one vector per lane. */
+template <typename T, int KIND, int G>
+__global__ void __launch_bounds__(ROW_WARPS * 32) row_group_kernel(T *out, const T *x, const T *res, const T *w, const T *b,
+                                                                   int64_t rows, int64_t n, float eps) {
+    lc_cu_wait_prior_grid();
+    lc_cu_launch_dependents();
+    constexpr int PER_WARP = 32 / G;
+    const int lane = threadIdx.x & 31;
+    const int64_t first = ((int64_t)blockIdx.x * ROW_WARPS + (threadIdx.x >> 5)) * PER_WARP, step = (int64_t)gridDim.x * ROW_WARPS * PER_WARP;
+    for (int64_t base = first; base < rows; base += step) { /* warp-uniform */
+        const int64_t row = base + lane / G;
+        const bool active = row < rows;
+        row_body<T, 1, KIND, G>(out, x, res, w, b, active ? row : rows - 1, n, eps, lane % G, G, nullptr, active);
+    }
+}
+
+template <typename T, int KIND>
+static int launch_row_group(cudaStream_t s, T *out, const T *x, const T *res, const T *w, const T *b, int64_t rows, int64_t n, float eps,
+                            int64_t nv) {
+    int g = 1;
+    while (g < nv) g *= 2;
+    const int64_t per_block = ROW_WARPS * (32 / g);
+    const int grid = row_grid((rows + per_block - 1) / per_block);
+    const dim3 blk(ROW_WARPS * 32);
+    switch (g) {
+    case 1: return lc_cu_launch(row_group_kernel<T, KIND, 1>, dim3(grid), blk, 0, s, out, x, res, w, b, rows, n, eps);
+    case 2: return lc_cu_launch(row_group_kernel<T, KIND, 2>, dim3(grid), blk, 0, s, out, x, res, w, b, rows, n, eps);
+    case 4: return lc_cu_launch(row_group_kernel<T, KIND, 4>, dim3(grid), blk, 0, s, out, x, res, w, b, rows, n, eps);
+    case 8: return lc_cu_launch(row_group_kernel<T, KIND, 8>, dim3(grid), blk, 0, s, out, x, res, w, b, rows, n, eps);
+    default: return lc_cu_launch(row_group_kernel<T, KIND, 16>, dim3(grid), blk, 0, s, out, x, res, w, b, rows, n, eps);
+    }
 }
 
 /* Short rows go one warp per row: by default rows of at most 64 vectors (512 f16/bf16 or 256 f32
@@ -277,6 +326,7 @@ static int launch_row_warp(cudaStream_t s, T *out, const T *x, const T *res, con
     const char *env = getenv("LOCUS_CUDA_ROW_WARP");
     const int64_t limit = !env || !*env ? 64 : strcmp(env, "1") == 0 ? 32 * 4 : 0;
     if (nv > limit) return -1;
+    if (nv <= 16) return launch_row_group<T, KIND>(s, out, x, res, w, b, rows, n, eps, nv);
     int64_t blocks = (rows + ROW_WARPS - 1) / ROW_WARPS;
     int grid = row_grid(blocks);
     if (nv <= 32) return lc_cu_launch(row_warp_kernel<T, 1, KIND>, dim3(grid), dim3(ROW_WARPS * 32), 0, s, out, x, res, w, b, rows, n, eps);

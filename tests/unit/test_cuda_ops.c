@@ -211,9 +211,10 @@ static void test_unary(lc_dtype t) {
 
 /* ---- row kernels ----------------------------------------------------------------------------- */
 static void test_rows(lc_dtype t) {
-    int64_t lens[] = {1, 7, 128, 768, 1000, 4096, rint_in(2, 3000), 50000};
+    /* 4..64: rows of up to 16 vectors, several rows per warp (with a last warp partly past the end) */
+    int64_t lens[] = {1, 7, 128, 768, 1000, 4096, rint_in(2, 3000), 50000, 8, 16, 24, 64, rint_in(1, 16) * 8};
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-        int64_t rows = lens[i] > 10000 ? 3 : rint_in(1, 300);
+        int64_t rows = lens[i] > 10000 ? 3 : lens[i] <= 64 ? rint_in(1, 3000) : rint_in(1, 300);
         int64_t shape[2] = {rows, lens[i]}, c[1] = {lens[i]};
         lc_array *x = rand_host(t, 2, shape, -3, 3), *r = rand_host(t, 2, shape, -1, 1), *w = rand_host(t, 1, c, 0.5f, 1.5f),
                  *b = rand_host(t, 1, c, -0.5f, 0.5f);
@@ -255,6 +256,42 @@ static void test_rows(lc_dtype t) {
 }
 
 static void test_reduce(lc_dtype t) {
+    { /* rows of up to 1024 (one warp per row) and just above */
+        int64_t lens[] = {1, 31, 128, 1000, 1024, 1025};
+        for (size_t c = 0; c < sizeof lens / sizeof lens[0]; c++) {
+            int64_t shape[2] = {rint_in(1, 3000), lens[c]};
+            lc_array *x = rand_host(t, 2, shape, -3, 3), *dx = on_gpu(x);
+            for (int k = 0; k < 4; k++) {
+                lc_array *a = NULL, *g = NULL;
+                lc_status (*fn)(lc_array *, int, bool, lc_array **) = k == 0 ? lc_sum : k == 1 ? lc_mean : k == 2 ? lc_max : lc_argmax;
+                if (fn(x, 1, false, &a) || fn(dx, 1, false, &g)) FAIL("reduce %d: %s", k, lc_last_error());
+                else {
+                    char name[64];
+                    snprintf(name, sizeof name, "reduce kind %d rows of %lld %s", k, (long long)lens[c], lc_dtype_name(t));
+                    compare(name, a, g, k >= 2 ? 0 : tol_for(t));
+                }
+                lc_array_release(a), lc_array_release(g);
+            }
+            lc_array_release(x), lc_array_release(dx);
+        }
+    }
+    { /* concatenation: copies into row slices of other widths and alignments */
+        int64_t w1 = rint_in(1, 70), w2 = rint_in(1, 70), R = rint_in(1, 2000), s1[2] = {R, w1}, s2[2] = {R, w2};
+        lc_array *a = rand_host(t, 2, s1, -1, 1), *b = rand_host(t, 2, s2, -1, 1), *da = on_gpu(a), *db = on_gpu(b), *hc = NULL, *gc = NULL;
+        for (int axis = 0; axis < 2; axis++) {
+            lc_array *h2[2] = {a, axis ? b : a}, *g2[2] = {da, axis ? db : da};
+            if (lc_concat(2, h2, axis, &hc) || lc_concat(2, g2, axis, &gc)) FAIL("concat: %s", lc_last_error());
+            else {
+                char name[64];
+                snprintf(name, sizeof name, "concat %lld x (%lld, %lld) axis %d %s", (long long)R, (long long)w1, (long long)w2, axis,
+                         lc_dtype_name(t));
+                compare(name, hc, gc, 0);
+            }
+            lc_array_release(hc), lc_array_release(gc);
+            hc = gc = NULL;
+        }
+        lc_array_release(a), lc_array_release(b), lc_array_release(da), lc_array_release(db);
+    }
     int64_t s3[3] = {rint_in(1, 6), rint_in(1, 3000), rint_in(1, 20)};
     lc_array *x = rand_host(t, 3, s3, -3, 3), *dx = on_gpu(x);
     for (int axis = 0; axis < 3; axis++)
@@ -584,6 +621,251 @@ out:
     lc_array_release(s2), lc_array_release(ref), lc_array_release(fused), lc_array_release(bad), lc_array_release(badout);
 }
 
+/* ---- sort, gather, scatter, bce, convolutions, long reductions: against the CPU backend -------- */
+/* Uniform values in [lo, hi) as dtype t, with special values (NaN, infinities, signed zeros,
+ * repeats) spread in when `specials`. */
+static lc_array *rand_special(lc_dtype t, int ndim, const int64_t *shape, float lo, float hi, bool specials) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    float *v = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    static const float sp[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1.0f, -1.0f, 1.0f};
+    for (int64_t i = 0; i < n; i++) {
+        v[i] = lo + (hi - lo) * (float)((double)(rnd() >> 11) / 9007199254740992.0);
+        if (specials && rnd() % 16 == 0) v[i] = sp[rnd() % 8];
+    }
+    lc_array *f = NULL, *a = NULL;
+    if (lc_array_from_data(LC_F32, ndim, shape, v, &f) || lc_astype(f, t, &a)) FAIL("rand_special: %s", lc_last_error());
+    lc_array_release(f);
+    free(v);
+    return a;
+}
+
+static lc_array *index_array(int ndim, const int64_t *shape, int64_t lo, int64_t hi) {
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    int64_t *v = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++) v[i] = rint_in(lo, hi);
+    lc_array *a = NULL;
+    if (lc_array_from_data(LC_I64, ndim, shape, v, &a)) FAIL("index array: %s", lc_last_error());
+    free(v);
+    return a;
+}
+
+static void test_sort(lc_dtype t) {
+    int64_t lens[] = {1, 2, 7, 33, 128, 1000, rint_in(1025, 6000), rint_in(20000, 70000)};
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        int64_t shape[2] = {lens[k] > 10000 ? rint_in(1, 3) : rint_in(1, 40), lens[k]};
+        lc_array *x = rand_special(t, 2, shape, -3, 3, true), *dx = on_gpu(x), *a = NULL, *g = NULL;
+        lc_transfer_stats before, after;
+        lc_transfer_stats_get(&before);
+        if (lc_sort(x, -1, &a) || lc_sort(dx, -1, &g)) FAIL("sort: %s", lc_last_error());
+        else {
+            lc_transfer_stats_get(&after);
+            if (!is_gpu(g)) FAIL("sort result should live on the GPU");
+            if (after.host_to_device_bytes != before.host_to_device_bytes || after.device_to_host_bytes != before.device_to_host_bytes)
+                FAIL("sort on the GPU moved data between host and device");
+            char name[64];
+            snprintf(name, sizeof name, "sort %lld x %lld %s", (long long)shape[0], (long long)shape[1], lc_dtype_name(t));
+            compare(name, a, g, 0);
+        }
+        lc_array_release(x), lc_array_release(dx), lc_array_release(a), lc_array_release(g);
+    }
+    { /* a middle axis (the front end moves it last) */
+        int64_t shape[3] = {rint_in(1, 5), rint_in(2, 300), rint_in(1, 6)};
+        lc_array *x = rand_special(t, 3, shape, -3, 3, true), *dx = on_gpu(x), *a = NULL, *g = NULL;
+        if (lc_sort(x, 1, &a) || lc_sort(dx, 1, &g)) FAIL("sort axis 1: %s", lc_last_error());
+        else compare("sort axis 1", a, g, 0);
+        lc_array_release(x), lc_array_release(dx), lc_array_release(a), lc_array_release(g);
+    }
+}
+
+static void test_gather_scatter(lc_dtype t) {
+    for (int round = 0; round < 12; round++) {
+        int nd = (int)rint_in(1, 3), axis = (int)rint_in(0, nd - 1);
+        int64_t as[3], is[3], ss[3];
+        for (int d = 0; d < nd; d++) {
+            as[d] = rint_in(1, 12);
+            is[d] = d == axis ? rint_in(1, round < 6 ? 20 : 400) : rint_in(1, as[d]);
+            ss[d] = is[d] + rint_in(0, 2);
+        }
+        /* scatter: few distinct targets on the axis, so that many positions collide */
+        int64_t hi = round % 2 ? as[axis] - 1 : (as[axis] < 3 ? as[axis] : 3) - 1;
+        lc_array *a = rand_special(t, nd, as, -2, 2, false), *src = rand_special(t, nd, ss, -2, 2, false), *idx = index_array(nd, is, 0, hi);
+        lc_array *da = on_gpu(a), *dsrc = on_gpu(src), *didx = on_gpu(idx), *g1 = NULL, *g2 = NULL, *s1 = NULL, *s2 = NULL;
+        char name[80];
+        if (lc_gather(a, axis, idx, &g1) || lc_gather(da, axis, didx, &g2)) FAIL("gather: %s", lc_last_error());
+        else {
+            snprintf(name, sizeof name, "gather rank %d axis %d round %d %s", nd, axis, round, lc_dtype_name(t));
+            compare(name, g1, g2, 0);
+        }
+        if (lc_scatter(a, axis, idx, src, &s1) || lc_scatter(da, axis, didx, dsrc, &s2)) FAIL("scatter: %s", lc_last_error());
+        else {
+            snprintf(name, sizeof name, "scatter rank %d axis %d round %d %s", nd, axis, round, lc_dtype_name(t));
+            compare(name, s1, s2, 0);
+            if (!is_gpu(s2) || !is_gpu(g2)) FAIL("gather / scatter results should live on the GPU");
+        }
+        lc_array_release(a), lc_array_release(src), lc_array_release(idx), lc_array_release(da), lc_array_release(dsrc);
+        lc_array_release(didx), lc_array_release(g1), lc_array_release(g2), lc_array_release(s1), lc_array_release(s2);
+    }
+    { /* the bench suite's row gather and scatter: (64, 256) rows picked by 1000 indices */
+        int64_t as[2] = {64, 256}, is[2] = {1000, 256};
+        lc_array *a = rand_special(t, 2, as, -1, 1, false), *src = rand_special(t, 2, is, -1, 1, false), *idx = index_array(2, is, 0, 63);
+        lc_array *da = on_gpu(a), *dsrc = on_gpu(src), *didx = on_gpu(idx), *g1 = NULL, *g2 = NULL, *s1 = NULL, *s2 = NULL;
+        if (lc_gather(a, 0, idx, &g1) || lc_gather(da, 0, didx, &g2) || lc_scatter(a, 0, idx, src, &s1) || lc_scatter(da, 0, didx, dsrc, &s2))
+            FAIL("row gather / scatter: %s", lc_last_error());
+        else {
+            compare("row gather 1000 x 256", g1, g2, 0);
+            compare("row scatter 1000 x 256 into 64 rows", s1, s2, 0);
+        }
+        /* an index outside the axis: an argument error naming the op at the next synchronization */
+        for (int op = 0; op < 2; op++) {
+            int64_t bad_v[2] = {0, 64}, bs[2] = {1, 2};
+            lc_array *bad = NULL, *dbad = NULL, *r = NULL;
+            if (lc_array_from_data(LC_I64, 2, bs, bad_v, &bad)) FAIL("bad index: %s", lc_last_error());
+            dbad = on_gpu(bad);
+            lc_status st = op ? lc_scatter(da, 0, dbad, dsrc, &r) : lc_gather(da, 0, dbad, &r);
+            if (!st) st = lc_synchronize(GPU);
+            if (st != LC_ERR_ARG || !strstr(lc_last_error(), op ? "scatter" : "gather"))
+                FAIL("%s with an index outside the axis: %s (%s)", op ? "scatter" : "gather", lc_status_string(st), lc_last_error());
+            lc_clear_error();
+            if (lc_synchronize(GPU)) FAIL("the bad-index report was not cleared: %s", lc_last_error());
+            lc_array_release(bad), lc_array_release(dbad), lc_array_release(r);
+        }
+        lc_array_release(a), lc_array_release(src), lc_array_release(idx), lc_array_release(da), lc_array_release(dsrc);
+        lc_array_release(didx), lc_array_release(g1), lc_array_release(g2), lc_array_release(s1), lc_array_release(s2);
+    }
+}
+
+static void test_bce(lc_dtype t) {
+    int64_t lens[] = {0, 1, 5, 1000, rint_in(100000, 400000)};
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        int64_t shape[1] = {lens[k]};
+        lc_array *p = rand_special(t, 1, shape, 0.001f, 0.999f, false), *y = rand_special(t, 1, shape, 0, 1, false);
+        if (k == 2 && t == LC_F32) { /* p of exactly 0 and 1: the logs are clamped at -100 */
+            float pv[5] = {0.0f, 1.0f, 0.5f, 1.0f, 0.0f}, yv[5] = {0.0f, 1.0f, 0.25f, 0.5f, 0.75f};
+            lc_array_release(p), lc_array_release(y);
+            p = y = NULL;
+            if (lc_array_from_data(LC_F32, 1, shape, pv, &p) || lc_array_from_data(LC_F32, 1, shape, yv, &y)) FAIL("bce data: %s", lc_last_error());
+        }
+        lc_array *dp = on_gpu(p), *dy = on_gpu(y), *a = NULL, *g = NULL;
+        if (lc_bce(p, y, &a) || lc_bce(dp, dy, &g)) FAIL("bce: %s", lc_last_error());
+        else {
+            char name[64];
+            snprintf(name, sizeof name, "bce n=%lld %s", (long long)lens[k], lc_dtype_name(t));
+            compare(name, a, g, tol_for(t));
+        }
+        lc_array_release(p), lc_array_release(y), lc_array_release(dp), lc_array_release(dy), lc_array_release(a), lc_array_release(g);
+    }
+}
+
+static void conv_case(lc_dtype t, bool two, int64_t N, int64_t C, int64_t H, int64_t W, int64_t O, int64_t KH, int64_t KW, int stride,
+                      int pad, bool with_bias) {
+    int64_t xs[4] = {N, C, two ? H : W, W}, ws[4] = {O, C, two ? KH : KW, KW}, bs[1] = {O};
+    lc_array *x = rand_special(t, two ? 4 : 3, xs, -1, 1, false), *w = rand_special(t, two ? 4 : 3, ws, -1, 1, false);
+    lc_array *b = with_bias ? rand_special(t, 1, bs, -1, 1, false) : NULL;
+    lc_array *dx = on_gpu(x), *dw = on_gpu(w), *db = b ? on_gpu(b) : NULL, *a = NULL, *g = NULL;
+    lc_status s1 = two ? lc_conv2d(x, w, b, stride, pad, &a) : lc_conv1d(x, w, b, stride, pad, &a);
+    lc_status s2 = s1 ? s1 : two ? lc_conv2d(dx, dw, db, stride, pad, &g) : lc_conv1d(dx, dw, db, stride, pad, &g);
+    if (s1 || s2) FAIL("conv: %s", lc_last_error());
+    else {
+        char name[128];
+        snprintf(name, sizeof name, "conv%dd N%lld C%lld %lldx%lld O%lld k%lldx%lld s%d p%d%s %s", two ? 2 : 1, (long long)N, (long long)C,
+                 (long long)(two ? H : 1), (long long)W, (long long)O, (long long)(two ? KH : 1), (long long)KW, stride, pad,
+                 with_bias ? " bias" : "", lc_dtype_name(t));
+        if (!is_gpu(g)) FAIL("%s: result not on the GPU", name);
+        compare(name, a, g, tol_for(t));
+    }
+    lc_array_release(x), lc_array_release(w), lc_array_release(b), lc_array_release(dx), lc_array_release(dw), lc_array_release(db);
+    lc_array_release(a), lc_array_release(g);
+}
+
+static void test_conv(lc_dtype t) {
+    for (int round = 0; round < 10; round++) {
+        bool two = round % 2;
+        int64_t H = rint_in(1, 20), W = rint_in(1, 24), pad = rint_in(0, 2);
+        int64_t KH = rint_in(1, H + 2 * pad < 5 ? H + 2 * pad : 5), KW = rint_in(1, W + 2 * pad < 5 ? W + 2 * pad : 5);
+        conv_case(t, two, rint_in(1, 3), rint_in(1, 6), H, W, rint_in(1, 9), KH, KW, (int)rint_in(1, 3), (int)pad, round % 3 != 0);
+    }
+    conv_case(t, true, 2, 3, 32, 32, 16, 16, 16, 16, 0, true); /* a ViT-style patch embedding */
+    setenv("LOCUS_CUDA_CONV_COLS", "4096", 1); /* columns of one image at a time */
+    conv_case(t, true, 5, 3, 9, 11, 4, 3, 3, 1, 1, true);
+    conv_case(t, false, 4, 5, 1, 40, 6, 1, 7, 2, 3, false);
+    unsetenv("LOCUS_CUDA_CONV_COLS");
+}
+
+/* Sums, means, maxima and argmax of few long rows take the two-pass path. */
+static void test_long_reduce(lc_dtype t) {
+    int64_t cases[][2] = {{1, 65536}, {1, rint_in(70000, 1200000)}, {2, rint_in(65536, 300000)}, {5, 100003}, {1, 40000}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        lc_array *x = rand_special(t, 2, cases[c], -3, 3, false), *dx = on_gpu(x);
+        for (int k = 0; k < 4; k++) {
+            lc_array *a = NULL, *g = NULL;
+            lc_status (*fn)(lc_array *, int, bool, lc_array **) = k == 0 ? lc_sum : k == 1 ? lc_mean : k == 2 ? lc_max : lc_argmax;
+            if (fn(x, 1, false, &a) || fn(dx, 1, false, &g)) FAIL("long reduce %d: %s", k, lc_last_error());
+            else {
+                char name[80];
+                snprintf(name, sizeof name, "reduce kind %d of %lld x %lld %s", k, (long long)cases[c][0], (long long)cases[c][1], lc_dtype_name(t));
+                /* sums: the f32 rounding of sums of a million terms in different orders */
+                compare(name, a, g, k == 3 || k == 2 ? 0 : t == LC_F32 ? 1e-4 : tol_for(t));
+            }
+            lc_array_release(a), lc_array_release(g);
+        }
+        lc_array *a = NULL, *g = NULL;
+        if (lc_sum_all(x, &a) || lc_sum_all(dx, &g)) FAIL("sum_all: %s", lc_last_error());
+        else compare("sum_all", a, g, t == LC_F32 ? 1e-4 : tol_for(t));
+        lc_array_release(a), lc_array_release(g), lc_array_release(x), lc_array_release(dx);
+    }
+}
+
+/* The ops above inside a captured graph: sort, a gather whose index is host data made in the
+ * forward, a convolution, a long sum and bce, replayed against the CPU. */
+static lc_status extras_forward(void *ctx, lc_array *const *in, lc_array **out) {
+    lc_array *w = ctx, *x = in[0], *sorted = NULL, *idx = NULL, *gathered = NULL, *x3 = NULL, *conv = NULL, *flat = NULL, *p = NULL;
+    int64_t R = lc_array_dim(x, 0), n = lc_array_dim(x, 1), is[2] = {R, 5}, s3[3] = {R, 1, n};
+    int64_t *iv = malloc(sizeof(int64_t) * (size_t)(R * 5));
+    for (int64_t i = 0; i < R * 5; i++) iv[i] = (i * 7 + 3) % n;
+    lc_status s = lc_sort(x, -1, &sorted);
+    if (!s) s = lc_array_from_data(LC_I64, 2, is, iv, &idx);
+    if (!s) s = lc_gather(sorted, 1, idx, &out[0]);
+    if (!s) s = lc_reshape(x, 3, s3, &x3);
+    if (!s) s = lc_conv1d(x3, w, NULL, 1, 1, &out[1]);
+    if (!s) s = lc_sum_all(out[1], &out[2]);
+    if (!s) s = lc_sigmoid(x, &p);
+    if (!s) s = lc_bce(p, p, &out[3]);
+    free(iv);
+    lc_array_release(sorted), lc_array_release(idx), lc_array_release(gathered), lc_array_release(x3), lc_array_release(conv);
+    lc_array_release(flat), lc_array_release(p);
+    return s;
+}
+
+static void test_extras_graph(lc_dtype t) {
+    int64_t ws[3] = {4, 1, 3};
+    lc_array *w = rand_special(t, 3, ws, -1, 1, false), *dw = on_gpu(w);
+    lc_cuda_graph_cache *cache = NULL;
+    OK(lc_cuda_graph_cache_new(GPU, 1, 4, &cache));
+    for (int call = 0; call < 4; call++) {
+        int64_t xs[2] = {3, 70000};
+        lc_array *x = rand_special(t, 2, xs, -2, 2, false), *dx = on_gpu(x), *want[4] = {0}, *got[4] = {0};
+        lc_status s = extras_forward(w, (lc_array *const[]){x}, want);
+        if (!s) s = lc_cuda_graph_run(cache, extras_forward, dw, (lc_array *const[]){dx}, got);
+        if (s) FAIL("extras graph call %d: %s", call, lc_last_error());
+        else {
+            static const char *what[4] = {"gather of sort", "conv1d", "sum_all", "bce"};
+            for (int j = 0; j < 4; j++) {
+                char name[80];
+                snprintf(name, sizeof name, "graph %s call %d %s", what[j], call, lc_dtype_name(t));
+                compare(name, want[j], got[j], j == 0 ? 0 : tol_for(t) * (j == 2 ? 4 : 1));
+            }
+        }
+        lc_array_release(x), lc_array_release(dx);
+        for (int j = 0; j < 4; j++) lc_array_release(want[j]), lc_array_release(got[j]);
+    }
+    if (lc_cuda_graph_cache_replays(cache) != 3) FAIL("extras: expected 3 replays, got %lld", (long long)lc_cuda_graph_cache_replays(cache));
+out:
+    lc_cuda_graph_cache_free(cache);
+    lc_array_release(w), lc_array_release(dw);
+}
+
 /* ---- residency, fallback, graphs -------------------------------------------------------------- */
 static void test_residency(void) {
     int64_t xs[2] = {64, 256}, ws[2] = {512, 256};
@@ -598,11 +880,15 @@ static void test_residency(void) {
     if (mid.host_to_device_bytes - before.host_to_device_bytes != 512 * 256 * 4)
         FAIL("weight upload counted %llu bytes", (unsigned long long)(mid.host_to_device_bytes - before.host_to_device_bytes));
     if (after.host_to_device_bytes != mid.host_to_device_bytes) FAIL("the weight was uploaded twice");
-    /* an op without a CUDA kernel runs on the host and comes back */
-    OK(lc_sort(dx, -1, &s));
-    OK(lc_sort(x, -1, &hs));
-    if (!is_gpu(s)) FAIL("sort result should live on the GPU");
-    compare("sort through the host fallback", hs, s, 0);
+    /* an op without a CUDA kernel (random fill) runs on the host and its result comes back, counted */
+    lc_transfer_stats_get(&before);
+    OK(lc_array_rand(LC_F32, 2, xs, -1, 1, 42, GPU, &s));
+    OK(lc_array_rand(LC_F32, 2, xs, -1, 1, 42, LC_CPU, &hs));
+    lc_transfer_stats_get(&after);
+    if (!is_gpu(s)) FAIL("random fill result should live on the GPU");
+    if (after.host_to_device_bytes - before.host_to_device_bytes != 64 * 256 * 4)
+        FAIL("random fill upload counted %llu bytes", (unsigned long long)(after.host_to_device_bytes - before.host_to_device_bytes));
+    compare("random fill through the host", hs, s, 0);
 out:
     lc_array_release(x), lc_array_release(w), lc_array_release(dx), lc_array_release(y1), lc_array_release(y2);
     lc_array_release(s), lc_array_release(hs);
@@ -862,6 +1148,12 @@ int main(void) {
         if (!skip_gemm) test_matmul(t);
         test_attention(t);
         test_embedding(t);
+        test_sort(t);
+        test_gather_scatter(t);
+        test_bce(t);
+        test_long_reduce(t);
+        if (!skip_gemm) test_conv(t);
+        if (!skip_gemm) test_extras_graph(t);
         if (!skip_gemm) test_graphs(t);
         if (!skip_gemm) test_graph_split(t);
     }

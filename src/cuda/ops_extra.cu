@@ -1,0 +1,273 @@
+/* CUDA kernels for the ops outside the models' hot path that the op API offers: sort, gather,
+ * scatter, binary cross-entropy and the im2col step of convolutions. Each gives what the CPU
+ * backend gives (the tests hold them to it):
+ *
+ * - sort: ascending along the last axis, NaN last, through the CPU backend's order-preserving
+ *   32-bit keys (so -0 sorts before +0 and every NaN comes out as the same NaN), the keys sorted
+ *   per row by CUB's segmented sort (part of the CUDA toolkit);
+ * - gather / scatter: torch semantics; an index outside its axis sets the device's bad-input flag
+ *   (reported, naming the op, by the next synchronizing call, like an embedding id outside the
+ *   table); gather writes zeros there, scatter skips the write. Duplicate scatter targets resolve
+ *   as the CPU's sequential loop does, "last write wins": each target keeps the highest index
+ *   position aimed at it (an atomic maximum in a first pass), so the result does not depend on
+ *   the order the threads run in;
+ * - binary cross-entropy: the mean of -(y log p + (1 - y) log(1 - p)) with each log clamped at
+ *   -100, summed in double in a fixed order (the same result on every run);
+ * - im2col: the columns (C KH KW, Hout Wout) of each image, for a GEMM on cuBLASLt (gemm.c). */
+#include "cuda/attention_common.cuh"
+#include "cuda/common.cuh"
+
+#include <cub/device/device_segmented_sort.cuh>
+
+#include <math.h>
+
+namespace {
+
+/* Element types moved by value, by size (gather, scatter and im2col copy bits). */
+template <size_t E> struct bits_of;
+template <> struct bits_of<2> { typedef uint16_t type; };
+template <> struct bits_of<4> { typedef uint32_t type; };
+template <> struct bits_of<8> { typedef uint64_t type; };
+
+constexpr int EX_THREADS = 256;
+
+/* ---- gather / scatter ------------------------------------------------------------------------- */
+/* Offset in the data array of index position i (whose value is v): the index's coordinates with
+ * the data's strides, v on the axis; *src_off gets the position's offset in src (scatter). */
+__device__ __forceinline__ int64_t index_offset(const lc_cu_index_args &g, int64_t i, int64_t v, int64_t *src_off) {
+    int64_t off = 0, soff = 0;
+    for (int d = g.ndim - 1; d >= 0; d--) {
+        int64_t n = g.ishape[d], c = i % n;
+        i /= n;
+        off += (d == g.axis ? v : c) * g.astride[d];
+        soff += c * g.sstride[d];
+    }
+    if (src_off) *src_off = soff;
+    return off;
+}
+
+template <typename B> __global__ void gather_kernel(B *out, const B *a, const int64_t *idx, lc_cu_index_args g, int *bad) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.n; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t v = idx[i];
+        if (v < 0 || v >= g.alen) {
+            if (bad) *bad = LC_CU_BAD_GATHER;
+            out[i] = B(0);
+            continue;
+        }
+        out[i] = a[index_offset(g, i, v, NULL)];
+    }
+}
+
+/* Pass 1: each target keeps 1 + the highest index position aimed at it. */
+__global__ void scatter_claim_kernel(unsigned long long *win, const int64_t *idx, lc_cu_index_args g, int *bad) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.n; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t v = idx[i];
+        if (v < 0 || v >= g.alen) {
+            if (bad) *bad = LC_CU_BAD_SCATTER;
+            continue;
+        }
+        atomicMax(win + index_offset(g, i, v, NULL), (unsigned long long)i + 1ull);
+    }
+}
+
+/* Pass 2: the winning position of each target writes its src element. */
+template <typename B> __global__ void scatter_write_kernel(B *out, const B *src, const unsigned long long *win, const int64_t *idx, lc_cu_index_args g) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.n; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t v = idx[i];
+        if (v < 0 || v >= g.alen) continue;
+        int64_t soff, t = index_offset(g, i, v, &soff);
+        if (win[t] == (unsigned long long)i + 1ull) out[t] = src[soff];
+    }
+}
+
+/* ---- binary cross-entropy --------------------------------------------------------------------- */
+constexpr int BCE_MAX_BLOCKS = 1024;
+
+__device__ __forceinline__ double warp_sum_d(double v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+/* Sum over the block, in thread 0 (fixed order: the same bits on every run). */
+__device__ __forceinline__ double block_sum_d(double v) {
+    __shared__ double part[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_sum_d(v);
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    double r = 0.0;
+    if (warp == 0) {
+        r = lane < nw ? part[lane] : 0.0;
+        r = warp_sum_d(r);
+    }
+    return r;
+}
+
+template <typename T> __global__ void bce_partial_kernel(double *partial, const T *p, const T *y, int64_t n) {
+    double acc = 0.0;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        float pv = to_f(p[i]), yv = to_f(y[i]);
+        float lp = logf(pv), lq = logf(1.0f - pv);
+        if (!(lp >= -100.0f)) lp = isnan(lp) ? lp : -100.0f;
+        if (!(lq >= -100.0f)) lq = isnan(lq) ? lq : -100.0f;
+        acc -= (double)yv * lp + (1.0 - (double)yv) * lq;
+    }
+    double s = block_sum_d(acc);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+template <typename T> __global__ void bce_final_kernel(T *out, const double *partial, int blocks, int64_t n) {
+    double acc = 0.0;
+    for (int i = threadIdx.x; i < blocks; i += blockDim.x) acc += partial[i];
+    double s = block_sum_d(acc);
+    if (threadIdx.x == 0) out[0] = from_f<T>((float)(s / (double)n));
+}
+
+static int bce_blocks(int64_t n) {
+    int64_t b = (n + EX_THREADS * 8 - 1) / (EX_THREADS * 8);
+    return (int)(b < 1 ? 1 : b > BCE_MAX_BLOCKS ? BCE_MAX_BLOCKS : b);
+}
+
+/* ---- sort --------------------------------------------------------------------------------------- */
+/* The CPU backend's keys (kernels_extra.c): order-preserving, every NaN after +inf. */
+__device__ __forceinline__ uint32_t float_key(float f) {
+    if (isnan(f)) return 0xffffffffu;
+    uint32_t u = __float_as_uint(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+__device__ __forceinline__ float key_float(uint32_t k) { return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k); }
+
+template <typename T> __global__ void sort_keys_kernel(uint32_t *keys, int64_t *offsets, const T *x, int64_t total, int64_t rows, int64_t n) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x)
+        keys[i] = float_key(to_f(x[i]));
+    for (int64_t r = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; r <= rows; r += (int64_t)gridDim.x * blockDim.x) offsets[r] = r * n;
+}
+
+template <typename T> __global__ void sort_values_kernel(T *out, const uint32_t *keys, int64_t total) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x)
+        out[i] = from_f<T>(key_float(keys[i]));
+}
+
+struct sort_layout {
+    size_t keys_in, keys_out, offsets, temp, temp_bytes, total;
+};
+static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
+
+static int sort_plan(int64_t rows, int64_t n, sort_layout *L) {
+    size_t tb = 0;
+    cudaError_t e = cub::DeviceSegmentedSort::SortKeys((void *)NULL, tb, (const uint32_t *)NULL, (uint32_t *)NULL, rows * n, rows,
+                                                       (const int64_t *)NULL, (const int64_t *)NULL, (cudaStream_t)0);
+    if (e) return (int)e;
+    size_t nk = align256((size_t)(rows * n) * 4);
+    L->keys_in = 0;
+    L->keys_out = nk;
+    L->offsets = 2 * nk;
+    L->temp = L->offsets + align256((size_t)(rows + 1) * 8);
+    L->temp_bytes = tb;
+    L->total = L->temp + align256(tb);
+    return 0;
+}
+
+/* ---- im2col ----------------------------------------------------------------------------------- */
+template <typename B>
+__global__ void im2col_kernel(B *cols, const B *x, lc_cu_conv_args c, int64_t nimg) {
+    const int64_t P = c.Hout * c.Wout, CK = c.C * c.KH * c.KW, total = nimg * CK * P;
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t p = i % P, r = (i / P) % CK, img = i / (P * CK);
+        int64_t kw = r % c.KW, kh = (r / c.KW) % c.KH, ch = r / (c.KW * c.KH);
+        int64_t oh = p / c.Wout, ow = p % c.Wout;
+        int64_t ih = oh * c.stride - c.pad_h + kh, iw = ow * c.stride - c.pad_w + kw;
+        bool in = ih >= 0 && ih < c.H && iw >= 0 && iw < c.W;
+        cols[i] = in ? x[((img * c.C + ch) * c.H + ih) * c.W + iw] : B(0);
+    }
+}
+
+} // namespace
+
+extern "C" int lc_cu_gather(lc_cu_stream s, size_t esize, void *out, const void *a, const int64_t *idx, const lc_cu_index_args *g,
+                            int *bad_flag) {
+    if (g->n == 0) return 0;
+    int blocks = lc_cu_blocks(g->n, EX_THREADS);
+    switch (esize) {
+    case 2: gather_kernel<uint16_t><<<blocks, EX_THREADS, 0, s>>>((uint16_t *)out, (const uint16_t *)a, idx, *g, bad_flag); break;
+    case 4: gather_kernel<uint32_t><<<blocks, EX_THREADS, 0, s>>>((uint32_t *)out, (const uint32_t *)a, idx, *g, bad_flag); break;
+    case 8: gather_kernel<uint64_t><<<blocks, EX_THREADS, 0, s>>>((uint64_t *)out, (const uint64_t *)a, idx, *g, bad_flag); break;
+    default: return (int)cudaErrorInvalidValue;
+    }
+    return lc_cu_last_error();
+}
+
+extern "C" size_t lc_cu_scatter_scratch(const lc_cu_index_args *g) { return (size_t)(g->an > 0 ? g->an : 1) * 8; }
+
+extern "C" int lc_cu_scatter(lc_cu_stream s, size_t esize, void *out, const void *src, const int64_t *idx, const lc_cu_index_args *g,
+                             void *scratch, int *bad_flag) {
+    if (g->n == 0 || g->an == 0) return 0;
+    unsigned long long *win = (unsigned long long *)scratch;
+    int e = (int)cudaMemsetAsync(win, 0, (size_t)g->an * 8, s);
+    if (e) return e;
+    int blocks = lc_cu_blocks(g->n, EX_THREADS);
+    scatter_claim_kernel<<<blocks, EX_THREADS, 0, s>>>(win, idx, *g, bad_flag);
+    switch (esize) {
+    case 2: scatter_write_kernel<uint16_t><<<blocks, EX_THREADS, 0, s>>>((uint16_t *)out, (const uint16_t *)src, win, idx, *g); break;
+    case 4: scatter_write_kernel<uint32_t><<<blocks, EX_THREADS, 0, s>>>((uint32_t *)out, (const uint32_t *)src, win, idx, *g); break;
+    case 8: scatter_write_kernel<uint64_t><<<blocks, EX_THREADS, 0, s>>>((uint64_t *)out, (const uint64_t *)src, win, idx, *g); break;
+    default: return (int)cudaErrorInvalidValue;
+    }
+    return lc_cu_last_error();
+}
+
+extern "C" size_t lc_cu_bce_scratch(int64_t n) { return (size_t)bce_blocks(n) * sizeof(double); }
+
+extern "C" int lc_cu_bce(lc_cu_stream s, int dtype, void *out, const void *p, const void *y, int64_t n, void *scratch) {
+    if (n == 0) return lc_cu_fill(s, dtype, out, 1, NAN); /* the mean of nothing, as on the CPU */
+    int blocks = bce_blocks(n);
+    LC_CU_DISPATCH_FLOAT(dtype, T, {
+        bce_partial_kernel<T><<<blocks, EX_THREADS, 0, s>>>((double *)scratch, (const T *)p, (const T *)y, n);
+        bce_final_kernel<T><<<1, EX_THREADS, 0, s>>>((T *)out, (const double *)scratch, blocks, n);
+    });
+    return lc_cu_last_error();
+}
+
+extern "C" int lc_cu_sort_scratch(int64_t rows, int64_t n, size_t *bytes) {
+    sort_layout L;
+    *bytes = 0;
+    if (rows * n == 0) return 0;
+    int e = sort_plan(rows, n, &L);
+    if (!e) *bytes = L.total;
+    return e;
+}
+
+extern "C" int lc_cu_sort(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n, void *scratch, size_t bytes) {
+    int64_t total = rows * n;
+    if (total == 0) return 0;
+    sort_layout L;
+    int e = sort_plan(rows, n, &L);
+    if (e) return e;
+    if (bytes < L.total) return (int)cudaErrorInvalidValue;
+    char *base = (char *)scratch;
+    uint32_t *kin = (uint32_t *)(base + L.keys_in), *kout = (uint32_t *)(base + L.keys_out);
+    int64_t *off = (int64_t *)(base + L.offsets);
+    int blocks = lc_cu_blocks(total > rows + 1 ? total : rows + 1, EX_THREADS);
+    LC_CU_DISPATCH_FLOAT(dtype, T, { sort_keys_kernel<T><<<blocks, EX_THREADS, 0, s>>>(kin, off, (const T *)x, total, rows, n); });
+    e = lc_cu_last_error();
+    if (e) return e;
+    size_t tb = L.temp_bytes;
+    e = (int)cub::DeviceSegmentedSort::SortKeys((void *)(base + L.temp), tb, (const uint32_t *)kin, kout, total, rows, (const int64_t *)off,
+                                                (const int64_t *)off + 1, (cudaStream_t)s);
+    if (e) return e;
+    blocks = lc_cu_blocks(total, EX_THREADS);
+    LC_CU_DISPATCH_FLOAT(dtype, T, { sort_values_kernel<T><<<blocks, EX_THREADS, 0, s>>>((T *)out, kout, total); });
+    return lc_cu_last_error();
+}
+
+extern "C" int lc_cu_im2col(lc_cu_stream s, size_t esize, void *cols, const void *x, const lc_cu_conv_args *c, int64_t nimg) {
+    int64_t total = nimg * c->C * c->KH * c->KW * c->Hout * c->Wout;
+    if (total == 0) return 0;
+    int blocks = lc_cu_blocks(total, EX_THREADS);
+    switch (esize) {
+    case 2: im2col_kernel<uint16_t><<<blocks, EX_THREADS, 0, s>>>((uint16_t *)cols, (const uint16_t *)x, *c, nimg); break;
+    case 4: im2col_kernel<uint32_t><<<blocks, EX_THREADS, 0, s>>>((uint32_t *)cols, (const uint32_t *)x, *c, nimg); break;
+    default: return (int)cudaErrorInvalidValue;
+    }
+    return lc_cu_last_error();
+}
