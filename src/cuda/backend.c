@@ -402,7 +402,7 @@ static lc_status run_reduce(lc_cuda_dev *d, const lc_op *op) {
     for (int i = axis + 1; i < x->ndim; i++) inner *= x->shape[i];
     int64_t n = x->ndim ? x->shape[axis] : 1;
     int kind = (int)op->i[0];
-    size_t bytes = lc_cu_reduce_scratch(kind, outer, n, inner);
+    size_t bytes = lc_cu_reduce_scratch(outer, n, inner);
     lc_array *tmp = NULL;
     lc_status s = bytes ? scratch_alloc(op, bytes, &tmp) : LC_OK;
     if (!s)

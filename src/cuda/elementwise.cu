@@ -309,16 +309,21 @@ __device__ __forceinline__ void red_combine(int kind, red_part &a, float ov, lon
         a.v += ov;
     }
 }
-/* Combine every thread's part; the block's result is in thread 0. */
-__device__ __forceinline__ red_part red_block(int kind, red_part p) {
-    __shared__ float sval[32];
-    __shared__ long long sidx[32];
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+/* Combine the warp's parts; the result is in lane 0. */
+__device__ __forceinline__ red_part red_warp(int kind, red_part p) {
     for (int o = 16; o > 0; o >>= 1) {
         float ov = __shfl_down_sync(0xffffffffu, p.v, o);
         long long oi = __shfl_down_sync(0xffffffffu, p.i, o);
         red_combine(kind, p, ov, oi);
     }
+    return p;
+}
+/* Combine every thread's part; the block's result is in thread 0. */
+__device__ __forceinline__ red_part red_block(int kind, red_part p) {
+    __shared__ float sval[32];
+    __shared__ long long sidx[32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    p = red_warp(kind, p);
     __syncthreads(); /* a previous call's readers are done */
     if (lane == 0) sval[warp] = p.v, sidx[warp] = p.i;
     __syncthreads();
@@ -356,11 +361,7 @@ __global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t
         red_part p = red_identity(kind);
 #pragma unroll 4
         for (int64_t j = lane; j < n; j += 32) red_combine(kind, p, to_f(row[j]), j);
-        for (int o = 16; o > 0; o >>= 1) {
-            float ov = __shfl_down_sync(0xffffffffu, p.v, o);
-            long long oi = __shfl_down_sync(0xffffffffu, p.i, o);
-            red_combine(kind, p, ov, oi);
-        }
+        p = red_warp(kind, p);
         if (lane == 0) red_store<T>(kind, out, r, p, n);
     }
 }
@@ -396,8 +397,7 @@ static int reduce_chunks(int64_t outer, int64_t n, int64_t inner, int64_t *len) 
     return (int)((n + *len - 1) / *len);
 }
 
-extern "C" size_t lc_cu_reduce_scratch(int kind, int64_t outer, int64_t n, int64_t inner) {
-    (void)kind;
+extern "C" size_t lc_cu_reduce_scratch(int64_t outer, int64_t n, int64_t inner) {
     int64_t len;
     int chunks = reduce_chunks(outer, n, inner, &len);
     return chunks ? (size_t)(outer * chunks) * sizeof(red_part) : 0;

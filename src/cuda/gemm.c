@@ -1007,7 +1007,8 @@ lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op) {
 
 /* ---- CONV1D / CONV2D: out (N, O, P) = W (O, C KH KW) x cols (C KH KW, P) per image --------------
  * The columns of a group of images (im2col, ops_extra.cu) go to device scratch of at most
- * CONV_COLS_BYTES (one image at least; LOCUS_CUDA_CONV_COLS sets another size), then one strided batched GEMM takes the group: column-major,
+ * CONV_COLS_BYTES (one image at least; LOCUS_CUDA_CONV_COLS sets another size), then one strided
+ * batched GEMM takes the group: column-major,
  * out_n^T (P x O, ld P) = cols_n^T (P x CK, ld P) W^T (CK x O, ld CK), the weight shared (stride 0).
  * The bias is added afterwards, broadcast over images and positions. */
 #define CONV_COLS_BYTES ((size_t)256 << 20)
@@ -1027,7 +1028,7 @@ lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op) {
                          .pad_h = two ? pad : 0, .pad_w = pad};
     const int64_t N = x->shape[0], O = w->shape[0], P = c.Hout * c.Wout, CK = c.C * c.KH * c.KW;
     const size_t es = lc_dtype_size(dt);
-    void *out = lc_array_ptr(o);
+    char *out = lc_array_ptr(o);
     if (N * O * P == 0) return LC_OK;
     if (CK == 0) return kerr(lc_cu_fill(dev->stream, dt, out, N * O * P, 0.0f), "conv");
     int64_t group = (int64_t)(conv_cols_bytes() / ((size_t)(CK * P) * es));
@@ -1037,12 +1038,11 @@ lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op) {
     lc_array *cols = NULL;
     lc_status s = lc_array_alloc(o->dtype, 3, cshape, o->device, &cols);
     const char *xp = lc_array_ptr(x);
-    char *op_out = out;
     for (int64_t n0 = 0; n0 < N && !s; n0 += group) {
         int64_t g = N - n0 < group ? N - n0 : group;
         s = kerr(lc_cu_im2col(dev->stream, es, lc_array_ptr(cols), xp + (size_t)(n0 * c.C * c.H * c.W) * es, &c, g), "conv im2col");
         if (!s)
-            s = gemm(dev, dt, false, false, P, O, CK, lc_array_ptr(cols), P, CK * P, lc_array_ptr(w), CK, 0, op_out + (size_t)(n0 * O * P) * es, P,
+            s = gemm(dev, dt, false, false, P, O, CK, lc_array_ptr(cols), P, CK * P, lc_array_ptr(w), CK, 0, out + (size_t)(n0 * O * P) * es, P,
                      O * P, g, NULL, NULL, CUBLASLT_EPILOGUE_DEFAULT);
     }
     lc_array_release(cols);

@@ -147,7 +147,7 @@ typedef struct lc_cu_conv_args {
 int lc_cu_im2col(lc_cu_stream s, size_t esize, void *cols, const void *x, const lc_cu_conv_args *c, int64_t nimg);
 
 /* Scratch bytes lc_cu_reduce needs for this problem (0: none). */
-size_t lc_cu_reduce_scratch(int kind, int64_t outer, int64_t n, int64_t inner);
+size_t lc_cu_reduce_scratch(int64_t outer, int64_t n, int64_t inner);
 
 /* Fill n elements with a constant. */
 int lc_cu_fill(lc_cu_stream s, int dtype, void *out, int64_t n, float value);

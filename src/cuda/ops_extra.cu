@@ -23,12 +23,6 @@
 
 namespace {
 
-/* Element types moved by value, by size (gather, scatter and im2col copy bits). */
-template <size_t E> struct bits_of;
-template <> struct bits_of<2> { typedef uint16_t type; };
-template <> struct bits_of<4> { typedef uint32_t type; };
-template <> struct bits_of<8> { typedef uint64_t type; };
-
 constexpr int EX_THREADS = 256;
 
 /* ---- gather / scatter ------------------------------------------------------------------------- */
@@ -149,23 +143,18 @@ template <typename T> __global__ void sort_values_kernel(T *out, const uint32_t 
 }
 
 struct sort_layout {
-    size_t keys_in, keys_out, offsets, temp, temp_bytes, total;
+    size_t keys_in, keys_out, offsets, temp, temp_bytes;
 };
 static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
 
-static int sort_plan(int64_t rows, int64_t n, sort_layout *L) {
-    size_t tb = 0;
-    cudaError_t e = cub::DeviceSegmentedSort::SortKeys((void *)NULL, tb, (const uint32_t *)NULL, (uint32_t *)NULL, rows * n, rows,
-                                                       (const int64_t *)NULL, (const int64_t *)NULL, (cudaStream_t)0);
-    if (e) return (int)e;
+/* Where the keys, offsets and CUB's temporary storage sit in the scratch (temp_bytes and total
+ * are set by lc_cu_sort_scratch's query, or from the scratch size given to lc_cu_sort). */
+static void sort_offsets(int64_t rows, int64_t n, sort_layout *L) {
     size_t nk = align256((size_t)(rows * n) * 4);
     L->keys_in = 0;
     L->keys_out = nk;
     L->offsets = 2 * nk;
     L->temp = L->offsets + align256((size_t)(rows + 1) * 8);
-    L->temp_bytes = tb;
-    L->total = L->temp + align256(tb);
-    return 0;
 }
 
 /* ---- im2col ----------------------------------------------------------------------------------- */
@@ -229,27 +218,31 @@ extern "C" int lc_cu_bce(lc_cu_stream s, int dtype, void *out, const void *p, co
 }
 
 extern "C" int lc_cu_sort_scratch(int64_t rows, int64_t n, size_t *bytes) {
-    sort_layout L;
     *bytes = 0;
     if (rows * n == 0) return 0;
-    int e = sort_plan(rows, n, &L);
-    if (!e) *bytes = L.total;
-    return e;
+    size_t tb = 0;
+    cudaError_t e = cub::DeviceSegmentedSort::SortKeys((void *)NULL, tb, (const uint32_t *)NULL, (uint32_t *)NULL, rows * n, rows,
+                                                       (const int64_t *)NULL, (const int64_t *)NULL, (cudaStream_t)0);
+    if (e) return (int)e;
+    sort_layout L;
+    sort_offsets(rows, n, &L);
+    *bytes = L.temp + align256(tb);
+    return 0;
 }
 
 extern "C" int lc_cu_sort(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n, void *scratch, size_t bytes) {
     int64_t total = rows * n;
     if (total == 0) return 0;
     sort_layout L;
-    int e = sort_plan(rows, n, &L);
-    if (e) return e;
-    if (bytes < L.total) return (int)cudaErrorInvalidValue;
+    sort_offsets(rows, n, &L);
+    if (bytes <= L.temp) return (int)cudaErrorInvalidValue;
+    L.temp_bytes = bytes - L.temp; /* at least what lc_cu_sort_scratch's query asked for */
     char *base = (char *)scratch;
     uint32_t *kin = (uint32_t *)(base + L.keys_in), *kout = (uint32_t *)(base + L.keys_out);
     int64_t *off = (int64_t *)(base + L.offsets);
     int blocks = lc_cu_blocks(total > rows + 1 ? total : rows + 1, EX_THREADS);
     LC_CU_DISPATCH_FLOAT(dtype, T, { sort_keys_kernel<T><<<blocks, EX_THREADS, 0, s>>>(kin, off, (const T *)x, total, rows, n); });
-    e = lc_cu_last_error();
+    int e = lc_cu_last_error();
     if (e) return e;
     size_t tb = L.temp_bytes;
     e = (int)cub::DeviceSegmentedSort::SortKeys((void *)(base + L.temp), tb, (const uint32_t *)kin, kout, total, rows, (const int64_t *)off,

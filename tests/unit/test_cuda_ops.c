@@ -255,6 +255,15 @@ static void test_rows(lc_dtype t) {
     lc_array_release(x), lc_array_release(dx), lc_array_release(a), lc_array_release(g);
 }
 
+/* Reduction kind k (0 sum, 1 mean, 2 max, 3 argmax) of x on the CPU and dx on the GPU, compared. */
+static void reduce_check(int k, lc_array *x, lc_array *dx, int axis, bool keepdim, const char *name, double tol) {
+    lc_status (*fn)(lc_array *, int, bool, lc_array **) = k == 0 ? lc_sum : k == 1 ? lc_mean : k == 2 ? lc_max : lc_argmax;
+    lc_array *a = NULL, *g = NULL;
+    if (fn(x, axis, keepdim, &a) || fn(dx, axis, keepdim, &g)) FAIL("%s: %s", name, lc_last_error());
+    else compare(name, a, g, tol);
+    lc_array_release(a), lc_array_release(g);
+}
+
 static void test_reduce(lc_dtype t) {
     { /* rows of up to 1024 (one warp per row) and just above */
         int64_t lens[] = {1, 31, 128, 1000, 1024, 1025};
@@ -262,15 +271,9 @@ static void test_reduce(lc_dtype t) {
             int64_t shape[2] = {rint_in(1, 3000), lens[c]};
             lc_array *x = rand_host(t, 2, shape, -3, 3), *dx = on_gpu(x);
             for (int k = 0; k < 4; k++) {
-                lc_array *a = NULL, *g = NULL;
-                lc_status (*fn)(lc_array *, int, bool, lc_array **) = k == 0 ? lc_sum : k == 1 ? lc_mean : k == 2 ? lc_max : lc_argmax;
-                if (fn(x, 1, false, &a) || fn(dx, 1, false, &g)) FAIL("reduce %d: %s", k, lc_last_error());
-                else {
-                    char name[64];
-                    snprintf(name, sizeof name, "reduce kind %d rows of %lld %s", k, (long long)lens[c], lc_dtype_name(t));
-                    compare(name, a, g, k >= 2 ? 0 : tol_for(t));
-                }
-                lc_array_release(a), lc_array_release(g);
+                char name[64];
+                snprintf(name, sizeof name, "reduce kind %d rows of %lld %s", k, (long long)lens[c], lc_dtype_name(t));
+                reduce_check(k, x, dx, 1, false, name, k >= 2 ? 0 : tol_for(t));
             }
             lc_array_release(x), lc_array_release(dx);
         }
@@ -296,16 +299,10 @@ static void test_reduce(lc_dtype t) {
     lc_array *x = rand_host(t, 3, s3, -3, 3), *dx = on_gpu(x);
     for (int axis = 0; axis < 3; axis++)
         for (int k = 0; k < 4; k++) {
-            lc_array *a = NULL, *g = NULL;
-            lc_status (*fn)(lc_array *, int, bool, lc_array **) = k == 0 ? lc_sum : k == 1 ? lc_mean : k == 2 ? lc_max : lc_argmax;
-            if (fn(x, axis, k == 1, &a) || fn(dx, axis, k == 1, &g)) FAIL("reduce %d: %s", k, lc_last_error());
-            else {
-                char name[64];
-                snprintf(name, sizeof name, "reduce kind %d axis %d %s", k, axis, lc_dtype_name(t));
-                /* sums of 3000 f16 values: rounding of the f16 result dominates */
-                compare(name, a, g, k == 3 ? 0 : tol_for(t));
-            }
-            lc_array_release(a), lc_array_release(g);
+            char name[64];
+            snprintf(name, sizeof name, "reduce kind %d axis %d %s", k, axis, lc_dtype_name(t));
+            /* sums of 3000 f16 values: rounding of the f16 result dominates */
+            reduce_check(k, x, dx, axis, k == 1, name, k == 3 ? 0 : tol_for(t));
         }
     lc_array_release(x), lc_array_release(dx);
 }
@@ -799,16 +796,10 @@ static void test_long_reduce(lc_dtype t) {
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         lc_array *x = rand_special(t, 2, cases[c], -3, 3, false), *dx = on_gpu(x);
         for (int k = 0; k < 4; k++) {
-            lc_array *a = NULL, *g = NULL;
-            lc_status (*fn)(lc_array *, int, bool, lc_array **) = k == 0 ? lc_sum : k == 1 ? lc_mean : k == 2 ? lc_max : lc_argmax;
-            if (fn(x, 1, false, &a) || fn(dx, 1, false, &g)) FAIL("long reduce %d: %s", k, lc_last_error());
-            else {
-                char name[80];
-                snprintf(name, sizeof name, "reduce kind %d of %lld x %lld %s", k, (long long)cases[c][0], (long long)cases[c][1], lc_dtype_name(t));
-                /* sums: the f32 rounding of sums of a million terms in different orders */
-                compare(name, a, g, k == 3 || k == 2 ? 0 : t == LC_F32 ? 1e-4 : tol_for(t));
-            }
-            lc_array_release(a), lc_array_release(g);
+            char name[80];
+            snprintf(name, sizeof name, "reduce kind %d of %lld x %lld %s", k, (long long)cases[c][0], (long long)cases[c][1], lc_dtype_name(t));
+            /* sums: the f32 rounding of sums of a million terms in different orders */
+            reduce_check(k, x, dx, 1, false, name, k == 3 || k == 2 ? 0 : t == LC_F32 ? 1e-4 : tol_for(t));
         }
         lc_array *a = NULL, *g = NULL;
         if (lc_sum_all(x, &a) || lc_sum_all(dx, &g)) FAIL("sum_all: %s", lc_last_error());
@@ -820,7 +811,7 @@ static void test_long_reduce(lc_dtype t) {
 /* The ops above inside a captured graph: sort, a gather whose index is host data made in the
  * forward, a convolution, a long sum and bce, replayed against the CPU. */
 static lc_status extras_forward(void *ctx, lc_array *const *in, lc_array **out) {
-    lc_array *w = ctx, *x = in[0], *sorted = NULL, *idx = NULL, *gathered = NULL, *x3 = NULL, *conv = NULL, *flat = NULL, *p = NULL;
+    lc_array *w = ctx, *x = in[0], *sorted = NULL, *idx = NULL, *x3 = NULL, *p = NULL;
     int64_t R = lc_array_dim(x, 0), n = lc_array_dim(x, 1), is[2] = {R, 5}, s3[3] = {R, 1, n};
     int64_t *iv = malloc(sizeof(int64_t) * (size_t)(R * 5));
     for (int64_t i = 0; i < R * 5; i++) iv[i] = (i * 7 + 3) % n;
@@ -833,8 +824,7 @@ static lc_status extras_forward(void *ctx, lc_array *const *in, lc_array **out) 
     if (!s) s = lc_sigmoid(x, &p);
     if (!s) s = lc_bce(p, p, &out[3]);
     free(iv);
-    lc_array_release(sorted), lc_array_release(idx), lc_array_release(gathered), lc_array_release(x3), lc_array_release(conv);
-    lc_array_release(flat), lc_array_release(p);
+    lc_array_release(sorted), lc_array_release(idx), lc_array_release(x3), lc_array_release(p);
     return s;
 }
 
