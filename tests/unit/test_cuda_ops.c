@@ -68,7 +68,8 @@ static lc_array *rand_host(lc_dtype t, int ndim, const int64_t *shape, float lo,
     return a;
 }
 
-/* Norm-wise relative error of got against want (both read as f32); NaN anywhere fails. */
+/* Norm-wise relative error of got against want (both read as f32); NaN or infinity where the other
+ * has none fails; tol 0 asks for identical bits. */
 static void compare(const char *what, lc_array *want, lc_array *got, double tol) {
     checks++;
     if (!want || !got) {
@@ -101,6 +102,19 @@ static void compare(const char *what, lc_array *want, lc_array *got, double tol)
             return;
         }
         if (isnan(a[i])) continue;
+        if (tol == 0 && memcmp(&a[i], &b[i], sizeof a[i]) != 0) { /* exact results: same bits (-0 is not +0) */
+            FAIL("%s: differs at %zu (%g vs %g)", what, i, a[i], b[i]);
+            free(a), free(b);
+            return;
+        }
+        if (isinf(a[i]) || isinf(b[i])) { /* inf - inf would poison the norm */
+            if (a[i] != b[i]) {
+                FAIL("%s: infinity mismatch at %zu (%g vs %g)", what, i, a[i], b[i]);
+                free(a), free(b);
+                return;
+            }
+            continue;
+        }
         double d = (double)a[i] - b[i];
         num += d * d;
         den += (double)a[i] * a[i];
