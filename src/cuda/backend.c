@@ -422,8 +422,8 @@ static lc_status run_sort(lc_cuda_dev *d, const lc_op *op) {
     size_t bytes = 0;
     lc_status s = kcheck(lc_cu_sort_scratch(rows, n, &bytes), op);
     lc_array *tmp = NULL;
-    if (!s) s = scratch_alloc(op, bytes, &tmp);
-    if (!s) s = kcheck(lc_cu_sort(d->stream, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), rows, n, lc_array_ptr(tmp), bytes), op);
+    if (!s && bytes) s = scratch_alloc(op, bytes, &tmp);
+    if (!s) s = kcheck(lc_cu_sort(d->stream, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), rows, n, tmp ? lc_array_ptr(tmp) : NULL, bytes), op);
     lc_array_release(tmp);
     return s;
 }
@@ -520,7 +520,12 @@ static lc_status run_float_op(int index, const lc_op *op) {
     }
     case LC_OP_SOFTMAX: {
         int64_t n = o->ndim ? o->shape[o->ndim - 1] : 1;
-        return kcheck(lc_cu_softmax(d->stream, t, lc_array_ptr(o), lc_array_ptr(op->in[0]), lc_rows(o), n), op);
+        size_t bytes = lc_cu_softmax_scratch(lc_rows(o), n);
+        lc_array *tmp = NULL;
+        lc_status s = bytes ? scratch_alloc(op, bytes, &tmp) : LC_OK;
+        if (!s) s = kcheck(lc_cu_softmax(d->stream, t, lc_array_ptr(o), lc_array_ptr(op->in[0]), lc_rows(o), n, tmp ? lc_array_ptr(tmp) : NULL), op);
+        lc_array_release(tmp);
+        return s;
     }
     case LC_OP_LAYER_NORM: {
         int64_t n = o->shape[o->ndim - 1];

@@ -337,6 +337,49 @@ template <typename T> __device__ __forceinline__ red_part red_range(int kind, co
     for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) red_combine(kind, p, to_f(row[j]), j);
     return p;
 }
+/* The sum of 16 bytes of T. */
+__device__ __forceinline__ float vec_sum(uint4 u, float) {
+    return (__uint_as_float(u.x) + __uint_as_float(u.y)) + (__uint_as_float(u.z) + __uint_as_float(u.w));
+}
+template <typename H2> __device__ __forceinline__ float vec_sum_h2(uint4 u) {
+    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+    float a = 0, b = 0;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        H2 h = *reinterpret_cast<const H2 *>(&w[i]);
+        a += to_f(h.x), b += to_f(h.y);
+    }
+    return a + b;
+}
+__device__ __forceinline__ float vec_sum(uint4 u, __half) { return vec_sum_h2<__half2>(u); }
+__device__ __forceinline__ float vec_sum(uint4 u, __nv_bfloat16) { return vec_sum_h2<__nv_bfloat162>(u); }
+
+/* This thread's (tid of nt) part of the sum of elements [j0, j1) of a row: scalar up to the first
+ * 16-byte boundary, then 16-byte loads four at a time (four independent loads in flight per
+ * thread), then a scalar tail. */
+template <typename T> __device__ __forceinline__ float sum_range(const T *row, int64_t j0, int64_t j1, int tid, int nt) {
+    constexpr int V = 16 / sizeof(T);
+    int64_t head = (int64_t)((16 - ((uintptr_t)(row + j0) & 15)) & 15) / (int64_t)sizeof(T);
+    if (head > j1 - j0) head = j1 - j0;
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    if (tid < head) s0 = to_f(row[j0 + tid]);
+    const int64_t a0 = j0 + head, nv = (j1 - a0) / V;
+    const uint4 *vp = reinterpret_cast<const uint4 *>(row + a0);
+    int64_t v = tid;
+    for (; v + 3 * (int64_t)nt < nv; v += 4 * (int64_t)nt) {
+        uint4 u0 = __ldg(vp + v), u1 = __ldg(vp + v + nt), u2 = __ldg(vp + v + 2 * nt), u3 = __ldg(vp + v + 3 * nt);
+        s0 += vec_sum(u0, T()), s1 += vec_sum(u1, T()), s2 += vec_sum(u2, T()), s3 += vec_sum(u3, T());
+    }
+    for (; v < nv; v += nt) s0 += vec_sum(__ldg(vp + v), T());
+    for (int64_t j = a0 + nv * V + tid; j < j1; j += nt) s1 += to_f(row[j]);
+    return (s0 + s1) + (s2 + s3);
+}
+/* red_range for any kind: sums (kind 0, 1) take the vector loads. */
+template <typename T> __device__ __forceinline__ red_part red_part_of(int kind, const T *row, int64_t j0, int64_t j1) {
+    if (kind <= 1) return red_part{sum_range(row, j0, j1, (int)threadIdx.x, (int)blockDim.x), -1};
+    return red_range(kind, row, j0, j1);
+}
+
 template <typename T> __device__ __forceinline__ void red_store(int kind, void *out, int64_t r, red_part p, int64_t n) {
     if (kind == 3) ((int64_t *)out)[r] = p.i < 0 ? 0 : p.i;
     else ((T *)out)[r] = from_f<T>(kind == 1 ? p.v / (float)(n ? n : 1) : p.v);
@@ -346,7 +389,7 @@ template <typename T> __device__ __forceinline__ void red_store(int kind, void *
 template <typename T>
 __global__ void reduce_rows_kernel(int kind, void *out, const T *x, int64_t outer, int64_t n) {
     for (int64_t r = blockIdx.x; r < outer; r += gridDim.x) {
-        red_part p = red_block(kind, red_range(kind, x + r * n, 0, n));
+        red_part p = red_block(kind, red_part_of(kind, x + r * n, 0, n));
         if (threadIdx.x == 0) red_store<T>(kind, out, r, p, n);
     }
 }
@@ -359,8 +402,11 @@ __global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t
     for (int64_t r = first; r < outer; r += step) { /* warp-uniform */
         const T *row = x + r * n;
         red_part p = red_identity(kind);
+        if (kind <= 1) p.v = sum_range(row, 0, n, lane, 32);
+        else {
 #pragma unroll 4
-        for (int64_t j = lane; j < n; j += 32) red_combine(kind, p, to_f(row[j]), j);
+            for (int64_t j = lane; j < n; j += 32) red_combine(kind, p, to_f(row[j]), j);
+        }
         p = red_warp(kind, p);
         if (lane == 0) red_store<T>(kind, out, r, p, n);
     }
@@ -372,7 +418,7 @@ __global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t
 template <typename T>
 __global__ void reduce_chunks_kernel(int kind, red_part *parts, const T *x, int64_t n, int64_t len) {
     int64_t r = blockIdx.y, c = blockIdx.x, j0 = c * len, j1 = j0 + len < n ? j0 + len : n;
-    red_part p = red_block(kind, red_range(kind, x + r * n, j0, j1));
+    red_part p = red_block(kind, red_part_of(kind, x + r * n, j0, j1));
     if (threadIdx.x == 0) parts[r * gridDim.x + c] = p;
 }
 template <typename T>
@@ -385,12 +431,12 @@ __global__ void reduce_parts_kernel(int kind, void *out, const red_part *parts, 
 }
 
 /* Chunks per row for the two-pass path (0: one block per row). Rows of at least 64K elements
- * when one block per row leaves most multiprocessors idle: about four blocks per multiprocessor in
- * all, chunks of at least 8K elements. */
+ * when one block per row leaves most multiprocessors idle: at most eight 256-thread blocks per
+ * multiprocessor in all (one full wave), chunks of at least 8K elements. */
 static int reduce_chunks(int64_t outer, int64_t n, int64_t inner, int64_t *len) {
     int64_t sms = lc_cu_sm_count();
     if (inner != 1 || n < 65536 || outer >= sms || outer > 65535) return 0;
-    int64_t want = (4 * sms + outer - 1) / outer, most = n / 8192;
+    int64_t want = 8 * sms / outer, most = n / 8192;
     int64_t chunks = want < most ? want : most;
     if (chunks < 2) return 0;
     *len = (n + chunks - 1) / chunks;

@@ -43,8 +43,10 @@ int lc_cu_bias_gelu(lc_cu_stream s, int dtype, void *x, const void *bias, int64_
 int lc_cu_prelu(lc_cu_stream s, int dtype, void *out, const void *x, const void *w, int64_t n, int64_t c, int64_t inner,
                 int64_t wn);
 
-/* Softmax over the last axis of (rows, n). */
-int lc_cu_softmax(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n);
+/* Softmax over the last axis of (rows, n). Few rows too long for shared memory are split across blocks; they need
+ * lc_cu_softmax_scratch(rows, n) bytes of scratch (0: none, scratch may be NULL). */
+size_t lc_cu_softmax_scratch(int64_t rows, int64_t n);
+int lc_cu_softmax(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n, void *scratch);
 /* LayerNorm over the last axis of (rows, n) of x (+ residual when res != NULL), optional w and b. */
 int lc_cu_layer_norm(lc_cu_stream s, int dtype, void *out, const void *x, const void *res, const void *w, const void *b,
                      int64_t rows, int64_t n, float eps);
@@ -135,7 +137,8 @@ size_t lc_cu_bce_scratch(int64_t n);
 int lc_cu_bce(lc_cu_stream s, int dtype, void *out, const void *p, const void *y, int64_t n, void *scratch);
 
 /* Sort each of `rows` contiguous rows of n elements ascending (NaN last) into out. The scratch
- * size comes from lc_cu_sort_scratch (which returns a CUDA error code). */
+ * size comes from lc_cu_sort_scratch (which returns a CUDA error code; 0 bytes for rows of at most
+ * 2048 elements, which are sorted in shared memory). */
 int lc_cu_sort_scratch(int64_t rows, int64_t n, size_t *bytes);
 int lc_cu_sort(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n, void *scratch, size_t bytes);
 

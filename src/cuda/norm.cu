@@ -5,6 +5,7 @@
  * the minimum traffic, read n + write n elements (plus n for the residual). Rows too long for
  * shared memory take a second read. Block size follows the row length so that short rows
  * (BERT's 768) do not leave most threads idle. */
+#include "cuda/attention_common.cuh"
 #include "cuda/common.cuh"
 
 #include <math.h>
@@ -385,6 +386,21 @@ extern "C" int lc_cu_layer_norm(lc_cu_stream s, int dtype, void *out, const void
 }
 
 /* ---- softmax --------------------------------------------------------------------------------- */
+/* Online softmax statistics: m the running maximum, l the sum of exp(x - m). */
+__device__ __forceinline__ void online_add(float &m, float &l, float v) {
+    if (v > m) {
+        l = (m == -INFINITY ? 0.0f : l * __expf(m - v)) + 1.0f;
+        m = v;
+    } else if (v != -INFINITY) {
+        l += __expf(v - m);
+    }
+}
+/* (m, l) of the whole block, in every thread. */
+__device__ __forceinline__ void online_block(float &m, float &l, float *scratch) {
+    float gm = block_max(m, scratch);
+    l = block_sum(m == -INFINITY ? 0.0f : l * __expf(m - gm), scratch);
+    m = gm;
+}
 template <typename T>
 __global__ void softmax_kernel(T *out, const T *x, int64_t rows, int64_t n, bool vec) {
     extern __shared__ float buf[];
@@ -429,26 +445,76 @@ __global__ void softmax_long_kernel(T *out, const T *x, int64_t rows, int64_t n)
     for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
         const T *xr = x + r * n;
         float m = -INFINITY, l = 0;
-        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-            float v = to_f(xr[i]);
-            if (v > m) {
-                l = (m == -INFINITY ? 0.0f : l * __expf(m - v)) + 1.0f;
-                m = v;
-            } else if (v != -INFINITY) {
-                l += __expf(v - m);
-            }
-        }
-        float gm = block_max(m, scratch);
-        float part = m == -INFINITY ? 0.0f : l * __expf(m - gm);
-        float sum = block_sum(part, scratch);
-        float inv = gm == -INFINITY ? 0.0f : 1.0f / sum;
+        for (int64_t i = threadIdx.x; i < n; i += blockDim.x) online_add(m, l, to_f(xr[i]));
+        online_block(m, l, scratch);
+        float inv = m == -INFINITY ? 0.0f : 1.0f / l;
         for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
-            out[r * n + i] = from_f<T>(gm == -INFINITY ? 0.0f : __expf(to_f(xr[i]) - gm) * inv);
+            out[r * n + i] = from_f<T>(m == -INFINITY ? 0.0f : __expf(to_f(xr[i]) - m) * inv);
     }
 }
 
-extern "C" int lc_cu_softmax(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n) {
+/* Few long rows: blockIdx.y is the row, blockIdx.x one of its chunks of `len` elements. The first
+ * kernel leaves each chunk's online (max, sum) in parts; the second combines the row's parts (in
+ * the same order in every block, so all chunks use the same max and sum) and writes its chunk. */
+template <typename T> __global__ void softmax_parts_kernel(float2 *parts, const T *x, int64_t n, int64_t len) {
+    __shared__ float scratch[32];
+    const int64_t r = blockIdx.y, j0 = (int64_t)blockIdx.x * len, j1 = j0 + len < n ? j0 + len : n;
+    const T *xr = x + r * n;
+    float m = -INFINITY, l = 0;
+    for (int64_t i = j0 + threadIdx.x; i < j1; i += blockDim.x) online_add(m, l, to_f(xr[i]));
+    online_block(m, l, scratch);
+    if (threadIdx.x == 0) parts[r * gridDim.x + blockIdx.x] = make_float2(m, l);
+}
+template <typename T> __global__ void softmax_write_kernel(T *out, const T *x, const float2 *parts, int64_t n, int64_t len) {
+    __shared__ float scratch[32];
+    const int64_t r = blockIdx.y, j0 = (int64_t)blockIdx.x * len, j1 = j0 + len < n ? j0 + len : n;
+    const float2 *pr = parts + r * gridDim.x;
+    float m = -INFINITY, l = 0;
+    for (int c = threadIdx.x; c < (int)gridDim.x; c += blockDim.x) {
+        float2 p = pr[c];
+        if (p.x == -INFINITY) continue;
+        if (p.x > m) l = (m == -INFINITY ? 0.0f : l * __expf(m - p.x)) + p.y, m = p.x;
+        else l += p.y * __expf(p.x - m);
+    }
+    online_block(m, l, scratch);
+    const float inv = m == -INFINITY ? 0.0f : 1.0f / l;
+    const T *xr = x + r * n;
+    T *o = out + r * n;
+    for (int64_t i = j0 + threadIdx.x; i < j1; i += blockDim.x) o[i] = from_f<T>(m == -INFINITY ? 0.0f : __expf(to_f(xr[i]) - m) * inv);
+}
+
+/* Chunks per row for the split path (0: one block per row): rows too long for shared memory and
+ * too few to fill the multiprocessors; at most four 512-thread blocks per multiprocessor in all
+ * (one wave), chunks of at least 16K elements. */
+static int softmax_chunks(int64_t rows, int64_t n, int64_t *len) {
+    int64_t sms = lc_cu_sm_count();
+    if (n <= ROW_SMEM_MAX_FLOATS || rows >= 2 * sms || rows > 65535) return 0;
+    int64_t want = 4 * sms / rows, most = n / 16384;
+    int64_t chunks = want < most ? want : most;
+    if (chunks < 2) return 0;
+    *len = (n + chunks - 1) / chunks;
+    return (int)((n + *len - 1) / *len);
+}
+
+extern "C" size_t lc_cu_softmax_scratch(int64_t rows, int64_t n) {
+    int64_t len;
+    int chunks = softmax_chunks(rows, n, &len);
+    return chunks ? (size_t)(rows * chunks) * sizeof(float2) : 0;
+}
+
+extern "C" int lc_cu_softmax(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n, void *scratch) {
     if (rows == 0 || n == 0) return 0;
+    int64_t len = 0;
+    int chunks = softmax_chunks(rows, n, &len);
+    if (chunks) {
+        if (!scratch) return (int)cudaErrorInvalidValue;
+        dim3 grid((unsigned)chunks, (unsigned)rows);
+        LC_CU_DISPATCH_FLOAT(dtype, T, {
+            softmax_parts_kernel<T><<<grid, 512, 0, s>>>((float2 *)scratch, (const T *)x, n, len);
+            softmax_write_kernel<T><<<grid, 512, 0, s>>>((T *)out, (const T *)x, (const float2 *)scratch, n, len);
+        });
+        return lc_cu_last_error();
+    }
     LC_CU_DISPATCH_FLOAT(dtype, T, {
         constexpr int V = vec_of<T>::n;
         int r = launch_row_reg<T, 1>(s, (T *)out, (const T *)x, (const T *)nullptr, (const T *)nullptr, (const T *)nullptr, rows, n, 0.0f);

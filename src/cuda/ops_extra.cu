@@ -142,6 +142,37 @@ template <typename T> __global__ void sort_values_kernel(T *out, const uint32_t 
         out[i] = from_f<T>(key_float(keys[i]));
 }
 
+/* Rows of at most SORT_SHORT elements: a bitonic sort of the keys in shared memory, P/2 threads per
+ * row of P (n rounded up to a power of two, at least 64) keys, padded with the NaN key (the
+ * padding sorts last and is never written back), several rows per block when P is small. CUB's
+ * segmented sort gives each such row a block of its own and runs far slower. */
+#define SORT_SHORT 2048
+static int sort_pow2(int64_t n) {
+    int p = 64;
+    while (p < n) p <<= 1;
+    return p;
+}
+template <typename T> __global__ void sort_short_kernel(T *out, const T *x, int64_t rows, int n, int P, int rpb) {
+    extern __shared__ uint32_t sk[];
+    const int half = P >> 1, lr = (int)threadIdx.x / half, t = (int)threadIdx.x % half;
+    const int64_t row = (int64_t)blockIdx.x * rpb + lr;
+    const bool live = row < rows;
+    uint32_t *k = sk + (size_t)lr * P;
+    const T *xr = x + (live ? row : 0) * n;
+    for (int j = t; j < P; j += half) k[j] = live && j < n ? float_key(to_f(xr[j])) : 0xffffffffu;
+    __syncthreads();
+    for (int size = 2; size <= P; size <<= 1)
+        for (int stride = size >> 1; stride > 0; stride >>= 1) {
+            const int i = 2 * t - (t & (stride - 1)), j = i + stride;
+            const bool up = (i & size) == 0;
+            const uint32_t a = k[i], b = k[j];
+            if ((a > b) == up) k[i] = b, k[j] = a;
+            __syncthreads();
+        }
+    if (live)
+        for (int j = t; j < n; j += half) out[row * n + j] = from_f<T>(key_float(k[j]));
+}
+
 struct sort_layout {
     size_t keys_in, keys_out, offsets, temp, temp_bytes;
 };
@@ -158,17 +189,33 @@ static void sort_offsets(int64_t rows, int64_t n, sort_layout *L) {
 }
 
 /* ---- im2col ----------------------------------------------------------------------------------- */
-template <typename B>
-__global__ void im2col_kernel(B *cols, const B *x, lc_cu_conv_args c, int64_t nimg) {
-    const int64_t P = c.Hout * c.Wout, CK = c.C * c.KH * c.KW, total = nimg * CK * P;
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
-        int64_t p = i % P, r = (i / P) % CK, img = i / (P * CK);
-        int64_t kw = r % c.KW, kh = (r / c.KW) % c.KH, ch = r / (c.KW * c.KH);
-        int64_t oh = p / c.Wout, ow = p % c.Wout;
-        int64_t ih = oh * c.stride - c.pad_h + kh, iw = ow * c.stride - c.pad_w + kw;
-        bool in = ih >= 0 && ih < c.H && iw >= 0 && iw < c.W;
-        cols[i] = in ? x[((img * c.C + ch) * c.H + ih) * c.W + iw] : B(0);
+/* One thread per column element. I is the index type: 32-bit when every offset fits (64-bit
+ * division costs several times the 32-bit one, and the kernel is mostly index arithmetic), five
+ * divisions per element either way. */
+template <typename B, typename I>
+__global__ void im2col_kernel(B *cols, const B *x, lc_cu_conv_args c64, I total) {
+    const I C = (I)c64.C, H = (I)c64.H, W = (I)c64.W, KH = (I)c64.KH, KW = (I)c64.KW, Hout = (I)c64.Hout, Wout = (I)c64.Wout;
+    const I P = Hout * Wout, KHW = KH * KW, CK = C * KHW, stride = (I)c64.stride, ph = (I)c64.pad_h, pw = (I)c64.pad_w;
+    for (I i = (I)(blockIdx.x * blockDim.x + threadIdx.x); i < total; i += (I)(gridDim.x * blockDim.x)) {
+        const I q = i / P, p = i - q * P;      /* q: (image, column row) */
+        const I img = q / CK, r = q - img * CK;  /* r: (channel, kh, kw) */
+        const I ch = r / KHW, rk = r - ch * KHW, kh = rk / KW, kw = rk - kh * KW;
+        const I oh = p / Wout, ow = p - oh * Wout;
+        /* unsigned wrap-around turns positions above the padding into values >= H or >= W */
+        const I ih = oh * stride + kh - ph, iw = ow * stride + kw - pw;
+        const bool in = ih < H && iw < W;
+        cols[i] = in ? x[((img * C + ch) * H + ih) * W + iw] : B(0);
     }
+}
+
+template <typename B> static void im2col_launch(cudaStream_t s, B *cols, const B *x, const lc_cu_conv_args *c, int64_t nimg, int64_t total) {
+    int blocks = lc_cu_blocks(total, EX_THREADS);
+    int64_t in_total = nimg * c->C * c->H * c->W;
+    /* 32-bit when every index and the grid-stride step stay below 2^32 */
+    if (total < ((int64_t)1 << 31) && in_total < ((int64_t)1 << 31))
+        im2col_kernel<B, uint32_t><<<blocks, EX_THREADS, 0, s>>>(cols, x, *c, (uint32_t)total);
+    else
+        im2col_kernel<B, uint64_t><<<blocks, EX_THREADS, 0, s>>>(cols, x, *c, (uint64_t)total);
 }
 
 } // namespace
@@ -219,7 +266,7 @@ extern "C" int lc_cu_bce(lc_cu_stream s, int dtype, void *out, const void *p, co
 
 extern "C" int lc_cu_sort_scratch(int64_t rows, int64_t n, size_t *bytes) {
     *bytes = 0;
-    if (rows * n == 0) return 0;
+    if (rows * n == 0 || n <= SORT_SHORT) return 0;
     size_t tb = 0;
     cudaError_t e = cub::DeviceSegmentedSort::SortKeys((void *)NULL, tb, (const uint32_t *)NULL, (uint32_t *)NULL, rows * n, rows,
                                                        (const int64_t *)NULL, (const int64_t *)NULL, (cudaStream_t)0);
@@ -233,6 +280,16 @@ extern "C" int lc_cu_sort_scratch(int64_t rows, int64_t n, size_t *bytes) {
 extern "C" int lc_cu_sort(lc_cu_stream s, int dtype, void *out, const void *x, int64_t rows, int64_t n, void *scratch, size_t bytes) {
     int64_t total = rows * n;
     if (total == 0) return 0;
+    if (n <= SORT_SHORT) {
+        const int P = sort_pow2(n), half = P / 2, rpb = half >= 256 ? 1 : 256 / half;
+        const int64_t blocks = (rows + rpb - 1) / rpb;
+        if (blocks > 0x7fffffff) return (int)cudaErrorInvalidValue;
+        LC_CU_DISPATCH_FLOAT(dtype, T, {
+            sort_short_kernel<T><<<(unsigned)blocks, (unsigned)(half * rpb), (size_t)P * rpb * 4, s>>>((T *)out, (const T *)x, rows, (int)n,
+                                                                                                     P, rpb);
+        });
+        return lc_cu_last_error();
+    }
     sort_layout L;
     sort_offsets(rows, n, &L);
     if (bytes <= L.temp) return (int)cudaErrorInvalidValue;
@@ -256,10 +313,9 @@ extern "C" int lc_cu_sort(lc_cu_stream s, int dtype, void *out, const void *x, i
 extern "C" int lc_cu_im2col(lc_cu_stream s, size_t esize, void *cols, const void *x, const lc_cu_conv_args *c, int64_t nimg) {
     int64_t total = nimg * c->C * c->KH * c->KW * c->Hout * c->Wout;
     if (total == 0) return 0;
-    int blocks = lc_cu_blocks(total, EX_THREADS);
     switch (esize) {
-    case 2: im2col_kernel<uint16_t><<<blocks, EX_THREADS, 0, s>>>((uint16_t *)cols, (const uint16_t *)x, *c, nimg); break;
-    case 4: im2col_kernel<uint32_t><<<blocks, EX_THREADS, 0, s>>>((uint32_t *)cols, (const uint32_t *)x, *c, nimg); break;
+    case 2: im2col_launch<uint16_t>(s, (uint16_t *)cols, (const uint16_t *)x, c, nimg, total); break;
+    case 4: im2col_launch<uint32_t>(s, (uint32_t *)cols, (const uint32_t *)x, c, nimg, total); break;
     default: return (int)cudaErrorInvalidValue;
     }
     return lc_cu_last_error();

@@ -223,10 +223,46 @@ static void test_unary(lc_dtype t) {
     lc_array_release(h), lc_array_release(d);
 }
 
+/* LOCUS_TEST_ONLY=sort,extras_graph runs only the per-dtype tests named in the list (test_sort,
+ * test_extras_graph) and none of the others, e.g. to keep a compute-sanitizer run short. */
+static const char *only_tests;
+static bool want(const char *name) {
+    if (!only_tests || !*only_tests) return true;
+    size_t n = strlen(name);
+    for (const char *p = only_tests; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, name, n)) return true;
+        p += len + (e ? 1 : 0);
+    }
+    return false;
+}
+
 /* ---- row kernels ----------------------------------------------------------------------------- */
+/* Long softmax rows split across blocks, with chunks that are all -inf: row 0 entirely -inf (zeros,
+ * as on the CPU), row 1 -inf except a few values in one chunk, row 2 with a NaN. */
+static void test_softmax_long_masked(lc_dtype t) {
+    const int64_t n = 200000, shape[2] = {3, 200000};
+    float *v = malloc(sizeof(float) * (size_t)(3 * n));
+    for (int64_t i = 0; i < 3 * n; i++) v[i] = -INFINITY;
+    for (int64_t j = 150000; j < 150010; j++) v[n + j] = (float)(j - 150005) * 0.25f;
+    for (int64_t j = 0; j < n; j++) v[2 * n + j] = (float)((j * 7919) % 1000) * 0.004f - 2.0f;
+    v[2 * n + 123456] = NAN;
+    lc_array *f = NULL, *x = NULL, *dx = NULL, *a = NULL, *g = NULL;
+    if (lc_array_from_data(LC_F32, 2, shape, v, &f) || lc_astype(f, t, &x)) FAIL("softmax masked: %s", lc_last_error());
+    else if (!(dx = on_gpu(x)) || lc_softmax(x, -1, &a) || lc_softmax(dx, -1, &g)) FAIL("softmax masked: %s", lc_last_error());
+    else {
+        char name[64];
+        snprintf(name, sizeof name, "softmax masked long rows %s", lc_dtype_name(t));
+        compare(name, a, g, tol_for(t));
+    }
+    lc_array_release(f), lc_array_release(x), lc_array_release(dx), lc_array_release(a), lc_array_release(g);
+    free(v);
+}
+
 static void test_rows(lc_dtype t) {
     /* 4..64: rows of up to 16 vectors, several rows per warp (with a last warp partly past the end) */
-    int64_t lens[] = {1, 7, 128, 768, 1000, 4096, rint_in(2, 3000), 50000, 8, 16, 24, 64, rint_in(1, 16) * 8};
+    int64_t lens[] = {1, 7, 128, 768, 1000, 4096, rint_in(2, 3000), 50000, 300000, 8, 16, 24, 64, rint_in(1, 16) * 8};
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         int64_t rows = lens[i] > 10000 ? 3 : lens[i] <= 64 ? rint_in(1, 3000) : rint_in(1, 300);
         int64_t shape[2] = {rows, lens[i]}, c[1] = {lens[i]};
@@ -663,7 +699,7 @@ static lc_array *index_array(int ndim, const int64_t *shape, int64_t lo, int64_t
 }
 
 static void test_sort(lc_dtype t) {
-    int64_t lens[] = {1, 2, 7, 33, 128, 1000, rint_in(1025, 6000), rint_in(20000, 70000)};
+    int64_t lens[] = {1, 2, 7, 33, 128, 1000, 2048, 2049, rint_in(1025, 6000), rint_in(20000, 70000)};
     for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
         int64_t shape[2] = {lens[k] > 10000 ? rint_in(1, 3) : rint_in(1, 40), lens[k]};
         lc_array *x = rand_special(t, 2, shape, -3, 3, true), *dx = on_gpu(x), *a = NULL, *g = NULL;
@@ -1134,6 +1170,7 @@ int main(void) {
     printf("device: %s, seed %llu (LOCUS_TEST_SEED to repeat)\n", desc, (unsigned long long)seed);
     /* LOCUS_TEST_DTYPES=f32,f16 limits the dtypes (the sanitizer runs use it to stay short) */
     const char *only = getenv("LOCUS_TEST_DTYPES");
+    only_tests = getenv("LOCUS_TEST_ONLY");
     /* LOCUS_TEST_SKIP_GEMM=1 leaves out the tests that run cuBLAS (racecheck cannot follow its
      * Hopper kernels); everything else is locus's own kernels */
     const char *sg = getenv("LOCUS_TEST_SKIP_GEMM");
@@ -1142,26 +1179,27 @@ int main(void) {
     for (int i = 0; i < 3; i++) {
         lc_dtype t = dts[i];
         if (only && !strstr(only, lc_dtype_name(t))) continue;
-        test_copy_and_binary(t);
-        test_unary(t);
-        test_rows(t);
-        test_reduce(t);
-        if (!skip_gemm) test_linear(t);
-        if (!skip_gemm) test_linear_add(t);
-        if (t == LC_F32) test_f32_gemm(skip_gemm); /* forced configurations: locus's kernel only */
-        if (!skip_gemm) test_matmul(t);
-        test_attention(t);
-        test_embedding(t);
-        test_sort(t);
-        test_gather_scatter(t);
-        test_bce(t);
-        test_long_reduce(t);
-        if (!skip_gemm) test_conv(t);
-        if (!skip_gemm) test_extras_graph(t);
-        if (!skip_gemm) test_graphs(t);
-        if (!skip_gemm) test_graph_split(t);
+        if (want("copy_and_binary")) test_copy_and_binary(t);
+        if (want("unary")) test_unary(t);
+        if (want("rows")) test_rows(t);
+        if (want("softmax_long_masked")) test_softmax_long_masked(t);
+        if (want("reduce")) test_reduce(t);
+        if (want("linear") && !skip_gemm) test_linear(t);
+        if (want("linear_add") && !skip_gemm) test_linear_add(t);
+        if (want("f32_gemm") && t == LC_F32) test_f32_gemm(skip_gemm); /* forced configurations: locus's kernel only */
+        if (want("matmul") && !skip_gemm) test_matmul(t);
+        if (want("attention")) test_attention(t);
+        if (want("embedding")) test_embedding(t);
+        if (want("sort")) test_sort(t);
+        if (want("gather_scatter")) test_gather_scatter(t);
+        if (want("bce")) test_bce(t);
+        if (want("long_reduce")) test_long_reduce(t);
+        if (want("conv") && !skip_gemm) test_conv(t);
+        if (want("extras_graph") && !skip_gemm) test_extras_graph(t);
+        if (want("graphs") && !skip_gemm) test_graphs(t);
+        if (want("graph_split") && !skip_gemm) test_graph_split(t);
     }
-    if (!skip_gemm) {
+    if (!skip_gemm && !only_tests) {
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
         test_linear(LC_F32);
         test_linear_add(LC_F32);
@@ -1170,7 +1208,7 @@ int main(void) {
         test_residency();
         test_gemm_cache();
     }
-    if (!only || strstr(only, "f32")) { /* f32 attention in TF32 on the tensor cores */
+    if ((!only || strstr(only, "f32")) && want("attention")) { /* f32 attention in TF32 on the tensor cores */
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
         test_attention(LC_F32);
         lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
