@@ -480,6 +480,29 @@ __global__ void reduce_cols_kernel(int kind, void *out, const T *x, int64_t oute
     }
 }
 
+/* inner > 1 with few outputs (outer * inner below a wave of threads) and a long axis: a block of
+ * 32 x COLS_SLICES threads per 32 outputs of one outer index; threadIdx.y walks every
+ * COLS_SLICES-th position of the axis (reads coalesced across inner), then the slices are combined
+ * in shared memory (red_combine's argmax keeps the lowest index of equal values, in any order). */
+#define COLS_SLICES 16
+template <typename T>
+__global__ void __launch_bounds__(32 * COLS_SLICES) reduce_cols_split_kernel(int kind, void *out, const T *x, int64_t n, int64_t inner) {
+    __shared__ float sv[COLS_SLICES][32];
+    __shared__ long long si[COLS_SLICES][32];
+    const int64_t o = blockIdx.y, in = (int64_t)blockIdx.x * 32 + threadIdx.x;
+    red_part p = red_identity(kind);
+    if (in < inner) {
+        const T *base = x + o * n * inner + in;
+        for (int64_t j = threadIdx.y; j < n; j += COLS_SLICES) red_combine(kind, p, to_f(base[j * inner]), j);
+    }
+    sv[threadIdx.y][threadIdx.x] = p.v, si[threadIdx.y][threadIdx.x] = p.i;
+    __syncthreads();
+    if (threadIdx.y == 0 && in < inner) {
+        for (int y = 1; y < COLS_SLICES; y++) red_combine(kind, p, sv[y][threadIdx.x], si[y][threadIdx.x]);
+        red_store<T>(kind, out, o * inner + in, p, n);
+    }
+}
+
 extern "C" int lc_cu_reduce(lc_cu_stream s, int kind, int dtype, void *out, const void *x, int64_t outer, int64_t n,
                             int64_t inner, void *scratch) {
     if (outer * inner == 0) return 0;
@@ -498,6 +521,9 @@ extern "C" int lc_cu_reduce(lc_cu_stream s, int kind, int dtype, void *out, cons
             reduce_rows_warp_kernel<T><<<lc_cu_blocks(outer, 8, 65535 * 8), 256, 0, s>>>(kind, out, (const T *)x, outer, n);
         else if (inner == 1)
             reduce_rows_kernel<T><<<lc_cu_blocks(outer, 1, 65535), 256, 0, s>>>(kind, out, (const T *)x, outer, n);
+        else if (outer * inner < 64 * 1024 && n >= 4 * COLS_SLICES && outer <= 65535)
+            reduce_cols_split_kernel<T><<<dim3((unsigned)((inner + 31) / 32), (unsigned)outer), dim3(32, COLS_SLICES), 0, s>>>(
+                kind, out, (const T *)x, n, inner);
         else
             reduce_cols_kernel<T><<<lc_cu_blocks(outer * inner, 256), 256, 0, s>>>(kind, out, (const T *)x, outer, n, inner);
     });
