@@ -3,8 +3,9 @@
  * backend gives (the tests hold them to it):
  *
  * - sort: ascending along the last axis, NaN last, through the CPU backend's order-preserving
- *   32-bit keys (so -0 sorts before +0 and every NaN comes out as the same NaN), the keys sorted
- *   per row by CUB's segmented sort (part of the CUDA toolkit);
+ *   32-bit keys (so -0 sorts before +0 and every NaN comes out as the same NaN), rows of up to
+ *   2048 keys by a bitonic sort in shared memory, longer ones by CUB's segmented sort (part of
+ *   the CUDA toolkit);
  * - gather / scatter: torch semantics; an index outside its axis sets the device's bad-input flag
  *   (reported, naming the op, by the next synchronizing call, like an embedding id outside the
  *   table); gather writes zeros there, scatter skips the write. Duplicate scatter targets resolve
