@@ -387,12 +387,15 @@ static lc_status run_attention(lc_cuda_dev *d, const lc_op *op) {
     return kcheck(lc_cu_attention(d->stream, q->dtype, &a), op);
 }
 
-/* Device memory for a kernel's scratch, freed (stream-ordered) by the caller's release. */
+/* Device memory for a kernel's scratch, freed (stream-ordered) by the caller's release; none
+ * (*out NULL) for 0 bytes. */
 static lc_status scratch_alloc(const lc_op *op, size_t bytes, lc_array **out) {
+    *out = NULL;
+    if (!bytes) return LC_OK;
     int64_t n = (int64_t)((bytes + 7) / 8);
-    if (n < 1) n = 1;
     return lc_array_alloc(LC_I64, 1, &n, op->out->device, out);
 }
+static void *scratch_ptr(lc_array *scratch) { return scratch ? lc_array_ptr(scratch) : NULL; }
 
 static lc_status run_reduce(lc_cuda_dev *d, const lc_op *op) {
     const lc_array *x = op->in[0];
@@ -404,11 +407,8 @@ static lc_status run_reduce(lc_cuda_dev *d, const lc_op *op) {
     int kind = (int)op->i[0];
     size_t bytes = lc_cu_reduce_scratch(outer, n, inner);
     lc_array *tmp = NULL;
-    lc_status s = bytes ? scratch_alloc(op, bytes, &tmp) : LC_OK;
-    if (!s)
-        s = kcheck(lc_cu_reduce(d->stream, kind, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), outer, n, inner,
-                                tmp ? lc_array_ptr(tmp) : NULL),
-                   op);
+    lc_status s = scratch_alloc(op, bytes, &tmp);
+    if (!s) s = kcheck(lc_cu_reduce(d->stream, kind, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), outer, n, inner, scratch_ptr(tmp)), op);
     lc_array_release(tmp);
     return s;
 }
@@ -422,8 +422,8 @@ static lc_status run_sort(lc_cuda_dev *d, const lc_op *op) {
     size_t bytes = 0;
     lc_status s = kcheck(lc_cu_sort_scratch(rows, n, &bytes), op);
     lc_array *tmp = NULL;
-    if (!s && bytes) s = scratch_alloc(op, bytes, &tmp);
-    if (!s) s = kcheck(lc_cu_sort(d->stream, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), rows, n, tmp ? lc_array_ptr(tmp) : NULL, bytes), op);
+    if (!s) s = scratch_alloc(op, bytes, &tmp);
+    if (!s) s = kcheck(lc_cu_sort(d->stream, x->dtype, lc_array_ptr(op->out), lc_array_ptr(x), rows, n, scratch_ptr(tmp), bytes), op);
     lc_array_release(tmp);
     return s;
 }
@@ -522,8 +522,8 @@ static lc_status run_float_op(int index, const lc_op *op) {
         int64_t n = o->ndim ? o->shape[o->ndim - 1] : 1;
         size_t bytes = lc_cu_softmax_scratch(lc_rows(o), n);
         lc_array *tmp = NULL;
-        lc_status s = bytes ? scratch_alloc(op, bytes, &tmp) : LC_OK;
-        if (!s) s = kcheck(lc_cu_softmax(d->stream, t, lc_array_ptr(o), lc_array_ptr(op->in[0]), lc_rows(o), n, tmp ? lc_array_ptr(tmp) : NULL), op);
+        lc_status s = scratch_alloc(op, bytes, &tmp);
+        if (!s) s = kcheck(lc_cu_softmax(d->stream, t, lc_array_ptr(o), lc_array_ptr(op->in[0]), lc_rows(o), n, scratch_ptr(tmp)), op);
         lc_array_release(tmp);
         return s;
     }

@@ -42,6 +42,16 @@ static inline int lc_cu_blocks(int64_t n, int threads, int64_t cap = 65535LL * 3
 }
 
 static inline int lc_cu_last_error(void) { return (int)cudaGetLastError(); }
+/* Chunks to split a row of n elements into so that the whole problem makes about `want` blocks in
+ * all (`rows` rows), each chunk at least min_len long; *len gets the chunk length. 0 when fewer
+ * than two chunks would do (one block per row then). */
+static inline int lc_cu_row_chunks(int64_t rows, int64_t n, int64_t want, int64_t min_len, int64_t *len) {
+    int64_t per_row = want / rows, most = n / min_len;
+    int64_t chunks = per_row < most ? per_row : most;
+    if (chunks < 2) return 0;
+    *len = (n + chunks - 1) / chunks;
+    return (int)((n + *len - 1) / *len);
+}
 
 /* Programmatic dependent launch (sm_90), LOCUS_CUDA_PDL=1: locus's own kernels (attention,
  * LayerNorm / softmax rows, the elementwise pass after a GEMM) are launched so that their blocks are

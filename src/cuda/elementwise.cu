@@ -436,11 +436,7 @@ __global__ void reduce_parts_kernel(int kind, void *out, const red_part *parts, 
 static int reduce_chunks(int64_t outer, int64_t n, int64_t inner, int64_t *len) {
     int64_t sms = lc_cu_sm_count();
     if (inner != 1 || n < 65536 || outer >= sms || outer > 65535) return 0;
-    int64_t want = 8 * sms / outer, most = n / 8192;
-    int64_t chunks = want < most ? want : most;
-    if (chunks < 2) return 0;
-    *len = (n + chunks - 1) / chunks;
-    return (int)((n + *len - 1) / *len);
+    return lc_cu_row_chunks(outer, n, 8 * sms, 8192, len);
 }
 
 extern "C" size_t lc_cu_reduce_scratch(int64_t outer, int64_t n, int64_t inner) {

@@ -386,15 +386,17 @@ extern "C" int lc_cu_layer_norm(lc_cu_stream s, int dtype, void *out, const void
 }
 
 /* ---- softmax --------------------------------------------------------------------------------- */
-/* Online softmax statistics: m the running maximum, l the sum of exp(x - m). */
-__device__ __forceinline__ void online_add(float &m, float &l, float v) {
-    if (v > m) {
-        l = (m == -INFINITY ? 0.0f : l * __expf(m - v)) + 1.0f;
-        m = v;
-    } else if (v != -INFINITY) {
-        l += __expf(v - m);
+/* Online softmax statistics: m the running maximum, l the sum of exp(x - m). online_merge folds
+ * in a part with maximum pm and sum pl (a part of -inf adds nothing); online_add one value. */
+__device__ __forceinline__ void online_merge(float &m, float &l, float pm, float pl) {
+    if (pm > m) {
+        l = (m == -INFINITY ? 0.0f : l * __expf(m - pm)) + pl;
+        m = pm;
+    } else if (pm != -INFINITY) {
+        l += pl * __expf(pm - m);
     }
 }
+__device__ __forceinline__ void online_add(float &m, float &l, float v) { online_merge(m, l, v, 1.0f); }
 /* (m, l) of the whole block, in every thread. */
 __device__ __forceinline__ void online_block(float &m, float &l, float *scratch) {
     float gm = block_max(m, scratch);
@@ -470,12 +472,7 @@ template <typename T> __global__ void softmax_write_kernel(T *out, const T *x, c
     const int64_t r = blockIdx.y, j0 = (int64_t)blockIdx.x * len, j1 = j0 + len < n ? j0 + len : n;
     const float2 *pr = parts + r * gridDim.x;
     float m = -INFINITY, l = 0;
-    for (int c = threadIdx.x; c < (int)gridDim.x; c += blockDim.x) {
-        float2 p = pr[c];
-        if (p.x == -INFINITY) continue;
-        if (p.x > m) l = (m == -INFINITY ? 0.0f : l * __expf(m - p.x)) + p.y, m = p.x;
-        else l += p.y * __expf(p.x - m);
-    }
+    for (int c = threadIdx.x; c < (int)gridDim.x; c += blockDim.x) online_merge(m, l, pr[c].x, pr[c].y);
     online_block(m, l, scratch);
     const float inv = m == -INFINITY ? 0.0f : 1.0f / l;
     const T *xr = x + r * n;
@@ -489,11 +486,7 @@ template <typename T> __global__ void softmax_write_kernel(T *out, const T *x, c
 static int softmax_chunks(int64_t rows, int64_t n, int64_t *len) {
     int64_t sms = lc_cu_sm_count();
     if (n <= ROW_SMEM_MAX_FLOATS || rows >= 2 * sms || rows > 65535) return 0;
-    int64_t want = 4 * sms / rows, most = n / 16384;
-    int64_t chunks = want < most ? want : most;
-    if (chunks < 2) return 0;
-    *len = (n + chunks - 1) / chunks;
-    return (int)((n + *len - 1) / *len);
+    return lc_cu_row_chunks(rows, n, 4 * sms, 16384, len);
 }
 
 extern "C" size_t lc_cu_softmax_scratch(int64_t rows, int64_t n) {
