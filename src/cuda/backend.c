@@ -451,6 +451,7 @@ static lc_status index_geometry(const lc_op *op, const lc_array *a, const lc_arr
     g->alen = a->shape[axis];
     g->n = lc_array_numel(idx);
     g->an = lc_array_numel(a);
+    g->sn = src ? lc_array_numel(src) : 0;
     return LC_OK;
 }
 

@@ -42,6 +42,7 @@ typedef struct bucket {
     lc_cuda_keep keep;
     int64_t uses;
     bool direct; /* capture failed: run the forward directly */
+    bool explicit_free; /* outputs freed after each replay's copy-out (no auto-free-on-launch) */
 } bucket;
 
 /* A bucket is captured on its second use: shapes met once (the last, ragged batch of a job) cost
@@ -56,6 +57,7 @@ struct lc_cuda_graph_cache {
     int nb, cap;
     int64_t replays;
     bool disabled;
+    bool explicit_free; /* LOCUS_CUDA_GRAPH_AUTOFREE=0: outputs freed after each copy-out */
     bool batch_major; /* inputs and outputs lead with independent batch items: may be split */
 };
 
@@ -70,6 +72,8 @@ lc_status lc_cuda_graph_cache_new(lc_device d, int nin, int nout, lc_cuda_graph_
     c->nout = nout;
     const char *e = getenv("LOCUS_CUDA_GRAPHS");
     c->disabled = e && strcmp(e, "0") == 0;
+    e = getenv("LOCUS_CUDA_GRAPH_AUTOFREE");
+    c->explicit_free = e && strcmp(e, "0") == 0;
     *out = c;
     return LC_OK;
 }
@@ -91,6 +95,7 @@ static void bucket_free(lc_cuda_dev *d, bucket *b) {
     for (int p = 0; p < LC_CUDA_LANES; p++)
         for (int i = 0; i < GRAPH_MAX_IO; i++) {
             lc_array_release(b->in_part[p][i]);
+            if (b->explicit_free && b->out_captured[p][i]) b->out_captured[p][i]->buf->data[LC_DEVICE_CUDA] = NULL; /* freed */
             lc_array_release(b->out_captured[p][i]);
         }
     keep_free(d, &b->keep);
@@ -262,7 +267,7 @@ static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_c
     if (!s && e) s = lc_cuda_fail(e, "cudaStreamEndCapture");
     if (!s) s = check_outputs(c, b, outs);
     if (!s) {
-        e = cudaGraphInstantiateWithFlags(&b->exec, graph, cudaGraphInstantiateFlagAutoFreeOnLaunch);
+        e = cudaGraphInstantiateWithFlags(&b->exec, graph, c->explicit_free ? 0 : cudaGraphInstantiateFlagAutoFreeOnLaunch);
         if (e) s = lc_cuda_fail(e, "cudaGraphInstantiate");
     }
     if (s) {
@@ -278,6 +283,7 @@ static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_c
         goto events;
     }
     b->graph = graph;
+    b->explicit_free = c->explicit_free;
     for (int p = 0; p < b->parts; p++)
         for (int i = 0; i < c->nout; i++) b->out_captured[p][i] = outs[p][i];
 events:
@@ -389,6 +395,10 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
             for (int p = 0; p < b->parts; p++) parts_out[p] = b->out_captured[p][i];
             s = copy_out(d, parts_out, b->parts, &out[i]);
         }
+    if (b->explicit_free) /* without auto-free the graph cannot be launched while they are allocated */
+        for (int p = 0; p < b->parts; p++)
+            for (int i = 0; i < c->nout; i++)
+                if (b->out_captured[p][i]) (void)cudaFreeAsync(b->out_captured[p][i]->buf->data[LC_DEVICE_CUDA], d->stream);
     if (s)
         for (int i = 0; i < c->nout; i++) {
             lc_array_release(out[i]);

@@ -123,7 +123,7 @@ int lc_cu_gemm_f32x3(lc_cu_stream s, const lc_cu_gemm_f32x3_args *a, int config)
 typedef struct lc_cu_index_args {
     int ndim, axis;
     int64_t ishape[LC_CU_MAX_DIMS], astride[LC_CU_MAX_DIMS], sstride[LC_CU_MAX_DIMS];
-    int64_t alen, n, an; /* data size on the axis, index elements, data elements */
+    int64_t alen, n, an, sn; /* data size on the axis, index elements, data elements, src elements (0: none) */
 } lc_cu_index_args;
 /* out (ishape) = a[...]; elements of esize bytes; out-of-range positions get zeros. */
 int lc_cu_gather(lc_cu_stream s, size_t esize, void *out, const void *a, const int64_t *idx, const lc_cu_index_args *g, int *bad_flag);

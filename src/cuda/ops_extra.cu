@@ -28,49 +28,60 @@ constexpr int EX_THREADS = 256;
 
 /* ---- gather / scatter ------------------------------------------------------------------------- */
 /* Offset in the data array of index position i (whose value is v): the index's coordinates with
- * the data's strides, v on the axis; *src_off gets the position's offset in src (scatter). */
-__device__ __forceinline__ int64_t index_offset(const lc_cu_index_args &g, int64_t i, int64_t v, int64_t *src_off) {
-    int64_t off = 0, soff = 0;
+ * the data's strides, v on the axis; *src_off gets the position's offset in src (scatter). I is
+ * uint32_t when every position and offset fits in 31 bits (the launchers decide): 64-bit division
+ * costs several times as many instructions as 32-bit, and these kernels do one per dimension. */
+template <typename I> __device__ __forceinline__ I index_offset(const lc_cu_index_args &g, I i, I v, I *src_off) {
+    I off = 0, soff = 0;
     for (int d = g.ndim - 1; d >= 0; d--) {
-        int64_t n = g.ishape[d], c = i % n;
+        I n = (I)g.ishape[d], c = i % n;
         i /= n;
-        off += (d == g.axis ? v : c) * g.astride[d];
-        soff += c * g.sstride[d];
+        off += (d == g.axis ? v : c) * (I)g.astride[d];
+        if (src_off) soff += c * (I)g.sstride[d];
     }
     if (src_off) *src_off = soff;
     return off;
 }
 
-template <typename B> __global__ void gather_kernel(B *out, const B *a, const int64_t *idx, lc_cu_index_args g, int *bad) {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.n; i += (int64_t)gridDim.x * blockDim.x) {
-        int64_t v = idx[i];
+template <typename B, typename I> __global__ void gather_kernel(B *out, const B *a, const int64_t *idx, lc_cu_index_args g, int *bad) {
+    const I n = (I)g.n, step = (I)gridDim.x * blockDim.x;
+    for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < n; i += step) {
+        int64_t v = __ldcs(idx + i); /* read once: streamed past the caches */
         if (v < 0 || v >= g.alen) {
             if (bad) *bad = LC_CU_BAD_GATHER;
             out[i] = B(0);
             continue;
         }
-        out[i] = a[index_offset(g, i, v, NULL)];
+        __stcs(out + i, a[index_offset<I>(g, i, (I)v, NULL)]);
     }
 }
 
-/* Pass 1: each target keeps 1 + the highest index position aimed at it. */
-__global__ void scatter_claim_kernel(unsigned long long *win, const int64_t *idx, lc_cu_index_args g, int *bad) {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.n; i += (int64_t)gridDim.x * blockDim.x) {
+/* Pass 1: each target keeps 1 + the highest index position aimed at it. The positions are walked
+ * from the last one down, and a target whose claim is already higher is left alone without an
+ * atomic: with many positions aimed at few targets (a row scatter), most of the atomics, which
+ * serialize on their target, are skipped. A stale read only costs an atomic that changes nothing. */
+template <typename I> __global__ void scatter_claim_kernel(unsigned long long *win, const int64_t *idx, lc_cu_index_args g, int *bad) {
+    const I n = (I)g.n, step = (I)gridDim.x * blockDim.x;
+    for (I k = blockIdx.x * (I)blockDim.x + threadIdx.x; k < n; k += step) {
+        const I i = n - 1 - k;
         int64_t v = idx[i];
         if (v < 0 || v >= g.alen) {
             if (bad) *bad = LC_CU_BAD_SCATTER;
             continue;
         }
-        atomicMax(win + index_offset(g, i, v, NULL), (unsigned long long)i + 1ull);
+        unsigned long long *t = win + index_offset<I>(g, i, (I)v, NULL), mine = (unsigned long long)i + 1ull;
+        if (__ldcg(t) < mine) atomicMax(t, mine);
     }
 }
 
 /* Pass 2: the winning position of each target writes its src element. */
-template <typename B> __global__ void scatter_write_kernel(B *out, const B *src, const unsigned long long *win, const int64_t *idx, lc_cu_index_args g) {
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.n; i += (int64_t)gridDim.x * blockDim.x) {
-        int64_t v = idx[i];
+template <typename B, typename I>
+__global__ void scatter_write_kernel(B *out, const B *src, const unsigned long long *win, const int64_t *idx, lc_cu_index_args g) {
+    const I n = (I)g.n, step = (I)gridDim.x * blockDim.x;
+    for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < n; i += step) {
+        int64_t v = __ldcs(idx + i);
         if (v < 0 || v >= g.alen) continue;
-        int64_t soff, t = index_offset(g, i, v, &soff);
+        I soff, t = index_offset<I>(g, i, (I)v, &soff);
         if (win[t] == (unsigned long long)i + 1ull) out[t] = src[soff];
     }
 }
@@ -219,6 +230,26 @@ template <typename B> static void im2col_launch(cudaStream_t s, B *cols, const B
         im2col_kernel<B, uint64_t><<<blocks, EX_THREADS, 0, s>>>(cols, x, *c, (uint64_t)total);
 }
 
+/* 32-bit positions and offsets: every index position, data element and src element below 2^31
+ * (the grid-stride step is below 2^31 too, so i + step cannot wrap). */
+static bool index_fits32(const lc_cu_index_args *g) {
+    const int64_t lim = (int64_t)1 << 31;
+    return g->n < lim && g->an < lim && g->sn < lim;
+}
+
+template <typename B>
+static void gather_launch(lc_cu_stream s, int blocks, void *out, const void *a, const int64_t *idx, const lc_cu_index_args *g, int *bad) {
+    if (index_fits32(g)) gather_kernel<B, uint32_t><<<blocks, EX_THREADS, 0, s>>>((B *)out, (const B *)a, idx, *g, bad);
+    else gather_kernel<B, uint64_t><<<blocks, EX_THREADS, 0, s>>>((B *)out, (const B *)a, idx, *g, bad);
+}
+
+template <typename B>
+static void scatter_write_launch(lc_cu_stream s, int blocks, void *out, const void *src, const unsigned long long *win, const int64_t *idx,
+                                 const lc_cu_index_args *g) {
+    if (index_fits32(g)) scatter_write_kernel<B, uint32_t><<<blocks, EX_THREADS, 0, s>>>((B *)out, (const B *)src, win, idx, *g);
+    else scatter_write_kernel<B, uint64_t><<<blocks, EX_THREADS, 0, s>>>((B *)out, (const B *)src, win, idx, *g);
+}
+
 } // namespace
 
 extern "C" int lc_cu_gather(lc_cu_stream s, size_t esize, void *out, const void *a, const int64_t *idx, const lc_cu_index_args *g,
@@ -226,9 +257,9 @@ extern "C" int lc_cu_gather(lc_cu_stream s, size_t esize, void *out, const void 
     if (g->n == 0) return 0;
     int blocks = lc_cu_blocks(g->n, EX_THREADS);
     switch (esize) {
-    case 2: gather_kernel<uint16_t><<<blocks, EX_THREADS, 0, s>>>((uint16_t *)out, (const uint16_t *)a, idx, *g, bad_flag); break;
-    case 4: gather_kernel<uint32_t><<<blocks, EX_THREADS, 0, s>>>((uint32_t *)out, (const uint32_t *)a, idx, *g, bad_flag); break;
-    case 8: gather_kernel<uint64_t><<<blocks, EX_THREADS, 0, s>>>((uint64_t *)out, (const uint64_t *)a, idx, *g, bad_flag); break;
+    case 2: gather_launch<uint16_t>(s, blocks, out, a, idx, g, bad_flag); break;
+    case 4: gather_launch<uint32_t>(s, blocks, out, a, idx, g, bad_flag); break;
+    case 8: gather_launch<uint64_t>(s, blocks, out, a, idx, g, bad_flag); break;
     default: return (int)cudaErrorInvalidValue;
     }
     return lc_cu_last_error();
@@ -243,11 +274,12 @@ extern "C" int lc_cu_scatter(lc_cu_stream s, size_t esize, void *out, const void
     int e = (int)cudaMemsetAsync(win, 0, (size_t)g->an * 8, s);
     if (e) return e;
     int blocks = lc_cu_blocks(g->n, EX_THREADS);
-    scatter_claim_kernel<<<blocks, EX_THREADS, 0, s>>>(win, idx, *g, bad_flag);
+    if (index_fits32(g)) scatter_claim_kernel<uint32_t><<<blocks, EX_THREADS, 0, s>>>(win, idx, *g, bad_flag);
+    else scatter_claim_kernel<uint64_t><<<blocks, EX_THREADS, 0, s>>>(win, idx, *g, bad_flag);
     switch (esize) {
-    case 2: scatter_write_kernel<uint16_t><<<blocks, EX_THREADS, 0, s>>>((uint16_t *)out, (const uint16_t *)src, win, idx, *g); break;
-    case 4: scatter_write_kernel<uint32_t><<<blocks, EX_THREADS, 0, s>>>((uint32_t *)out, (const uint32_t *)src, win, idx, *g); break;
-    case 8: scatter_write_kernel<uint64_t><<<blocks, EX_THREADS, 0, s>>>((uint64_t *)out, (const uint64_t *)src, win, idx, *g); break;
+    case 2: scatter_write_launch<uint16_t>(s, blocks, out, src, win, idx, g); break;
+    case 4: scatter_write_launch<uint32_t>(s, blocks, out, src, win, idx, g); break;
+    case 8: scatter_write_launch<uint64_t>(s, blocks, out, src, win, idx, g); break;
     default: return (int)cudaErrorInvalidValue;
     }
     return lc_cu_last_error();

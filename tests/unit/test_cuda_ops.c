@@ -314,6 +314,8 @@ static void reduce_check(int k, lc_array *x, lc_array *dx, int axis, bool keepdi
     lc_array_release(a), lc_array_release(g);
 }
 
+static lc_array *rand_special(lc_dtype t, int ndim, const int64_t *shape, float lo, float hi, bool specials);
+
 static void test_reduce(lc_dtype t) {
     { /* rows of up to 1024 (one warp per row) and just above */
         int64_t lens[] = {1, 31, 128, 1000, 1024, 1025};
@@ -326,6 +328,12 @@ static void test_reduce(lc_dtype t) {
                 reduce_check(k, x, dx, 1, false, name, k >= 2 ? 0 : tol_for(t));
             }
             lc_array_release(x), lc_array_release(dx);
+            /* argmax with NaN, infinities and repeated values (first NaN wins, else the first maximum) */
+            lc_array *xs = rand_special(t, 2, shape, -3, 3, true), *dxs = on_gpu(xs);
+            char name[64];
+            snprintf(name, sizeof name, "argmax with specials, rows of %lld %s", (long long)lens[c], lc_dtype_name(t));
+            reduce_check(3, xs, dxs, 1, false, name, 0);
+            lc_array_release(xs), lc_array_release(dxs);
         }
     }
     { /* concatenation: copies into row slices of other widths and alignments */
