@@ -130,6 +130,13 @@ static bool ptr_list_push(void ***list, int *n, int *cap, void *p) {
     return true;
 }
 
+/* LOCUS_CUDA_ALLOC_LOG=1: every device allocation and free on stderr (for memory checkers' reports). */
+static bool alloc_log(void) {
+    static int on = -1;
+    if (on < 0) on = getenv("LOCUS_CUDA_ALLOC_LOG") != NULL;
+    return on;
+}
+
 static lc_status cuda_alloc(int index, size_t bytes, void **ptr) {
     lc_cuda_dev *d = NULL;
     lc_status s = lc_cuda_dev_get(index, &d);
@@ -139,6 +146,7 @@ static lc_status cuda_alloc(int index, size_t bytes, void **ptr) {
         (void)cudaGetLastError();
         return lc_error(LC_ERR_NOMEM, "cuda:%d: cannot allocate %zu bytes: %s", index, bytes, cudaGetErrorString(e));
     }
+    if (alloc_log()) fprintf(stderr, "cuda alloc %p %zu%s\n", *ptr, bytes, d->capturing ? " (graph)" : "");
     if (d->capturing && !ptr_list_push(&d->cap_allocs, &d->ncap, &d->capcap, *ptr))
         return lc_error(LC_ERR_NOMEM, "out of memory");
     return LC_OK;
@@ -150,8 +158,12 @@ static void cuda_free(int index, void *ptr, size_t bytes) {
     if (d->capturing && !ptr_list_remove(d->cap_allocs, &d->ncap, ptr)) {
         /* Allocated before the capture: the graph may read it on every replay, so it lives as
          * long as the graph (graph.c frees it with the graph). */
-        if (ptr_list_push(&d->keep.dev, &d->keep.ndev, &d->keep.capdev, ptr)) return;
+        if (ptr_list_push(&d->keep.dev, &d->keep.ndev, &d->keep.capdev, ptr)) {
+            if (alloc_log()) fprintf(stderr, "cuda free %p deferred to the graph's end\n", ptr);
+            return;
+        }
     }
+    if (alloc_log()) fprintf(stderr, "cuda free %p%s\n", ptr, d->capturing ? " (graph)" : "");
     (void)cudaFreeAsync(ptr, d->stream);
 }
 

@@ -368,35 +368,17 @@ template <typename T> __device__ __forceinline__ float sum_range(const T *row, i
     for (int64_t j = a0 + nv * V + tid; j < j1; j += nt) s1 += to_f(row[j]);
     return (s0 + s1) + (s2 + s3);
 }
-/* Fold the V = 16 / sizeof(T) elements of u, positions j .. j + V - 1, into p (max, argmax). */
-template <typename T> __device__ __forceinline__ void vec_combine(int kind, red_part &p, uint4 u, long long j) {
-    constexpr int V = 16 / sizeof(T);
-    const T *e = reinterpret_cast<const T *>(&u);
-#pragma unroll
-    for (int k = 0; k < V; k++) red_combine(kind, p, to_f(e[k]), j + k);
-}
-
-/* This thread's (tid of nt) part of elements [j0, j1) of a row, any kind. Sums go to sum_range;
- * max and argmax take the same 16-byte loads (two in flight per thread; argmax's ties go to the
- * lower index whatever order the elements are met in, so the vector order changes nothing). */
-template <typename T> __device__ __forceinline__ red_part red_part_of(int kind, const T *row, int64_t j0, int64_t j1, int tid, int nt) {
-    if (kind <= 1) return red_part{sum_range(row, j0, j1, tid, nt), -1};
-    constexpr int V = 16 / sizeof(T);
-    int64_t head = (int64_t)((16 - ((uintptr_t)(row + j0) & 15)) & 15) / (int64_t)sizeof(T);
-    if (head > j1 - j0) head = j1 - j0;
+/* This thread's part of elements [j0, j1) of a row. */
+template <typename T> __device__ __forceinline__ red_part red_range(int kind, const T *row, int64_t j0, int64_t j1) {
     red_part p = red_identity(kind);
-    if (tid < head) red_combine(kind, p, to_f(row[j0 + tid]), j0 + tid);
-    const int64_t a0 = j0 + head, nv = (j1 - a0) / V;
-    const uint4 *vp = reinterpret_cast<const uint4 *>(row + a0);
-    int64_t v = tid;
-    for (; v + nt < nv; v += 2 * (int64_t)nt) {
-        uint4 u0 = __ldg(vp + v), u1 = __ldg(vp + v + nt);
-        vec_combine<T>(kind, p, u0, a0 + v * V);
-        vec_combine<T>(kind, p, u1, a0 + (v + nt) * V);
-    }
-    for (; v < nv; v += nt) vec_combine<T>(kind, p, __ldg(vp + v), a0 + v * V);
-    for (int64_t j = a0 + nv * V + tid; j < j1; j += nt) red_combine(kind, p, to_f(row[j]), j);
+    for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) red_combine(kind, p, to_f(row[j]), j);
     return p;
+}
+/* red_range for any kind: sums (kind 0, 1) take the vector loads. (16-byte loads for max and
+ * argmax were measured on an H100 and not kept: rows of 1024 level, rows of 128 12% slower.) */
+template <typename T> __device__ __forceinline__ red_part red_part_of(int kind, const T *row, int64_t j0, int64_t j1) {
+    if (kind <= 1) return red_part{sum_range(row, j0, j1, (int)threadIdx.x, (int)blockDim.x), -1};
+    return red_range(kind, row, j0, j1);
 }
 
 template <typename T> __device__ __forceinline__ void red_store(int kind, void *out, int64_t r, red_part p, int64_t n) {
@@ -408,7 +390,7 @@ template <typename T> __device__ __forceinline__ void red_store(int kind, void *
 template <typename T>
 __global__ void reduce_rows_kernel(int kind, void *out, const T *x, int64_t outer, int64_t n) {
     for (int64_t r = blockIdx.x; r < outer; r += gridDim.x) {
-        red_part p = red_block(kind, red_part_of(kind, x + r * n, 0, n, (int)threadIdx.x, (int)blockDim.x));
+        red_part p = red_block(kind, red_part_of(kind, x + r * n, 0, n));
         if (threadIdx.x == 0) red_store<T>(kind, out, r, p, n);
     }
 }
@@ -420,7 +402,13 @@ __global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t
     const int64_t first = (int64_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), step = (int64_t)gridDim.x * (blockDim.x >> 5);
     for (int64_t r = first; r < outer; r += step) { /* warp-uniform */
         const T *row = x + r * n;
-        red_part p = red_warp(kind, red_part_of(kind, row, 0, n, lane, 32));
+        red_part p = red_identity(kind);
+        if (kind <= 1) p.v = sum_range(row, 0, n, lane, 32);
+        else {
+#pragma unroll 4
+            for (int64_t j = lane; j < n; j += 32) red_combine(kind, p, to_f(row[j]), j);
+        }
+        p = red_warp(kind, p);
         if (lane == 0) red_store<T>(kind, out, r, p, n);
     }
 }
@@ -431,7 +419,7 @@ __global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t
 template <typename T>
 __global__ void reduce_chunks_kernel(int kind, red_part *parts, const T *x, int64_t n, int64_t len) {
     int64_t r = blockIdx.y, c = blockIdx.x, j0 = c * len, j1 = j0 + len < n ? j0 + len : n;
-    red_part p = red_block(kind, red_part_of(kind, x + r * n, j0, j1, (int)threadIdx.x, (int)blockDim.x));
+    red_part p = red_block(kind, red_part_of(kind, x + r * n, j0, j1));
     if (threadIdx.x == 0) parts[r * gridDim.x + c] = p;
 }
 template <typename T>
