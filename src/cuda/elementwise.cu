@@ -375,7 +375,7 @@ template <typename T> __device__ __forceinline__ red_part red_range(int kind, co
     return p;
 }
 /* red_range for any kind: sums (kind 0, 1) take the vector loads. (16-byte loads for max and
- * argmax were measured on an H100 and not kept: rows of 1024 level, rows of 128 12% slower.) */
+ * argmax were measured on an H100 and not kept: rows of 1024 level, rows of 128 slower.) */
 template <typename T> __device__ __forceinline__ red_part red_part_of(int kind, const T *row, int64_t j0, int64_t j1) {
     if (kind <= 1) return red_part{sum_range(row, j0, j1, (int)threadIdx.x, (int)blockDim.x), -1};
     return red_range(kind, row, j0, j1);
