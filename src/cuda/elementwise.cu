@@ -331,6 +331,12 @@ __device__ __forceinline__ red_part red_block(int kind, red_part p) {
         for (int w = 1; w < (int)(blockDim.x >> 5); w++) red_combine(kind, p, sval[w], sidx[w]);
     return p;
 }
+/* This thread's part of elements [j0, j1) of a row. */
+template <typename T> __device__ __forceinline__ red_part red_range(int kind, const T *row, int64_t j0, int64_t j1) {
+    red_part p = red_identity(kind);
+    for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) red_combine(kind, p, to_f(row[j]), j);
+    return p;
+}
 /* The sum of 16 bytes of T. */
 __device__ __forceinline__ float vec_sum(uint4 u, float) {
     return (__uint_as_float(u.x) + __uint_as_float(u.y)) + (__uint_as_float(u.z) + __uint_as_float(u.w));
@@ -367,12 +373,6 @@ template <typename T> __device__ __forceinline__ float sum_range(const T *row, i
     for (; v < nv; v += nt) s0 += vec_sum(__ldg(vp + v), T());
     for (int64_t j = a0 + nv * V + tid; j < j1; j += nt) s1 += to_f(row[j]);
     return (s0 + s1) + (s2 + s3);
-}
-/* This thread's part of elements [j0, j1) of a row. */
-template <typename T> __device__ __forceinline__ red_part red_range(int kind, const T *row, int64_t j0, int64_t j1) {
-    red_part p = red_identity(kind);
-    for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) red_combine(kind, p, to_f(row[j]), j);
-    return p;
 }
 /* red_range for any kind: sums (kind 0, 1) take the vector loads. (16-byte loads for max and
  * argmax were measured on an H100 and not kept: rows of 1024 level, rows of 128 slower.) */

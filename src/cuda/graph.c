@@ -42,7 +42,6 @@ typedef struct bucket {
     lc_cuda_keep keep;
     int64_t uses;
     bool direct; /* capture failed: run the forward directly */
-    bool explicit_free; /* outputs freed after each replay's copy-out (no auto-free-on-launch) */
 } bucket;
 
 /* A bucket is captured on its second use: shapes met once (the last, ragged batch of a job) cost
@@ -86,7 +85,7 @@ static void keep_free(lc_cuda_dev *d, lc_cuda_keep *k) {
     memset(k, 0, sizeof *k);
 }
 
-static void bucket_free(lc_cuda_dev *d, bucket *b) {
+static void bucket_free(lc_cuda_dev *d, const lc_cuda_graph_cache *c, bucket *b) {
     if (!b) return;
     (void)cudaStreamSynchronize(d->stream); /* replays in flight still use the graph's memory */
     if (b->exec) cudaGraphExecDestroy(b->exec);
@@ -95,7 +94,7 @@ static void bucket_free(lc_cuda_dev *d, bucket *b) {
     for (int p = 0; p < LC_CUDA_LANES; p++)
         for (int i = 0; i < GRAPH_MAX_IO; i++) {
             lc_array_release(b->in_part[p][i]);
-            if (b->explicit_free && b->out_captured[p][i]) b->out_captured[p][i]->buf->data[LC_DEVICE_CUDA] = NULL; /* freed */
+            if (c->explicit_free && b->out_captured[p][i]) b->out_captured[p][i]->buf->data[LC_DEVICE_CUDA] = NULL; /* freed */
             lc_array_release(b->out_captured[p][i]);
         }
     keep_free(d, &b->keep);
@@ -108,7 +107,7 @@ void lc_cuda_graph_cache_free(lc_cuda_graph_cache *c) {
     if (!c) return;
     lc_cuda_dev *d = NULL;
     if (lc_cuda_dev_get(c->dev.index, &d) == LC_OK)
-        for (int i = 0; i < c->nb; i++) bucket_free(d, c->b[i]);
+        for (int i = 0; i < c->nb; i++) bucket_free(d, c, c->b[i]);
     free(c->b);
     free(c);
 }
@@ -283,7 +282,6 @@ static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_c
         goto events;
     }
     b->graph = graph;
-    b->explicit_free = c->explicit_free;
     for (int p = 0; p < b->parts; p++)
         for (int i = 0; i < c->nout; i++) b->out_captured[p][i] = outs[p][i];
 events:
@@ -395,7 +393,7 @@ lc_status lc_cuda_graph_run(lc_cuda_graph_cache *c, lc_cuda_forward_fn fn, void 
             for (int p = 0; p < b->parts; p++) parts_out[p] = b->out_captured[p][i];
             s = copy_out(d, parts_out, b->parts, &out[i]);
         }
-    if (b->explicit_free) /* without auto-free the graph cannot be launched while they are allocated */
+    if (c->explicit_free) /* without auto-free the graph cannot be launched while they are allocated */
         for (int p = 0; p < b->parts; p++)
             for (int i = 0; i < c->nout; i++)
                 if (b->out_captured[p][i]) (void)cudaFreeAsync(b->out_captured[p][i]->buf->data[LC_DEVICE_CUDA], d->stream);
