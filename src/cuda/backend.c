@@ -152,14 +152,34 @@ static lc_status cuda_alloc(int index, size_t bytes, void **ptr) {
     return LC_OK;
 }
 
+/* LOCUS_CUDA_GRAPH_REUSE=0: a graph allocation freed during its capture is freed at the capture's
+ * end instead, so that no address serves two allocations inside one graph. compute-sanitizer's
+ * memcheck judges a graph's accesses against the last allocation made at each address in the
+ * graph, so a kernel that writes a buffer which the graph frees later and whose address a smaller
+ * allocation then takes is reported as writing out of bounds (BENCHMARKS.md: the allocation log
+ * of those reports). The sanitizer runs use this; graphs need more memory with it. */
+static bool graph_reuse(void) {
+    static int on = -1;
+    if (on < 0) {
+        const char *e = getenv("LOCUS_CUDA_GRAPH_REUSE");
+        on = !(e && strcmp(e, "0") == 0);
+    }
+    return on;
+}
+
 static void cuda_free(int index, void *ptr, size_t bytes) {
     lc_cuda_dev *d = NULL;
     if (!ptr || lc_cuda_dev_get(index, &d)) return;
-    if (d->capturing && !ptr_list_remove(d->cap_allocs, &d->ncap, ptr)) {
-        /* Allocated before the capture: the graph may read it on every replay, so it lives as
-         * long as the graph (graph.c frees it with the graph). */
-        if (ptr_list_push(&d->keep.dev, &d->keep.ndev, &d->keep.capdev, ptr)) {
-            if (alloc_log()) fprintf(stderr, "cuda free %p deferred to the graph's end\n", ptr);
+    if (d->capturing) {
+        if (!ptr_list_remove(d->cap_allocs, &d->ncap, ptr)) {
+            /* Allocated before the capture: the graph may read it on every replay, so it lives as
+             * long as the graph (graph.c frees it with the graph). */
+            if (ptr_list_push(&d->keep.dev, &d->keep.ndev, &d->keep.capdev, ptr)) {
+                if (alloc_log()) fprintf(stderr, "cuda free %p deferred to the graph's end\n", ptr);
+                return;
+            }
+        } else if (!graph_reuse() && ptr_list_push(&d->cap_late, &d->nlate, &d->caplate, ptr)) {
+            if (alloc_log()) fprintf(stderr, "cuda free %p deferred to the capture's end\n", ptr);
             return;
         }
     }

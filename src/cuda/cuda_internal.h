@@ -38,6 +38,8 @@ typedef struct lc_cuda_dev {
     bool capturing;
     void **cap_allocs; /* allocations made during the capture (graph allocations) */
     int ncap, capcap;
+    void **cap_late; /* graph allocations freed during the capture, freed at its end instead */
+    int nlate, caplate;
     lc_cuda_keep keep;
     /* Streams and cuBLASLt workspaces of a capture's parallel branches (graph.c), made on first
      * use; lane 0 is the device's own stream and workspace. While a branch is being captured,

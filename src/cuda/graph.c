@@ -233,6 +233,7 @@ static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_c
     void *main_workspace = d->workspace;
     d->capturing = true;
     d->ncap = 0;
+    d->nlate = 0;
     memset(&d->keep, 0, sizeof d->keep);
     e = cudaStreamBeginCapture(main_stream, cudaStreamCaptureModeRelaxed);
     if (e) {
@@ -257,6 +258,12 @@ static lc_status capture(lc_cuda_graph_cache *c, lc_cuda_dev *d, bucket *b, lc_c
         if (!j) j = cudaStreamWaitEvent(main_stream, join[p], 0);
         if (j && !s) s = lc_cuda_fail(j, "graph branch join");
     }
+    /* frees held back by LOCUS_CUDA_GRAPH_REUSE=0 (backend.c): the graph's last nodes, after the join */
+    for (int i = 0; i < d->nlate; i++) {
+        cudaError_t f = cudaFreeAsync(d->cap_late[i], main_stream);
+        if (f && !s) s = lc_cuda_fail(f, "graph: deferred free");
+    }
+    d->nlate = 0;
     cudaGraph_t graph = NULL;
     e = cudaStreamEndCapture(main_stream, &graph);
     d->capturing = false;
