@@ -160,10 +160,7 @@ static lc_status cuda_alloc(int index, size_t bytes, void **ptr) {
  * of those reports). The sanitizer runs use this; graphs need more memory with it. */
 static bool graph_reuse(void) {
     static int on = -1;
-    if (on < 0) {
-        const char *e = getenv("LOCUS_CUDA_GRAPH_REUSE");
-        on = !(e && strcmp(e, "0") == 0);
-    }
+    if (on < 0) on = !lc_cuda_env_zero("LOCUS_CUDA_GRAPH_REUSE");
     return on;
 }
 

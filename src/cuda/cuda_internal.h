@@ -10,6 +10,8 @@
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define LC_CUDA_MAX_DEVICES 16
 /* Most parallel branches a captured forward is split into (graph.c). */
@@ -47,6 +49,12 @@ typedef struct lc_cuda_dev {
     cudaStream_t lane_stream[LC_CUDA_LANES];
     void *lane_workspace[LC_CUDA_LANES];
 } lc_cuda_dev;
+
+/* Whether environment variable `name` is "0": the switches that turn a default behaviour off. */
+static inline bool lc_cuda_env_zero(const char *name) {
+    const char *e = getenv(name);
+    return e && strcmp(e, "0") == 0;
+}
 
 /* The state of device `index`, initialised on first use (sets the calling thread's device). */
 lc_status lc_cuda_dev_get(int index, lc_cuda_dev **out);

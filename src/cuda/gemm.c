@@ -151,10 +151,7 @@ static int gemm_tune_cold(int64_t m, int64_t n) {
 
 static bool autotune_enabled(void) {
     static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("LOCUS_CUDA_AUTOTUNE");
-        v = !(e && strcmp(e, "0") == 0);
-    }
+    if (v < 0) v = !lc_cuda_env_zero("LOCUS_CUDA_AUTOTUNE");
     return v;
 }
 
@@ -486,10 +483,7 @@ static disk_cache disk[LC_CUDA_MAX_DEVICES];
 static atomic_llong disk_hits;
 int64_t lc_cuda_gemm_cache_hits(void) { return (int64_t)atomic_load(&disk_hits); }
 
-static bool disk_enabled(void) {
-    const char *e = getenv("LOCUS_CUDA_GEMM_CACHE");
-    return !(e && strcmp(e, "0") == 0);
-}
+static bool disk_enabled(void) { return !lc_cuda_env_zero("LOCUS_CUDA_GEMM_CACHE"); }
 
 static void disk_add(disk_cache *c, const disk_rec *r) {
     if (c->n == c->cap) {

@@ -69,10 +69,8 @@ lc_status lc_cuda_graph_cache_new(lc_device d, int nin, int nout, lc_cuda_graph_
     c->dev = d;
     c->nin = nin;
     c->nout = nout;
-    const char *e = getenv("LOCUS_CUDA_GRAPHS");
-    c->disabled = e && strcmp(e, "0") == 0;
-    e = getenv("LOCUS_CUDA_GRAPH_AUTOFREE");
-    c->explicit_free = e && strcmp(e, "0") == 0;
+    c->disabled = lc_cuda_env_zero("LOCUS_CUDA_GRAPHS");
+    c->explicit_free = lc_cuda_env_zero("LOCUS_CUDA_GRAPH_AUTOFREE");
     *out = c;
     return LC_OK;
 }
