@@ -772,16 +772,27 @@ static void test_gather_scatter(lc_dtype t) {
             compare("row gather 1000 x 256", g1, g2, 0);
             compare("row scatter 1000 x 256 into 64 rows", s1, s2, 0);
         }
-        /* an index outside the axis: an argument error naming the op at the next synchronization */
-        for (int op = 0; op < 2; op++) {
-            int64_t bad_v[2] = {0, 64}, bs[2] = {1, 2};
+        { /* along the last axis, 1000 indices a row (the four-at-a-time gather with the axis innermost) */
+            int64_t cs[2] = {64, 1000};
+            lc_array *ci = index_array(2, cs, 0, 255), *dci = on_gpu(ci), *c1 = NULL, *c2 = NULL;
+            if (lc_gather(a, 1, ci, &c1) || lc_gather(da, 1, dci, &c2)) FAIL("column gather: %s", lc_last_error());
+            else compare("gather 64 x 1000 along the last axis", c1, c2, 0);
+            lc_array_release(ci), lc_array_release(dci), lc_array_release(c1), lc_array_release(c2);
+        }
+        /* an index outside the axis: an argument error naming the op at the next synchronization
+         * (rows of 2 and of 4 indices: gather's per-element and four-at-a-time kernels) */
+        for (int op = 0; op < 4; op++) {
+            int64_t bad_v[4] = {0, 1, 64, 2}, bs[2] = {1, op < 2 ? 2 : 4};
+            if (op < 2) bad_v[1] = 64;
             lc_array *bad = NULL, *dbad = NULL, *r = NULL;
             if (lc_array_from_data(LC_I64, 2, bs, bad_v, &bad)) FAIL("bad index: %s", lc_last_error());
             dbad = on_gpu(bad);
-            lc_status st = op ? lc_scatter(da, 0, dbad, dsrc, &r) : lc_gather(da, 0, dbad, &r);
+            bool sc = op % 2;
+            lc_status st = sc ? lc_scatter(da, 0, dbad, dsrc, &r) : lc_gather(da, 0, dbad, &r);
             if (!st) st = lc_synchronize(GPU);
-            if (st != LC_ERR_ARG || !strstr(lc_last_error(), op ? "scatter" : "gather"))
-                FAIL("%s with an index outside the axis: %s (%s)", op ? "scatter" : "gather", lc_status_string(st), lc_last_error());
+            if (st != LC_ERR_ARG || !strstr(lc_last_error(), sc ? "scatter" : "gather"))
+                FAIL("%s of %lld indices with one outside the axis: %s (%s)", sc ? "scatter" : "gather", (long long)bs[1],
+                     lc_status_string(st), lc_last_error());
             lc_clear_error();
             if (lc_synchronize(GPU)) FAIL("the bad-index report was not cleared: %s", lc_last_error());
             lc_array_release(bad), lc_array_release(dbad), lc_array_release(r);
