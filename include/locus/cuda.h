@@ -18,8 +18,10 @@
  *                                (default: cuBLASLt's fused GELU epilogue; f32 always uses erf)
  *   LOCUS_CUDA_ATTENTION=wmma|plain  an older or the CUDA-core attention kernel, for comparisons
  *   LOCUS_CUDA_ROW_THREADS=N     threads per row of the LayerNorm/softmax kernels (default 256)
- * Ops without a CUDA kernel (sort, gather, scatter, bce, convolutions) run on the host through
- * the CPU backend, their bytes counted in lc_transfer_stats; they cannot be captured in a graph. */
+ *   LOCUS_CUDA_CONV=im2col       convolutions by im2col + one cuBLASLt GEMM instead of cuDNN
+ *   LOCUS_CUDA_CONV_TUNE=0       cuDNN's heuristic convolution algorithm instead of timing them
+ * Every op of the API has a CUDA kernel for float data; an op with none for its dtypes runs on the
+ * host through the CPU backend, its bytes counted in lc_transfer_stats. */
 #ifndef LOCUS_CUDA_H
 #define LOCUS_CUDA_H
 #include "../locus.h"
@@ -45,6 +47,10 @@ int64_t lc_cuda_f32_gemm_count(void);
  * of each shape plans again and re-reads the cache file): diagnostics and test hooks. */
 int64_t lc_cuda_gemm_cache_hits(void);
 void lc_cuda_gemm_forget_plans(void);
+/* cuDNN's version ("9.19.0") when the backend was built with it, else NULL; and how many
+ * convolutions ran through it since the process started (the others took im2col + GEMM). */
+const char *lc_cuda_cudnn_version(void);
+int64_t lc_cuda_cudnn_conv_count(void);
 
 /* ---- device timing -------------------------------------------------------------------------- */
 /* An event recorded on the device's stream; elapsed time between two events is device time. */

@@ -167,7 +167,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common.add_common_arguments(p)
     p.add_argument("--variants", default=None, help="eager,cuda-graphs,compile (default: eager on CPU, all on CUDA)")
+    p.add_argument("--tf32", choices=("off", "on", "torch-default"), default="off",
+                   help="f32 matrix products and convolutions in TF32 on CUDA: off (default; plain f32, as locus computes "
+                        "unless LOCUS_CUDA_MATH=tf32), on, or PyTorch's own defaults (TF32 convolutions, f32 products)")
     args = p.parse_args()
+    if args.tf32 != "torch-default":
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32 == "on"
+        torch.backends.cudnn.allow_tf32 = args.tf32 == "on"
     device = args.device if args.device != "cuda" else "cuda:0"
     cuda = device.startswith("cuda")
     if cuda and not torch.cuda.is_available():

@@ -68,5 +68,9 @@ lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op);
 lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op);
 /* CONV1D / CONV2D: im2col on the device, then one batched GEMM (gemm.c). */
 lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op);
+/* The convolution of op (no bias) through cuDNN (conv_cudnn.c): false, with nothing done, when
+ * cuDNN is not compiled in, is turned off (LOCUS_CUDA_CONV=im2col) or cannot take the problem;
+ * else true, with the outcome in *st. */
+bool lc_cuda_conv_cudnn(lc_cuda_dev *dev, const lc_op *op, const lc_cu_conv_args *c, lc_status *st);
 
 #endif

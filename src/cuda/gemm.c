@@ -999,7 +999,8 @@ lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op) {
     return s;
 }
 
-/* ---- CONV1D / CONV2D: out (N, O, P) = W (O, C KH KW) x cols (C KH KW, P) per image --------------
+/* ---- CONV1D / CONV2D: through cuDNN where the build has it (conv_cudnn.c), else (or with
+ * LOCUS_CUDA_CONV=im2col) out (N, O, P) = W (O, C KH KW) x cols (C KH KW, P) per image.
  * The columns of a group of images (im2col, ops_extra.cu) go to device scratch of at most
  * CONV_COLS_BYTES (one image at least; LOCUS_CUDA_CONV_COLS sets another size), then one strided
  * batched GEMM takes the group: column-major,
@@ -1025,21 +1026,24 @@ lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op) {
     char *out = lc_array_ptr(o);
     if (N * O * P == 0) return LC_OK;
     if (CK == 0) return kerr(lc_cu_fill(dev->stream, dt, out, N * O * P, 0.0f), "conv");
-    int64_t group = (int64_t)(conv_cols_bytes() / ((size_t)(CK * P) * es));
-    if (group < 1) group = 1;
-    if (group > N) group = N;
-    int64_t cshape[3] = {group, CK, P};
-    lc_array *cols = NULL;
-    lc_status s = lc_array_alloc(o->dtype, 3, cshape, o->device, &cols);
-    const char *xp = lc_array_ptr(x);
-    for (int64_t n0 = 0; n0 < N && !s; n0 += group) {
-        int64_t g = N - n0 < group ? N - n0 : group;
-        s = kerr(lc_cu_im2col(dev->stream, es, lc_array_ptr(cols), xp + (size_t)(n0 * c.C * c.H * c.W) * es, &c, g), "conv im2col");
-        if (!s)
-            s = gemm(dev, dt, false, false, P, O, CK, lc_array_ptr(cols), P, CK * P, lc_array_ptr(w), CK, 0, out + (size_t)(n0 * O * P) * es, P,
-                     O * P, g, NULL, NULL, CUBLASLT_EPILOGUE_DEFAULT);
+    lc_status s;
+    if (!lc_cuda_conv_cudnn(dev, op, &c, &s)) {
+        int64_t group = (int64_t)(conv_cols_bytes() / ((size_t)(CK * P) * es));
+        if (group < 1) group = 1;
+        if (group > N) group = N;
+        int64_t cshape[3] = {group, CK, P};
+        lc_array *cols = NULL;
+        s = lc_array_alloc(o->dtype, 3, cshape, o->device, &cols);
+        const char *xp = lc_array_ptr(x);
+        for (int64_t n0 = 0; n0 < N && !s; n0 += group) {
+            int64_t g = N - n0 < group ? N - n0 : group;
+            s = kerr(lc_cu_im2col(dev->stream, es, lc_array_ptr(cols), xp + (size_t)(n0 * c.C * c.H * c.W) * es, &c, g), "conv im2col");
+            if (!s)
+                s = gemm(dev, dt, false, false, P, O, CK, lc_array_ptr(cols), P, CK * P, lc_array_ptr(w), CK, 0, out + (size_t)(n0 * O * P) * es,
+                         P, O * P, g, NULL, NULL, CUBLASLT_EPILOGUE_DEFAULT);
+        }
+        lc_array_release(cols);
     }
-    lc_array_release(cols);
     if (!s && bias) {
         lc_cu_view ov = {.ndim = 3, .shape = {N, O, P}, .strides = {O * P, P, 1}};
         lc_cu_view bv = {.ndim = 3, .shape = {N, O, P}, .strides = {0, 1, 0}};

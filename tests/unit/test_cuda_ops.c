@@ -845,7 +845,9 @@ static void conv_case(lc_dtype t, bool two, int64_t N, int64_t C, int64_t H, int
     lc_array_release(a), lc_array_release(g);
 }
 
-static void test_conv(lc_dtype t) {
+/* Random convolutions, then fixed ones: a ViT-style patch embedding and the op suite's shapes
+ * (many channels: cuDNN's tensor-core and Winograd paths), scaled down in the batch. */
+static void conv_cases(lc_dtype t) {
     for (int round = 0; round < 10; round++) {
         bool two = round % 2;
         int64_t H = rint_in(1, 20), W = rint_in(1, 24), pad = rint_in(0, 2);
@@ -853,10 +855,34 @@ static void test_conv(lc_dtype t) {
         conv_case(t, two, rint_in(1, 3), rint_in(1, 6), H, W, rint_in(1, 9), KH, KW, (int)rint_in(1, 3), (int)pad, round % 3 != 0);
     }
     conv_case(t, true, 2, 3, 32, 32, 16, 16, 16, 16, 0, true); /* a ViT-style patch embedding */
+    conv_case(t, true, 1, 128, 64, 64, 8, 3, 3, 1, 1, true);
+    conv_case(t, true, 2, 12, 64, 64, 8, 3, 3, 1, 0, false);
+    conv_case(t, false, 3, 80, 1, 200, 128, 1, 11, 1, 5, true);
+    conv_case(t, false, 4, 256, 1, 64, 8, 1, 3, 2, 1, false);
+}
+
+static void test_conv(lc_dtype t) {
+    /* the default path: cuDNN where the build has it */
+    int64_t before = lc_cuda_cudnn_conv_count();
+    conv_cases(t);
+    if (lc_cuda_cudnn_version() && lc_cuda_cudnn_conv_count() == before) FAIL("conv %s: cuDNN is compiled in but ran no convolution", lc_dtype_name(t));
+    if (!lc_cuda_cudnn_version()) printf("SKIP: conv through cuDNN (not compiled in)\n");
+    else if (t == LC_F32) { /* TF32 convolutions (cuDNN's default math), to 1e-3 */
+        lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
+        conv_case(t, true, 1, 128, 64, 64, 8, 3, 3, 1, 1, true);
+        conv_case(t, false, 3, 80, 1, 200, 128, 1, 11, 1, 5, true);
+        lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+    }
+    /* im2col + GEMM: the path without cuDNN, and for problems cuDNN does not take */
+    setenv("LOCUS_CUDA_CONV", "im2col", 1);
+    before = lc_cuda_cudnn_conv_count();
+    conv_cases(t);
     setenv("LOCUS_CUDA_CONV_COLS", "4096", 1); /* columns of one image at a time */
     conv_case(t, true, 5, 3, 9, 11, 4, 3, 3, 1, 1, true);
     conv_case(t, false, 4, 5, 1, 40, 6, 1, 7, 2, 3, false);
     unsetenv("LOCUS_CUDA_CONV_COLS");
+    unsetenv("LOCUS_CUDA_CONV");
+    if (lc_cuda_cudnn_conv_count() != before) FAIL("conv %s: LOCUS_CUDA_CONV=im2col still ran cuDNN", lc_dtype_name(t));
 }
 
 /* Sums, means, maxima and argmax of few long rows take the two-pass path. */
