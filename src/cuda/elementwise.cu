@@ -395,6 +395,30 @@ __global__ void reduce_rows_kernel(int kind, void *out, const T *x, int64_t oute
     }
 }
 
+/* A lane's max / argmax part of a row of n elements (lane, lane + 32, ...): U loads issued together,
+ * then combined in order. The lane visits its elements in increasing order, so its argmax needs no
+ * tie test: a later element replaces the best only when larger, or NaN over a number (the first
+ * NaN stays), which is red_combine's rule for increasing indices. */
+template <int U, typename T> __device__ __forceinline__ red_part lane_max_part(int kind, const T *row, int64_t n, int lane) {
+    float best = -INFINITY;
+    int arg = -1;
+    for (int j0 = lane; j0 < (int)n; j0 += 32 * U) {
+        float v[U];
+#pragma unroll
+        for (int u = 0; u < U; u++) v[u] = j0 + 32 * u < (int)n ? to_f(row[j0 + 32 * u]) : -INFINITY;
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            const int j = j0 + 32 * u;
+            if (kind == 3) {
+                if (j < (int)n && (arg < 0 || v[u] > best || (isnan(v[u]) && !isnan(best)))) best = v[u], arg = j;
+            } else {
+                best = fmaxf(best, v[u]);
+            }
+        }
+    }
+    return red_part{best, kind == 3 ? (long long)arg : -1};
+}
+
 /* Short rows (inner == 1, n <= 1024): one warp per row, eight rows per block; shuffles only. */
 template <typename T>
 __global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t outer, int64_t n) {
@@ -404,10 +428,8 @@ __global__ void reduce_rows_warp_kernel(int kind, void *out, const T *x, int64_t
         const T *row = x + r * n;
         red_part p = red_identity(kind);
         if (kind <= 1) p.v = sum_range(row, 0, n, lane, 32);
-        else {
-#pragma unroll 4
-            for (int64_t j = lane; j < n; j += 32) red_combine(kind, p, to_f(row[j]), j);
-        }
+        else if (n > 256) p = lane_max_part<16>(kind, row, n, lane);
+        else p = lane_max_part<4>(kind, row, n, lane);
         p = red_warp(kind, p);
         if (lane == 0) red_store<T>(kind, out, r, p, n);
     }
