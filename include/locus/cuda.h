@@ -18,8 +18,10 @@
  *                                (default: cuBLASLt's fused GELU epilogue; f32 always uses erf)
  *   LOCUS_CUDA_ATTENTION=wmma|plain  an older or the CUDA-core attention kernel, for comparisons
  *   LOCUS_CUDA_ROW_THREADS=N     threads per row of the LayerNorm/softmax kernels (default 256)
- *   LOCUS_CUDA_CONV=im2col       convolutions by im2col + one cuBLASLt GEMM instead of cuDNN
- *   LOCUS_CUDA_CONV_TUNE=0       cuDNN's heuristic convolution algorithm instead of timing them
+ *   LOCUS_CUDA_CONV=im2col|cudnn convolutions by im2col + one cuBLASLt GEMM only, or by cuDNN only
+ *                                (default: whichever timed faster for the shape on its first call)
+ *   LOCUS_CUDA_CONV_TUNE=0       cuDNN's heuristic convolution algorithm instead of timing candidates
+ *   LOCUS_CUDA_CONV_LOG=1        print each convolution shape's timed candidates
  * Every op of the API has a CUDA kernel for float data; an op with none for its dtypes runs on the
  * host through the CPU backend, its bytes counted in lc_transfer_stats. */
 #ifndef LOCUS_CUDA_H

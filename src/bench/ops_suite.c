@@ -19,6 +19,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef LOCUS_WITH_CUDA
+#include "locus/cuda.h"
+#endif
+
 enum op_kind {
     K_MATMUL, K_LINEAR, K_CONV1D, K_CONV2D, K_SOFTMAX, K_LAYERNORM, K_SDPA, K_RELU, K_LEAKY, K_PRELU, K_SELU,
     K_GELU, K_SIGMOID, K_SOFTPLUS, K_SUM, K_SUMALL, K_ARGMAX, K_SORT, K_CONCAT, K_GATHER, K_SCATTER, K_BCE
@@ -763,9 +767,15 @@ done:
 /* Tolerances: relative to each value's scale (the sum of |terms| for sums of products), from the
  * dtype's rounding: f32 allows for transcendental approximations, narrow dtypes for the rounding
  * of inputs, intermediates and the stored output. */
-static void tolerances(lc_dtype t, checker *c) {
+static void tolerances(lc_dtype t, lc_device d, checker *c) {
     c->rtol = t == LC_F32 ? 2e-5 : t == LC_F16 ? 4e-3 : 3e-2;
     c->atol = t == LC_F32 ? 1e-6 : t == LC_F16 ? 1e-4 : 1e-3;
+#ifdef LOCUS_WITH_CUDA
+    /* f32 products in TF32 (LOCUS_CUDA_MATH=tf32): operands rounded to 11 significant bits */
+    if (t == LC_F32 && d.kind == LC_DEVICE_CUDA && lc_cuda_get_math_mode() == LC_CUDA_MATH_TF32) c->rtol = 2e-3;
+#else
+    (void)d;
+#endif
 }
 
 void bench_run_ops(bench_ctx *bc, lc_device d, bool full, const char *names, cJSON *results) {
@@ -801,7 +811,7 @@ void bench_run_ops(bench_ctx *bc, lc_device d, bool full, const char *names, cJS
             continue;
         }
         checker ck = {0};
-        tolerances(t, &ck);
+        tolerances(t, d, &ck);
         s = check_result(&run, out, &ck);
         lc_array_release(out);
         cJSON *chk = cJSON_AddObjectToObject(r, "check");

@@ -68,9 +68,11 @@ lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op);
 lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op);
 /* CONV1D / CONV2D: im2col on the device, then one batched GEMM (gemm.c). */
 lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op);
-/* The convolution of op (no bias) through cuDNN (conv_cudnn.c): false, with nothing done, when
- * cuDNN is not compiled in, is turned off (LOCUS_CUDA_CONV=im2col) or cannot take the problem;
- * else true, with the outcome in *st. */
+/* The convolution of op without its bias by im2col + GEMM (gemm.c), and through cuDNN
+ * (conv_cudnn.c): the latter returns false, with nothing done, when cuDNN is not compiled in, is
+ * turned off (LOCUS_CUDA_CONV=im2col), cannot take the problem or was timed slower than im2col for
+ * its shape; else true, with the outcome in *st. */
+lc_status lc_cuda_conv_im2col(lc_cuda_dev *dev, const lc_op *op, const lc_cu_conv_args *c);
 bool lc_cuda_conv_cudnn(lc_cuda_dev *dev, const lc_op *op, const lc_cu_conv_args *c, lc_status *st);
 
 #endif

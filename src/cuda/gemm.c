@@ -1013,6 +1013,31 @@ static size_t conv_cols_bytes(void) { /* LOCUS_CUDA_CONV_COLS=bytes: smaller gro
     return v > 0 ? (size_t)v : CONV_COLS_BYTES;
 }
 
+/* The convolution of op without its bias, by im2col and one batched GEMM per group of images. */
+lc_status lc_cuda_conv_im2col(lc_cuda_dev *dev, const lc_op *op, const lc_cu_conv_args *c) {
+    const lc_array *x = op->in[0], *w = op->in[1], *o = op->out;
+    const int dt = o->dtype;
+    const int64_t N = x->shape[0], O = w->shape[0], P = c->Hout * c->Wout, CK = c->C * c->KH * c->KW;
+    const size_t es = lc_dtype_size(dt);
+    char *out = lc_array_ptr(o);
+    int64_t group = (int64_t)(conv_cols_bytes() / ((size_t)(CK * P) * es));
+    if (group < 1) group = 1;
+    if (group > N) group = N;
+    int64_t cshape[3] = {group, CK, P};
+    lc_array *cols = NULL;
+    lc_status s = lc_array_alloc(o->dtype, 3, cshape, o->device, &cols);
+    const char *xp = lc_array_ptr(x);
+    for (int64_t n0 = 0; n0 < N && !s; n0 += group) {
+        int64_t g = N - n0 < group ? N - n0 : group;
+        s = kerr(lc_cu_im2col(dev->stream, es, lc_array_ptr(cols), xp + (size_t)(n0 * c->C * c->H * c->W) * es, c, g), "conv im2col");
+        if (!s)
+            s = gemm(dev, dt, false, false, P, O, CK, lc_array_ptr(cols), P, CK * P, lc_array_ptr(w), CK, 0, out + (size_t)(n0 * O * P) * es, P,
+                     O * P, g, NULL, NULL, CUBLASLT_EPILOGUE_DEFAULT);
+    }
+    lc_array_release(cols);
+    return s;
+}
+
 lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op) {
     const lc_array *x = op->in[0], *w = op->in[1], *bias = op->in[2], *o = op->out;
     const bool two = op->kind == LC_OP_CONV2D;
@@ -1022,28 +1047,11 @@ lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op) {
                          .KW = w->shape[two ? 3 : 2], .Hout = two ? o->shape[2] : 1, .Wout = o->shape[two ? 3 : 2], .stride = op->i[0],
                          .pad_h = two ? pad : 0, .pad_w = pad};
     const int64_t N = x->shape[0], O = w->shape[0], P = c.Hout * c.Wout, CK = c.C * c.KH * c.KW;
-    const size_t es = lc_dtype_size(dt);
     char *out = lc_array_ptr(o);
     if (N * O * P == 0) return LC_OK;
     if (CK == 0) return kerr(lc_cu_fill(dev->stream, dt, out, N * O * P, 0.0f), "conv");
     lc_status s;
-    if (!lc_cuda_conv_cudnn(dev, op, &c, &s)) {
-        int64_t group = (int64_t)(conv_cols_bytes() / ((size_t)(CK * P) * es));
-        if (group < 1) group = 1;
-        if (group > N) group = N;
-        int64_t cshape[3] = {group, CK, P};
-        lc_array *cols = NULL;
-        s = lc_array_alloc(o->dtype, 3, cshape, o->device, &cols);
-        const char *xp = lc_array_ptr(x);
-        for (int64_t n0 = 0; n0 < N && !s; n0 += group) {
-            int64_t g = N - n0 < group ? N - n0 : group;
-            s = kerr(lc_cu_im2col(dev->stream, es, lc_array_ptr(cols), xp + (size_t)(n0 * c.C * c.H * c.W) * es, &c, g), "conv im2col");
-            if (!s)
-                s = gemm(dev, dt, false, false, P, O, CK, lc_array_ptr(cols), P, CK * P, lc_array_ptr(w), CK, 0, out + (size_t)(n0 * O * P) * es,
-                         P, O * P, g, NULL, NULL, CUBLASLT_EPILOGUE_DEFAULT);
-        }
-        lc_array_release(cols);
-    }
+    if (!lc_cuda_conv_cudnn(dev, op, &c, &s)) s = lc_cuda_conv_im2col(dev, op, &c);
     if (!s && bias) {
         lc_cu_view ov = {.ndim = 3, .shape = {N, O, P}, .strides = {O * P, P, 1}};
         lc_cu_view bv = {.ndim = 3, .shape = {N, O, P}, .strides = {0, 1, 0}};

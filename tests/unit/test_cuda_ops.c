@@ -862,16 +862,22 @@ static void conv_cases(lc_dtype t) {
 }
 
 static void test_conv(lc_dtype t) {
-    /* the default path: cuDNN where the build has it */
+    /* the default path: per shape, cuDNN or im2col, whichever timed faster */
+    conv_cases(t);
+    /* cuDNN wherever it can take the problem */
+    setenv("LOCUS_CUDA_CONV", "cudnn", 1);
     int64_t before = lc_cuda_cudnn_conv_count();
     conv_cases(t);
+    unsetenv("LOCUS_CUDA_CONV");
     if (lc_cuda_cudnn_version() && lc_cuda_cudnn_conv_count() == before) FAIL("conv %s: cuDNN is compiled in but ran no convolution", lc_dtype_name(t));
     if (!lc_cuda_cudnn_version()) printf("SKIP: conv through cuDNN (not compiled in)\n");
     else if (t == LC_F32) { /* TF32 convolutions (cuDNN's default math), to 1e-3 */
+        setenv("LOCUS_CUDA_CONV", "cudnn", 1);
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
         conv_case(t, true, 1, 128, 64, 64, 8, 3, 3, 1, 1, true);
         conv_case(t, false, 3, 80, 1, 200, 128, 1, 11, 1, 5, true);
         lc_cuda_set_math_mode(LC_CUDA_MATH_DEFAULT);
+        unsetenv("LOCUS_CUDA_CONV");
     }
     /* im2col + GEMM: the path without cuDNN, and for problems cuDNN does not take */
     setenv("LOCUS_CUDA_CONV", "im2col", 1);
