@@ -55,8 +55,9 @@ typedef struct conv_plan {
     cudnnConvolutionDescriptor_t conv;
     cudnnConvolutionFwdAlgo_t algo;
     size_t ws;
-    /* graph API: the execution plan and the descriptors it was built from */
-    cudnnBackendDescriptor_t eplan;
+    /* graph API: the execution plan, its engine configuration and the graph's descriptors, kept
+     * alive as long as the plan */
+    cudnnBackendDescriptor_t eplan, ecfg;
     size_t eplan_ws;
     cudnnBackendDescriptor_t gdesc[6];
     int ngdesc;
@@ -93,6 +94,7 @@ static void plan_destroy(conv_plan *p) {
     if (p->f) cudnnDestroyFilterDescriptor(p->f);
     if (p->conv) cudnnDestroyConvolutionDescriptor(p->conv);
     if (p->eplan) cudnnBackendDestroyDescriptor(p->eplan);
+    if (p->ecfg) cudnnBackendDestroyDescriptor(p->ecfg);
     for (int i = 0; i < p->ngdesc; i++) cudnnBackendDestroyDescriptor(p->gdesc[i]);
     memset(p, 0, sizeof *p);
 }
@@ -220,8 +222,9 @@ static bool engine_ok(const conv_key *k, cudnnBackendDescriptor_t cfg) {
     return ok;
 }
 
-/* Up to GRAPH_CANDIDATES finalized execution plans for p's graph (heuristic mode A's order). */
-static int graph_plans(cudnnHandle_t h, conv_plan *p, cudnnBackendDescriptor_t *out, size_t *ws) {
+/* Up to GRAPH_CANDIDATES finalized execution plans for p's graph (heuristic mode A's order), each
+ * with the engine configuration it was made from (the caller owns both). */
+static int graph_plans(cudnnHandle_t h, conv_plan *p, cudnnBackendDescriptor_t *out, cudnnBackendDescriptor_t *out_cfg, size_t *ws) {
     cudnnBackendDescriptor_t g = op_graph(h, p), heur = NULL, cfg[2 * GRAPH_CANDIDATES] = {0};
     if (!g) return 0;
     const cudnnBackendHeurMode_t mode = CUDNN_HEUR_MODE_A;
@@ -248,6 +251,8 @@ static int graph_plans(cudnnHandle_t h, conv_plan *p, cudnnBackendDescriptor_t *
             continue;
         }
         out[found] = plan;
+        out_cfg[found] = cfg[i];
+        cfg[i] = NULL;
         ws[found++] = (size_t)bytes;
     }
     for (int i = 0; i < 2 * GRAPH_CANDIDATES; i++)
@@ -264,7 +269,7 @@ static int cmp_float(const void *a, const void *b) {
 /* One candidate of the timing: the legacy algorithm, a graph plan, or im2col + GEMM. */
 typedef struct conv_cand {
     int path;
-    cudnnBackendDescriptor_t eplan;
+    cudnnBackendDescriptor_t eplan, ecfg;
     size_t ws;
     float t[TIME_ROUNDS], median;
 } conv_cand;
@@ -314,7 +319,7 @@ static lc_status choose(lc_cuda_dev *dev, cudnnHandle_t h, conv_plan *p, conv_ca
     }
     if (!st && best >= 0) {
         p->path = cand[best].path;
-        if (p->path == PATH_GRAPH) p->eplan = cand[best].eplan, p->eplan_ws = cand[best].ws;
+        if (p->path == PATH_GRAPH) p->eplan = cand[best].eplan, p->ecfg = cand[best].ecfg, p->eplan_ws = cand[best].ws;
         if (getenv("LOCUS_CUDA_CONV_LOG")) {
             fprintf(stderr, "locus: conv %s N%d C%d %dx%d O%d k%dx%d s%d p%d:", lc_dtype_name((lc_dtype)p->key.dtype), p->key.n, p->key.c,
                     p->key.h, p->key.w, p->key.o, p->key.kh, p->key.kw, p->key.stride, p->key.pad_h);
@@ -327,7 +332,10 @@ static lc_status choose(lc_cuda_dev *dev, cudnnHandle_t h, conv_plan *p, conv_ca
     }
 out:
     for (int i = 0; i < nc; i++)
-        if (cand[i].eplan && cand[i].eplan != p->eplan) cudnnBackendDestroyDescriptor(cand[i].eplan);
+        if (cand[i].eplan && cand[i].eplan != p->eplan) {
+            cudnnBackendDestroyDescriptor(cand[i].eplan);
+            if (cand[i].ecfg) cudnnBackendDestroyDescriptor(cand[i].ecfg);
+        }
     if (ev0) cudaEventDestroy(ev0);
     if (ev1) cudaEventDestroy(ev1);
     return st;
@@ -397,10 +405,10 @@ static conv_plan *plan_make(lc_cuda_dev *dev, cudnnHandle_t h, const conv_key *k
     if (e) goto unsupported;
     if (k->tuned) {
         conv_cand cand[2 + GRAPH_CANDIDATES] = {{.path = PATH_LEGACY}};
-        cudnnBackendDescriptor_t ep[GRAPH_CANDIDATES];
+        cudnnBackendDescriptor_t ep[GRAPH_CANDIDATES], ec[GRAPH_CANDIDATES];
         size_t ews[GRAPH_CANDIDATES];
-        int ng = graph_plans(h, p, ep, ews), nc = 1;
-        for (int i = 0; i < ng; i++) cand[nc++] = (conv_cand){.path = PATH_GRAPH, .eplan = ep[i], .ws = ews[i]};
+        int ng = graph_plans(h, p, ep, ec, ews), nc = 1;
+        for (int i = 0; i < ng; i++) cand[nc++] = (conv_cand){.path = PATH_GRAPH, .eplan = ep[i], .ecfg = ec[i], .ws = ews[i]};
         if (!forced) cand[nc++] = (conv_cand){.path = PATH_IM2COL};
         if ((*st = choose(dev, h, p, cand, nc, op, a))) goto fail;
     }
