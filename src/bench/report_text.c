@@ -27,6 +27,20 @@ void bench_runtime_label(const cJSON *report, const cJSON *r, char *buf, size_t 
     const char *name = bench_str(rt, "name"), *variant = bench_str(r, "variant");
     if (!variant[0] || strcmp(variant, name) == 0 || strcmp(variant, "locus") == 0) snprintf(buf, len, "%s", name);
     else snprintf(buf, len, "%s %s", name, variant);
+    /* the run's LOCUS_* switches, so that runs of one program under different settings are told apart */
+    const cJSON *set, *settings = cJSON_GetObjectItemCaseSensitive(rt, "settings");
+    bool first = true;
+    cJSON_ArrayForEach(set, settings) {
+        if (!cJSON_IsString(set)) continue;
+        size_t used = strlen(buf);
+        if (used + 1 >= len) break;
+        snprintf(buf + used, len - used, "%s%s=%s", first ? " [" : " ", set->string, set->valuestring);
+        first = false;
+    }
+    if (!first) {
+        size_t used = strlen(buf);
+        if (used + 1 < len) snprintf(buf + used, len - used, "]");
+    }
 }
 
 /* The structural part of bench/schema.json that every reader relies on. */

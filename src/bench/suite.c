@@ -10,6 +10,32 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef LOCUS_WITH_CUDA
+#include "locus/cuda.h"
+#endif
+
+extern char **environ;
+
+/* The libraries a report's numbers depend on beyond the BLAS (machine.blas), and the LOCUS_*
+ * switches set for the run (values that look like paths left out), so that a comparison of runs
+ * under different settings says which is which. */
+static void add_runtime_details(cJSON *rt) {
+    cJSON *libs = cJSON_AddObjectToObject(rt, "libraries");
+#ifdef LOCUS_WITH_CUDA
+    if (lc_cuda_cudnn_version()) cJSON_AddStringToObject(libs, "cudnn", lc_cuda_cudnn_version());
+#endif
+    (void)libs;
+    cJSON *set = cJSON_AddObjectToObject(rt, "settings");
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || strncmp(*e, "LOCUS_", 6) != 0 || strchr(eq + 1, '/') || eq - *e > 63) continue;
+        char name[64];
+        memcpy(name, *e, (size_t)(eq - *e));
+        name[eq - *e] = 0;
+        cJSON_AddStringToObject(set, name, eq + 1);
+    }
+}
+
 #define MAX_DEVICES 8
 
 struct bench_ctx {
@@ -243,6 +269,7 @@ lc_status lc_bench_run(const lc_bench_options *opt, char **json_out) {
     cJSON_AddStringToObject(rt, "name", "locus");
     cJSON_AddStringToObject(rt, "version", lc_version());
     cJSON_AddStringToObject(rt, "commit", lc_git_commit());
+    add_runtime_details(rt);
     cJSON_AddItemToObject(doc, "machine", bench_machine_json());
     cJSON *budget = cJSON_AddObjectToObject(doc, "budget");
     cJSON_AddNumberToObject(budget, "warmup_s", bc->budget.warmup_s);

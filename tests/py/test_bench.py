@@ -147,6 +147,26 @@ def test_compare_two_runs(ops_report, tmp_path):
         assert f"{b['median_ms'] / a['median_ms']:.2f}" in line, line
 
 
+def test_settings_recorded_and_named_in_comparisons(ops_report, tmp_path, monkeypatch):
+    """A run under a LOCUS_* switch records it in runtime.settings (path-like values left out), and the
+    side-by-side table names the setting in that run's columns."""
+    _, d = ops_report
+    first = json.loads((d / "saved.json").read_text())
+    assert not any(k.startswith("LOCUS_FUSE") for k in first["runtime"].get("settings", {}))
+    monkeypatch.setenv("LOCUS_FUSE_QKV", "0")
+    monkeypatch.setenv("LOCUS_CACHE_DIR", str(tmp_path))
+    second = tmp_path / "second.json"
+    run_locus("bench", "--ops", "ReLU", *FAST, "--no-probe", "--save-json", second, check=True)
+    doc = json.loads(second.read_text())
+    validate(doc)
+    settings = doc["runtime"]["settings"]
+    assert settings.get("LOCUS_FUSE_QKV") == "0"
+    assert "LOCUS_CACHE_DIR" not in settings, "a path-like value must not be recorded"
+    out = run_locus("bench", "--compare", d / "saved.json", second, check=True).stdout
+    side = out[out.index("Side by side"):]
+    assert "locus [LOCUS_FUSE_QKV=0]" in side.splitlines()[1], side.splitlines()[1]
+
+
 def test_list_selects_without_running():
     doc = run_json("bench", "--list", "--suite", "full", "--json")
     validate(doc)
