@@ -16,9 +16,19 @@
 
 extern char **environ;
 
-/* The libraries a report's numbers depend on beyond the BLAS (machine.blas), and the LOCUS_*
- * switches set for the run (values that look like paths left out), so that a comparison of runs
- * under different settings says which is which. */
+/* Whether an environment variable is one of the switches that change what locus computes or how
+ * fast: LOCUS_CUDA_*, LOCUS_NUM_THREADS, LOCUS_FUSE_QKV, LOCUS_RESIDUAL_GEMM; not the *_LOG ones
+ * (printing only), nor any whose value looks like a path. */
+static bool is_switch(const char *name, size_t len, const char *value) {
+    if (strchr(value, '/') || (len > 4 && memcmp(name + len - 4, "_LOG", 4) == 0)) return false;
+    static const char *const exact[] = {"LOCUS_NUM_THREADS", "LOCUS_FUSE_QKV", "LOCUS_RESIDUAL_GEMM"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (len == strlen(exact[i]) && memcmp(name, exact[i], len) == 0) return true;
+    return len > 11 && memcmp(name, "LOCUS_CUDA_", 11) == 0;
+}
+
+/* The libraries a report's numbers depend on beyond the BLAS (machine.blas), and the switches set
+ * for the run, so that a comparison of runs under different settings says which is which. */
 static void add_runtime_details(cJSON *rt) {
     cJSON *libs = cJSON_AddObjectToObject(rt, "libraries");
 #ifdef LOCUS_WITH_CUDA
@@ -28,7 +38,7 @@ static void add_runtime_details(cJSON *rt) {
     cJSON *set = cJSON_AddObjectToObject(rt, "settings");
     for (char **e = environ; e && *e; e++) {
         const char *eq = strchr(*e, '=');
-        if (!eq || strncmp(*e, "LOCUS_", 6) != 0 || strchr(eq + 1, '/') || eq - *e > 63) continue;
+        if (!eq || eq - *e > 63 || !is_switch(*e, (size_t)(eq - *e), eq + 1)) continue;
         char name[64];
         memcpy(name, *e, (size_t)(eq - *e));
         name[eq - *e] = 0;

@@ -155,6 +155,7 @@ def test_settings_recorded_and_named_in_comparisons(ops_report, tmp_path, monkey
     assert not any(k.startswith("LOCUS_FUSE") for k in first["runtime"].get("settings", {}))
     monkeypatch.setenv("LOCUS_FUSE_QKV", "0")
     monkeypatch.setenv("LOCUS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("LOCUS_CUDA_GEMM_LOG", "1")
     second = tmp_path / "second.json"
     run_locus("bench", "--ops", "ReLU", *FAST, "--no-probe", "--save-json", second, check=True)
     doc = json.loads(second.read_text())
@@ -162,6 +163,8 @@ def test_settings_recorded_and_named_in_comparisons(ops_report, tmp_path, monkey
     settings = doc["runtime"]["settings"]
     assert settings.get("LOCUS_FUSE_QKV") == "0"
     assert "LOCUS_CACHE_DIR" not in settings, "a path-like value must not be recorded"
+    assert "LOCUS_CUDA_GEMM_LOG" not in settings, "a logging switch changes nothing measured"
+    assert not any(k.startswith("LOCUS_SANITIZED") for k in settings), "test-harness variables are not locus's switches"
     out = run_locus("bench", "--compare", d / "saved.json", second, check=True).stdout
     side = out[out.index("Side by side"):]
     assert "locus [LOCUS_FUSE_QKV=0]" in side.splitlines()[1], side.splitlines()[1]
