@@ -86,6 +86,8 @@ int lc_get_num_threads(void);
 const char *lc_blas_name(void);
 /* Build facts for `locus info`. */
 bool lc_cuda_compiled(void);
+/* cuDNN's version ("9.19.0") when the CUDA backend was built with it (GPU convolutions), else NULL. */
+const char *lc_cudnn_version(void);
 const char *lc_version(void);
 const char *lc_git_commit(void);
 

@@ -3,19 +3,6 @@
 
 #include <string.h>
 
-#ifdef LOCUS_WITH_CUDA
-#include "locus/cuda.h"
-#endif
-
-/* cuDNN's version when the CUDA backend was built with it (GPU convolutions), else NULL. */
-static const char *cudnn_version(void) {
-#ifdef LOCUS_WITH_CUDA
-    return lc_cuda_cudnn_version();
-#else
-    return NULL;
-#endif
-}
-
 int cmd_info(int argc, char **argv) {
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -37,7 +24,7 @@ int cmd_info(int argc, char **argv) {
                lc_cuda_compiled() ? "true" : "false");
         cli_json_string(stdout, lc_blas_name());
         printf(",\"cudnn\":");
-        if (cudnn_version()) cli_json_string(stdout, cudnn_version());
+        if (lc_cudnn_version()) cli_json_string(stdout, lc_cudnn_version());
         else printf("null");
         printf(",\"threads\":%d,\"devices\":[{\"name\":\"cpu\",\"description\":", lc_get_num_threads());
         cli_json_string(stdout, cpu);
@@ -56,7 +43,7 @@ int cmd_info(int argc, char **argv) {
     printf("backends:  cpu%s\n", lc_cuda_compiled() ? ", cuda (compiled in)" : " (CUDA not compiled in)");
     printf("blas:      %s\n", lc_blas_name());
     if (lc_cuda_compiled())
-        printf("cudnn:     %s\n", cudnn_version() ? cudnn_version() : "not compiled in (GPU convolutions: im2col + GEMM)");
+        printf("cudnn:     %s\n", lc_cudnn_version() ? lc_cudnn_version() : "not compiled in (GPU convolutions: im2col + GEMM)");
     printf("threads:   %d\n", lc_get_num_threads());
     printf("cpu:       %s\n", cpu);
     if (lc_cuda_compiled() && ncuda == 0) printf("cuda:      no CUDA device visible\n");

@@ -49,9 +49,8 @@ int64_t lc_cuda_f32_gemm_count(void);
  * of each shape plans again and re-reads the cache file): diagnostics and test hooks. */
 int64_t lc_cuda_gemm_cache_hits(void);
 void lc_cuda_gemm_forget_plans(void);
-/* cuDNN's version ("9.19.0") when the backend was built with it, else NULL; and how many
- * convolutions ran through it since the process started (the others took im2col + GEMM). */
-const char *lc_cuda_cudnn_version(void);
+/* How many convolutions ran through cuDNN since the process started (the others took im2col +
+ * GEMM); lc_cudnn_version() in locus.h says whether it is compiled in. */
 int64_t lc_cuda_cudnn_conv_count(void);
 
 /* ---- device timing -------------------------------------------------------------------------- */

@@ -10,10 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef LOCUS_WITH_CUDA
-#include "locus/cuda.h"
-#endif
-
 extern char **environ;
 
 /* Whether an environment variable is one of the switches that change what locus computes or how
@@ -31,10 +27,7 @@ static bool is_switch(const char *name, size_t len, const char *value) {
  * for the run, so that a comparison of runs under different settings says which is which. */
 static void add_runtime_details(cJSON *rt) {
     cJSON *libs = cJSON_AddObjectToObject(rt, "libraries");
-#ifdef LOCUS_WITH_CUDA
-    if (lc_cuda_cudnn_version()) cJSON_AddStringToObject(libs, "cudnn", lc_cuda_cudnn_version());
-#endif
-    (void)libs;
+    if (lc_cudnn_version()) cJSON_AddStringToObject(libs, "cudnn", lc_cudnn_version());
     cJSON *set = cJSON_AddObjectToObject(rt, "settings");
     for (char **e = environ; e && *e; e++) {
         const char *eq = strchr(*e, '=');

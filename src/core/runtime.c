@@ -106,6 +106,9 @@ bool lc_cuda_compiled(void) {
     return false;
 #endif
 }
+#ifndef LOCUS_WITH_CUDA
+const char *lc_cudnn_version(void) { return NULL; } /* the CUDA backend defines it (conv_cudnn.c) */
+#endif
 const char *lc_version(void) { return LOCUS_VERSION; }
 const char *lc_git_commit(void) { return LOCUS_GIT_COMMIT; }
 

@@ -77,7 +77,7 @@ static void version_fill(void) {
     size_t v = cudnnGetVersion(); /* major * 10000 + minor * 100 + patch since cuDNN 9 */
     snprintf(version_buf, sizeof version_buf, "%zu.%zu.%zu", v / 10000, v / 100 % 100, v % 100);
 }
-const char *lc_cuda_cudnn_version(void) {
+const char *lc_cudnn_version(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, version_fill);
     return version_buf;
@@ -368,15 +368,15 @@ static conv_plan *plan_make(lc_cuda_dev *dev, cudnnHandle_t h, const conv_key *k
     if (!e) e = cudnnSetConvolutionMathType(p->conv, dt != CUDNN_DATA_FLOAT ? CUDNN_TENSOR_OP_MATH : k->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH);
     int on, oc, oh, ow;
     if (!e) e = cudnnGetConvolution2dForwardOutputDim(p->conv, p->x, p->f, &on, &oc, &oh, &ow);
-    if (e || on != k->n || oc != k->o || oh != ho || ow != wo) goto unsupported;
+    if (e || on != k->n || oc != k->o || oh != ho || ow != wo) goto fail;
 
     /* the legacy heuristic's ranking: the answer inside a capture, and the workspace Find needs */
     cudnnConvolutionFwdAlgoPerf_t r[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
     e = cudnnGetConvolutionForwardAlgorithm_v7(h, p->x, p->f, p->conv, p->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, r);
-    if (e) goto unsupported;
+    if (e) goto fail;
     int best = pick(k, r, n, CONV_WS_MAX);
-    if (best < 0) goto unsupported;
+    if (best < 0) goto fail;
     p->algo = r[best].algo;
     p->ws = r[best].memory;
     cudnnMathType_t math = r[best].mathType;
@@ -402,7 +402,7 @@ static conv_plan *plan_make(lc_cuda_dev *dev, cudnnHandle_t h, const conv_key *k
     }
     /* the math type the chosen algorithm was measured or ranked with */
     e = cudnnSetConvolutionMathType(p->conv, math);
-    if (e) goto unsupported;
+    if (e) goto fail;
     if (k->tuned) {
         conv_cand cand[2 + GRAPH_CANDIDATES] = {{.path = PATH_LEGACY}};
         cudnnBackendDescriptor_t ep[GRAPH_CANDIDATES], ec[GRAPH_CANDIDATES];
@@ -413,10 +413,7 @@ static conv_plan *plan_make(lc_cuda_dev *dev, cudnnHandle_t h, const conv_key *k
         if ((*st = choose(dev, h, p, cand, nc, op, a))) goto fail;
     }
     return p;
-unsupported:
-    plan_destroy(p);
-    return NULL;
-fail:
+fail: /* *st says whether it was an error or a problem cuDNN does not take */
     plan_destroy(p);
     return NULL;
 }
@@ -491,6 +488,6 @@ bool lc_cuda_conv_cudnn(lc_cuda_dev *dev, const lc_op *op, const lc_cu_conv_args
     return false;
 }
 int64_t lc_cuda_cudnn_conv_count(void) { return 0; }
-const char *lc_cuda_cudnn_version(void) { return NULL; }
+const char *lc_cudnn_version(void) { return NULL; }
 
 #endif

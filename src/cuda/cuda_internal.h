@@ -66,7 +66,7 @@ void *lc_cuda_ptr(const lc_array *a);
 /* GEMMs (gemm.c). */
 lc_status lc_cuda_linear(lc_cuda_dev *dev, const lc_op *op);
 lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op);
-/* CONV1D / CONV2D: im2col on the device, then one batched GEMM (gemm.c). */
+/* CONV1D / CONV2D (gemm.c): cuDNN or im2col + GEMM, whichever the shape's timing chose, then the bias. */
 lc_status lc_cuda_conv(lc_cuda_dev *dev, const lc_op *op);
 /* The convolution of op without its bias by im2col + GEMM (gemm.c), and through cuDNN
  * (conv_cudnn.c): the latter returns false, with nothing done, when cuDNN is not compiled in, is

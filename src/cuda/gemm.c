@@ -999,8 +999,8 @@ lc_status lc_cuda_matmul(lc_cuda_dev *dev, const lc_op *op) {
     return s;
 }
 
-/* ---- CONV1D / CONV2D: through cuDNN where the build has it (conv_cudnn.c), else (or with
- * LOCUS_CUDA_CONV=im2col) out (N, O, P) = W (O, C KH KW) x cols (C KH KW, P) per image.
+/* ---- CONV1D / CONV2D: through cuDNN where the build has it and it timed faster for the shape
+ * (conv_cudnn.c), else out (N, O, P) = W (O, C KH KW) x cols (C KH KW, P) per image.
  * The columns of a group of images (im2col, ops_extra.cu) go to device scratch of at most
  * CONV_COLS_BYTES (one image at least; LOCUS_CUDA_CONV_COLS sets another size), then one strided
  * batched GEMM takes the group: column-major,

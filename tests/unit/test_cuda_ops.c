@@ -869,8 +869,8 @@ static void test_conv(lc_dtype t) {
     int64_t before = lc_cuda_cudnn_conv_count();
     conv_cases(t);
     unsetenv("LOCUS_CUDA_CONV");
-    if (lc_cuda_cudnn_version() && lc_cuda_cudnn_conv_count() == before) FAIL("conv %s: cuDNN is compiled in but ran no convolution", lc_dtype_name(t));
-    if (!lc_cuda_cudnn_version()) printf("SKIP: conv through cuDNN (not compiled in)\n");
+    if (lc_cudnn_version() && lc_cuda_cudnn_conv_count() == before) FAIL("conv %s: cuDNN is compiled in but ran no convolution", lc_dtype_name(t));
+    if (!lc_cudnn_version()) printf("SKIP: conv through cuDNN (not compiled in)\n");
     else if (t == LC_F32) { /* TF32 convolutions (cuDNN's default math), to 1e-3 */
         setenv("LOCUS_CUDA_CONV", "cudnn", 1);
         lc_cuda_set_math_mode(LC_CUDA_MATH_TF32);
